@@ -1,0 +1,21 @@
+"""The platform's published event contracts.
+
+Every event a service publishes is a pydantic model here, registered on exactly one topic.
+Partners rely on these; change them only additively within a version.
+"""
+
+from prasmes_contracts.envelope import CloudEvent, KafkaRecord, from_kafka, to_kafka
+from prasmes_contracts.events import Event
+from prasmes_contracts.registry import TOPICS, Topic, event_class, topic_for
+
+__all__ = [
+    "TOPICS",
+    "CloudEvent",
+    "Event",
+    "KafkaRecord",
+    "Topic",
+    "event_class",
+    "from_kafka",
+    "to_kafka",
+    "topic_for",
+]

@@ -1,0 +1,27 @@
+"""Base class of every published event's data."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from pydantic import BaseModel, ConfigDict
+
+TYPE_PREFIX = "lv.prasmes"
+
+
+class Event(BaseModel):
+    """The `data` of a CloudEvent. Consumers ignore fields they do not know (additive evolution)."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    service: ClassVar[str]
+    version: ClassVar[int] = 1
+    key_field: ClassVar[str]
+    """The aggregate id this event is keyed by: all events of one aggregate stay in order."""
+
+    @classmethod
+    def event_type(cls) -> str:
+        return f"{TYPE_PREFIX}.{cls.service}.{cls.__name__}.v{cls.version}"
+
+    def partition_key(self) -> str:
+        return str(getattr(self, self.key_field))

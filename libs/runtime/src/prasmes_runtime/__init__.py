@@ -1,0 +1,1 @@
+"""The shared runtime of every Prasmes service. One way to do each thing, used by all."""

@@ -1,0 +1,186 @@
+"""Identity: EdDSA-signed JWTs with `kid`, `exp`, `aud`, roles and an opaque subject.
+
+The identity provider (the gateway) signs with `TokenIssuer` and publishes its public key set.
+Every service verifies tokens itself with `TokenVerifier` against that key set; nothing trusts a
+plain header.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Any
+
+import httpx
+import jwt
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from fastapi import Depends, HTTPException, Request
+
+ALGORITHM = "EdDSA"
+ROLES = frozenset({"learner", "provider_admin", "provider_staff", "agency_officer", "agency_admin", "partner"})
+
+
+@dataclass(frozen=True)
+class Principal:
+    subject: str
+    roles: frozenset[str]
+    claims: dict[str, Any] = field(default_factory=dict, compare=False)
+
+    def has_any(self, roles: Iterable[str]) -> bool:
+        return not self.roles.isdisjoint(roles)
+
+
+class InvalidToken(Exception):
+    pass
+
+
+def load_or_create_key(path: Path) -> Ed25519PrivateKey:
+    """The signing key, created on first use (dev and tests); production mounts it as a secret."""
+    if path.exists():
+        key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+        assert isinstance(key, Ed25519PrivateKey)
+        return key
+    key = Ed25519PrivateKey.generate()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    path.chmod(0o600)
+    return key
+
+
+class TokenIssuer:
+    def __init__(self, key: Ed25519PrivateKey, *, issuer: str, audience: str, ttl_seconds: int = 3600) -> None:
+        self._key = key
+        self.issuer = issuer
+        self.audience = audience
+        self.ttl_seconds = ttl_seconds
+        public = key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+        self.kid = uuid.uuid5(uuid.NAMESPACE_OID, public.hex()).hex[:16]
+        self._jwk = json.loads(jwt.algorithms.OKPAlgorithm.to_jwk(key.public_key()))
+        self._jwk.update(kid=self.kid, alg=ALGORITHM, use="sig")
+
+    def issue(self, subject: str, roles: Iterable[str], *, ttl_seconds: int | None = None, **claims: Any) -> str:
+        now = int(time.time())
+        payload = {
+            "iss": self.issuer,
+            "aud": self.audience,
+            "sub": subject,
+            "roles": sorted(roles),
+            "iat": now,
+            "nbf": now,
+            "exp": now + (ttl_seconds if ttl_seconds is not None else self.ttl_seconds),
+            "jti": uuid.uuid4().hex,
+            **claims,
+        }
+        return jwt.encode(payload, self._key, algorithm=ALGORITHM, headers={"kid": self.kid})
+
+    def jwks(self) -> dict[str, Any]:
+        return {"keys": [self._jwk]}
+
+
+class TokenVerifier:
+    """Verifies tokens against a JWKS, fetched over HTTP and cached; refetched for an unknown kid."""
+
+    def __init__(
+        self,
+        *,
+        issuer: str,
+        audience: str,
+        jwks_url: str | None = None,
+        jwks: dict[str, Any] | None = None,
+        refetch_after: float = 30.0,
+    ) -> None:
+        self._issuer = issuer
+        self._audience = audience
+        self._jwks_url = jwks_url
+        self._keys: dict[str, Any] = {}
+        self._fetched_at = 0.0
+        self._refetch_after = refetch_after
+        self._lock = asyncio.Lock()
+        if jwks is not None:
+            self._load(jwks)
+
+    def _load(self, jwks: dict[str, Any]) -> None:
+        self._keys = {k["kid"]: jwt.PyJWK(k, algorithm=ALGORITHM).key for k in jwks.get("keys", []) if "kid" in k}
+        self._fetched_at = time.monotonic()
+
+    async def _key_for(self, kid: str) -> Any:
+        if kid not in self._keys and self._jwks_url:
+            async with self._lock:
+                stale = time.monotonic() - self._fetched_at > self._refetch_after or not self._keys
+                if kid not in self._keys and stale:
+                    async with httpx.AsyncClient(timeout=5) as client:
+                        response = await client.get(self._jwks_url)
+                        response.raise_for_status()
+                        self._load(response.json())
+        try:
+            return self._keys[kid]
+        except KeyError:
+            raise InvalidToken("unknown signing key") from None
+
+    async def verify(self, token: str) -> Principal:
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.PyJWTError as exc:
+            raise InvalidToken(f"malformed token: {exc}") from exc
+        if header.get("alg") != ALGORITHM:
+            raise InvalidToken(f"algorithm {header.get('alg')!r} is not accepted")
+        key = await self._key_for(str(header.get("kid", "")))
+        try:
+            claims = jwt.decode(
+                token,
+                key,
+                algorithms=[ALGORITHM],
+                audience=self._audience,
+                issuer=self._issuer,
+                options={"require": ["exp", "iat", "sub", "aud", "iss"]},
+            )
+        except jwt.PyJWTError as exc:
+            raise InvalidToken(str(exc)) from exc
+        roles = frozenset(r for r in claims.get("roles", []) if r in ROLES)
+        return Principal(subject=str(claims["sub"]), roles=roles, claims=claims)
+
+
+def _unauthorized(reason: str) -> HTTPException:
+    return HTTPException(
+        status_code=401,
+        detail={"error": "unauthorized", "message": reason},
+        headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+    )
+
+
+async def authenticated(request: Request) -> Principal:
+    verifier: TokenVerifier = request.app.state.token_verifier
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        raise _unauthorized("a bearer token is required")
+    try:
+        principal = await verifier.verify(token.strip())
+    except InvalidToken as exc:
+        raise _unauthorized(str(exc)) from exc
+    request.state.principal = principal
+    return principal
+
+
+CurrentUser = Annotated[Principal, Depends(authenticated)]
+
+
+def require_role(*roles: str) -> Callable[[Principal], Awaitable[Principal]]:
+    """A dependency that lets through only callers holding one of `roles`."""
+    unknown = set(roles) - ROLES
+    assert not unknown, f"unknown roles {unknown}"
+
+    async def check(principal: CurrentUser) -> Principal:
+        if not principal.has_any(roles):
+            raise HTTPException(403, detail={"error": "forbidden", "message": f"requires role {' or '.join(roles)}"})
+        return principal
+
+    return check

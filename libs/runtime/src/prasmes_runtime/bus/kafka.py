@@ -1,0 +1,183 @@
+"""The Kafka backend (aiokafka): idempotent producer with acks=all, manual offset commits."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import CommitFailedError, KafkaError, TopicAlreadyExistsError
+from prasmes_contracts import KafkaRecord
+
+from prasmes_runtime.bus.port import BusUnavailable, Delivered
+
+
+class KafkaProducer:
+    def __init__(self, bootstrap: str, request_timeout_ms: int = 10_000) -> None:
+        self._bootstrap = bootstrap
+        self._timeout_ms = request_timeout_ms
+        self._producer: AIOKafkaProducer | None = None
+
+    async def start(self) -> None:
+        producer = AIOKafkaProducer(
+            bootstrap_servers=self._bootstrap,
+            enable_idempotence=True,  # implies acks=all
+            acks="all",
+            linger_ms=2,
+            request_timeout_ms=self._timeout_ms,
+            client_id="prasmes-relay",
+        )
+        try:
+            await producer.start()
+        except KafkaError as exc:
+            await producer.stop()
+            raise BusUnavailable(f"Kafka producer could not start: {exc}") from exc
+        self._producer = producer
+
+    async def stop(self) -> None:
+        if self._producer is not None:
+            producer, self._producer = self._producer, None
+            await producer.stop()
+
+    async def send_many(self, items: Sequence[tuple[str, KafkaRecord]]) -> None:
+        if self._producer is None:
+            await self.start()
+        assert self._producer is not None
+        try:
+            # Queue in order, then wait for every ack: the producer keeps the order per partition.
+            acks = [
+                await self._producer.send(topic, record.value, key=record.key, headers=record.headers)
+                for topic, record in items
+            ]
+            await asyncio.gather(*acks)
+        except KafkaError as exc:
+            # A producer that lost acks may hold stale sequence numbers: start afresh next time.
+            await self.stop()
+            raise BusUnavailable(f"Kafka did not acknowledge: {exc}") from exc
+
+
+class KafkaSubscription:
+    def __init__(self, bootstrap: str, group: str, topics: Sequence[str]) -> None:
+        self._consumer = AIOKafkaConsumer(
+            *topics,
+            bootstrap_servers=bootstrap,
+            group_id=group,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            client_id=f"prasmes-{group}",
+            metadata_max_age_ms=5_000,
+        )
+        self._committed: dict[TopicPartition, int] = {}
+
+    async def start(self) -> None:
+        try:
+            await self._consumer.start()
+        except KafkaError as exc:
+            await self._consumer.stop()
+            raise BusUnavailable(f"Kafka consumer could not start: {exc}") from exc
+
+    async def stop(self) -> None:
+        await self._consumer.stop()
+
+    async def poll(self, timeout: float, max_records: int) -> list[Delivered]:
+        batches = await self._consumer.getmany(timeout_ms=int(timeout * 1000), max_records=max_records)
+        return [
+            Delivered(
+                topic=tp.topic,
+                partition=tp.partition,
+                offset=message.offset,
+                record=KafkaRecord(key=message.key, value=message.value, headers=list(message.headers)),
+            )
+            for tp, messages in batches.items()
+            for message in messages
+        ]
+
+    async def commit(self, delivered: Sequence[Delivered]) -> None:
+        offsets: dict[TopicPartition, int] = {}
+        for item in delivered:
+            tp = TopicPartition(item.topic, item.partition)
+            offsets[tp] = max(offsets.get(tp, 0), item.offset + 1)
+        if not offsets:
+            return
+        try:
+            await self._consumer.commit(offsets)
+            self._committed.update(offsets)
+        except CommitFailedError:
+            # The partitions moved to another member in a rebalance; it will see these records
+            # again and the inbox makes the second delivery a no-op.
+            return
+
+    async def lag(self) -> dict[tuple[str, int], int]:
+        result: dict[tuple[str, int], int] = {}
+        for tp in self._consumer.assignment():
+            highwater = self._consumer.highwater(tp)
+            if highwater is None:
+                continue
+            done = self._committed.get(tp)
+            if done is None:
+                done = await self._consumer.position(tp)
+            result[(tp.topic, tp.partition)] = max(highwater - done, 0)
+        return result
+
+
+class KafkaBus:
+    name = "kafka"
+
+    def __init__(self, bootstrap: str, partitions: int = 3) -> None:
+        self.bootstrap = bootstrap
+        self.partitions = partitions
+
+    def producer(self) -> KafkaProducer:
+        return KafkaProducer(self.bootstrap)
+
+    def subscription(self, group: str, topics: Sequence[str]) -> KafkaSubscription:
+        return KafkaSubscription(self.bootstrap, group, topics)
+
+    async def ensure_topics(self, topics: Sequence[str]) -> None:
+        admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap, request_timeout_ms=10_000)
+        try:
+            await admin.start()
+            existing = set(await admin.list_topics())
+            missing = [t for t in dict.fromkeys(topics) if t not in existing]
+            if missing:
+                new = [NewTopic(t, num_partitions=self.partitions, replication_factor=1) for t in missing]
+                await admin.create_topics(new)
+        except TopicAlreadyExistsError:
+            pass  # another process created it first
+        except KafkaError as exc:
+            raise BusUnavailable(f"could not create topics: {exc}") from exc
+        finally:
+            await admin.close()
+
+    async def read_all(self, topic: str) -> list[Delivered]:
+        consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, enable_auto_commit=False)
+        await consumer.start()
+        try:
+            await consumer.topics()  # loads the metadata of every topic
+            partitions = consumer.partitions_for_topic(topic) or set()
+            tps = [TopicPartition(topic, p) for p in sorted(partitions)]
+            if not tps:
+                return []
+            consumer.assign(tps)
+            await consumer.seek_to_beginning(*tps)
+            ends = await consumer.end_offsets(tps)
+            result: list[Delivered] = []
+            for tp in tps:
+                while await consumer.position(tp) < ends[tp]:
+                    for message in (await consumer.getmany(tp, timeout_ms=1000)).get(tp, []):
+                        record = KafkaRecord(message.key, message.value, list(message.headers))
+                        result.append(Delivered(topic, tp.partition, message.offset, record))
+            return result
+        finally:
+            await consumer.stop()
+
+    async def ping(self) -> None:
+        admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap, request_timeout_ms=3_000)
+        try:
+            await admin.start()
+            await admin.list_topics()
+        except KafkaError as exc:
+            raise BusUnavailable(str(exc)) from exc
+        finally:
+            await admin.close()

@@ -1,0 +1,232 @@
+"""Idempotent event consumers.
+
+For each record: decode the CloudEvent, then in ONE transaction insert `(consumer, event id)` into
+the inbox and run the handler; a duplicate inbox row means the event already took effect. Offsets
+are committed only after that transaction. A record that keeps failing goes, after bounded retries,
+to `<topic>.dlq` with the error and the original record, and the partition moves on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+from opentelemetry import trace
+from prasmes_contracts import CloudEvent, Event, KafkaRecord, from_kafka
+from pydantic import ValidationError
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from prasmes_runtime import metrics
+from prasmes_runtime.bus import Bus, BusUnavailable, Delivered, Producer, Subscription
+from prasmes_runtime.db import Database
+from prasmes_runtime.logging import get_logger
+from prasmes_runtime.messaging import inbox
+from prasmes_runtime.telemetry import context_from_headers, tracer
+
+log = get_logger(__name__)
+
+E = TypeVar("E", bound=Event)
+Handler = Callable[[AsyncSession, Any, CloudEvent], Awaitable[None]]
+DLQ_PREFIX = "dlq_"
+
+
+class Handlers:
+    """Event type -> handler. A handler gets the session, the typed event and its envelope."""
+
+    def __init__(self) -> None:
+        self._by_type: dict[str, tuple[type[Event], Handler]] = {}
+
+    def on(self, event: type[E]) -> Callable[[Callable[[AsyncSession, E, CloudEvent], Awaitable[None]]], Handler]:
+        def register(fn: Callable[[AsyncSession, E, CloudEvent], Awaitable[None]]) -> Handler:
+            self._by_type[event.event_type()] = (event, fn)
+            return fn
+
+        return register
+
+    def get(self, event_type: str) -> tuple[type[Event], Handler] | None:
+        return self._by_type.get(event_type)
+
+
+@dataclass(frozen=True)
+class ConsumerSpec:
+    name: str
+    """The consumer group and the inbox's consumer name."""
+    topics: Sequence[str]
+    handlers: Handlers
+
+
+class PoisonRecord(Exception):
+    """A record that can never be handled (not a CloudEvent, or data that fails its contract)."""
+
+
+class EventConsumer:
+    def __init__(
+        self,
+        spec: ConsumerSpec,
+        bus: Bus,
+        database: Database,
+        dead_letters: Producer,
+        *,
+        max_attempts: int = 3,
+        retry_backoff: float = 0.2,
+        batch_size: int = 200,
+    ) -> None:
+        self.spec = spec
+        self._bus = bus
+        self._db = database
+        self._dead_letters = dead_letters
+        self._max_attempts = max_attempts
+        self._retry_backoff = retry_backoff
+        self._batch_size = batch_size
+
+    async def run(self) -> None:
+        """Consume until cancelled; reconnects after a bus outage."""
+        while True:
+            subscription = self._bus.subscription(self.spec.name, self.spec.topics)
+            try:
+                await subscription.start()
+                await self._consume(subscription)
+            except BusUnavailable as exc:
+                log.warning("consumer.bus_unavailable", consumer=self.spec.name, error=str(exc))
+                await asyncio.sleep(1.0)
+            finally:
+                await subscription.stop()
+
+    async def _consume(self, subscription: Subscription) -> None:
+        while True:
+            batch = await subscription.poll(timeout=0.5, max_records=self._batch_size)
+            for delivered in batch:
+                await self.process(delivered)
+            await subscription.commit(batch)
+            await self._report_lag(subscription)
+
+    async def _report_lag(self, subscription: Subscription) -> None:
+        for (topic, partition), lag in (await subscription.lag()).items():
+            metrics.consumer_lag.labels(self.spec.name, topic, str(partition)).set(lag)
+
+    async def process(self, delivered: Delivered) -> None:
+        """Handle one record with bounded retries; dead-letter it when they run out."""
+        error: Exception | None = None
+        for attempt in range(1, self._max_attempts + 1):
+            try:
+                await self._handle_once(delivered)
+                return
+            except PoisonRecord as exc:
+                error = exc
+                break
+            except Exception as exc:
+                error = exc
+                log.warning(
+                    "consumer.retry",
+                    consumer=self.spec.name,
+                    topic=delivered.topic,
+                    offset=delivered.offset,
+                    attempt=attempt,
+                    error=repr(exc),
+                )
+                if attempt < self._max_attempts:
+                    await asyncio.sleep(self._retry_backoff * 2 ** (attempt - 1))
+        assert error is not None
+        await self._dead_letter(delivered, error)
+
+    async def _handle_once(self, delivered: Delivered) -> None:
+        envelope = _decode(delivered.record)
+        registered = self.spec.handlers.get(envelope.type)
+        if registered is None:
+            return  # not an event this consumer cares about
+        event_cls, handler = registered
+        try:
+            event = event_cls.model_validate(envelope.data)
+        except ValidationError as exc:
+            raise PoisonRecord(f"data does not match {envelope.type}: {exc}") from exc
+        parent = context_from_headers({"traceparent": envelope.traceparent or ""})
+        with tracer().start_as_current_span(
+            f"process {envelope.type}",
+            context=parent,
+            kind=trace.SpanKind.CONSUMER,
+            attributes={
+                "messaging.system": "kafka",
+                "messaging.destination.name": delivered.topic,
+                "messaging.consumer.group.name": self.spec.name,
+                "messaging.message.id": envelope.id,
+            },
+        ):
+            outcome = await self._apply(handler, event, envelope)
+        metrics.events_consumed.labels(self.spec.name, envelope.type, outcome).inc()
+
+    async def _apply(self, handler: Handler, event: Event, envelope: CloudEvent) -> str:
+        try:
+            async with self._db.transaction() as session:
+                try:
+                    async with session.begin_nested():
+                        await session.execute(
+                            inbox.insert().values(
+                                consumer=self.spec.name,
+                                event_id=envelope.id,
+                                event_type=envelope.type,
+                                processed_at=datetime.now(UTC),
+                            )
+                        )
+                except IntegrityError:
+                    return "duplicate"
+                await handler(session, event, envelope)
+        except IntegrityError as exc:
+            if _is_inbox_conflict(exc):
+                return "duplicate"  # a concurrent delivery committed first
+            raise
+        return "applied"
+
+    async def _dead_letter(self, delivered: Delivered, error: Exception) -> None:
+        log.error(
+            "consumer.dead_letter",
+            consumer=self.spec.name,
+            topic=delivered.topic,
+            offset=delivered.offset,
+            error=repr(error),
+        )
+        record = dead_letter_record(delivered, self.spec.name, error)
+        while True:
+            try:
+                await self._dead_letters.send_many([(f"{delivered.topic}.dlq", record)])
+                break
+            except BusUnavailable:
+                await asyncio.sleep(1.0)  # never move on without the dead letter stored
+        metrics.events_consumed.labels(self.spec.name, "unknown", "dead_lettered").inc()
+
+
+def _decode(record: KafkaRecord) -> CloudEvent:
+    try:
+        return from_kafka(record)
+    except ValueError as exc:
+        raise PoisonRecord(str(exc)) from exc
+
+
+def _is_inbox_conflict(exc: IntegrityError) -> bool:
+    return "inbox" in str(exc.orig).lower() or "inbox" in str(exc.statement or "").lower()
+
+
+def dead_letter_record(delivered: Delivered, consumer: str, error: Exception) -> KafkaRecord:
+    extra = {
+        "original_topic": delivered.topic,
+        "original_partition": str(delivered.partition),
+        "original_offset": str(delivered.offset),
+        "consumer": consumer,
+        "error": f"{type(error).__name__}: {error}"[:4000],
+        "failed_at": datetime.now(UTC).isoformat(),
+    }
+    headers = [(k, v) for k, v in delivered.record.headers if not k.startswith(DLQ_PREFIX)]
+    headers += [(DLQ_PREFIX + k, v.encode()) for k, v in extra.items()]
+    return KafkaRecord(key=delivered.record.key, value=delivered.record.value, headers=headers)
+
+
+def original_record(dead_letter: KafkaRecord) -> tuple[str, KafkaRecord]:
+    """The topic and record a dead letter came from, as they were first published."""
+    topic = dead_letter.header(DLQ_PREFIX + "original_topic")
+    if topic is None:
+        raise ValueError("not a dead letter: no dlq_original_topic header")
+    headers = [(k, v) for k, v in dead_letter.headers if not k.startswith(DLQ_PREFIX)]
+    return topic, KafkaRecord(key=dead_letter.key, value=dead_letter.value, headers=headers)

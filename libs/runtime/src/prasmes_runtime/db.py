@@ -1,0 +1,81 @@
+"""One async SQLAlchemy engine per service: SQLite (aiosqlite) by default, PostgreSQL (asyncpg) at scale."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event, text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+OUTBOX_WRITTEN = "outbox_written"
+
+
+class Database:
+    def __init__(self, url: str, *, echo: bool = False) -> None:
+        self.url = url
+        self.engine: AsyncEngine = _create_engine(url, echo=echo)
+        self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        self.outbox_signal = asyncio.Event()
+        """Set after a transaction that wrote outbox rows commits: the relay wakes at once."""
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.engine.dialect.name == "postgresql"
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncSession]:
+        """A unit of work: everything inside commits together or not at all."""
+        async with self._sessions() as session:
+            async with session.begin():
+                yield session
+            if session.info.pop(OUTBOX_WRITTEN, False):
+                self.outbox_signal.set()
+
+    @asynccontextmanager
+    async def session(self) -> AsyncIterator[AsyncSession]:
+        """A read-only session (no commit)."""
+        async with self._sessions() as session:
+            yield session
+
+    async def ping(self) -> None:
+        async with self.engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+
+
+def _create_engine(url: str, *, echo: bool) -> AsyncEngine:
+    if url.startswith("sqlite"):
+        _ensure_parent(url)
+        engine = create_async_engine(url, echo=echo, connect_args={"timeout": 30})
+        _serialise_sqlite_writers(engine)
+        return engine
+    return create_async_engine(url, echo=echo, pool_size=10, max_overflow=20, pool_pre_ping=True)
+
+
+def _ensure_parent(url: str) -> None:
+    path = url.split("///", 1)[-1]
+    if path and path != ":memory:":
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+
+
+def _serialise_sqlite_writers(engine: AsyncEngine) -> None:
+    # SQLite upgrades a deferred read lock to a write lock without waiting, failing at once with
+    # "database is locked" under concurrency. BEGIN IMMEDIATE makes every transaction wait its turn.
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")

@@ -1,0 +1,189 @@
+"""Run the whole platform on one machine: the gateway and every service as separate processes.
+
+    python -m prasmes_runtime.devstack            # embedded defaults: SQLite per service, embedded event log
+    python -m prasmes_runtime.devstack --bus kafka # Kafka and PostgreSQL (started here unless the env names them)
+
+Used by `make run`, the end-to-end tests and the benchmarks.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from prasmes_runtime.auth import TokenIssuer, load_or_create_key
+
+
+@dataclass(frozen=True)
+class ServiceSpec:
+    name: str
+    factory: str
+    port_offset: int
+
+
+SERVICES: tuple[ServiceSpec, ...] = (
+    ServiceSpec("gateway", "gateway.app:app_factory", 0),
+    ServiceSpec("accounts", "accounts.app:app_factory", 1),
+    ServiceSpec("catalog", "catalog.app:app_factory", 2),
+    ServiceSpec("calls", "calls.app:app_factory", 3),
+    ServiceSpec("surveys", "surveys.app:app_factory", 4),
+    ServiceSpec("notifications", "notifications.app:app_factory", 5),
+)
+BACKENDS = tuple(s.name for s in SERVICES if s.name != "gateway")
+
+
+@dataclass
+class Stack:
+    var_dir: Path
+    base_port: int = 8000
+    bus: str = "embedded"
+    kafka_bootstrap: str | None = None
+    database_urls: Mapping[str, str] = field(default_factory=dict)
+    """Per service; services without one get their SQLite file in var_dir."""
+    extra_env: Mapping[str, str] = field(default_factory=dict)
+    log_dir: Path | None = None
+    processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+
+    def url(self, name: str) -> str:
+        return f"http://127.0.0.1:{self.base_port + _spec(name).port_offset}"
+
+    @property
+    def gateway_url(self) -> str:
+        return self.url("gateway")
+
+    @property
+    def signing_key_path(self) -> Path:
+        return self.var_dir / "identity" / "signing-key.pem"
+
+    def token_issuer(self) -> TokenIssuer:
+        """Tokens as the platform's identity provider signs them (tests and benchmarks)."""
+        return TokenIssuer(load_or_create_key(self.signing_key_path), issuer="prasmes-identity", audience="prasmes")
+
+    def env_for(self, name: str) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "SERVICE_NAME")}
+        env.update(
+            SERVICE_NAME=name,
+            VAR_DIR=str(self.var_dir),
+            BUS=self.bus,
+            JWKS_URL=f"{self.gateway_url}/.well-known/jwks.json",
+            SERVICE_URLS=json.dumps({s: self.url(s) for s in BACKENDS}),
+            SIGNING_KEY_PATH=str(self.signing_key_path),
+            DEV_MODE=env.get("DEV_MODE", "true"),
+        )
+        if self.kafka_bootstrap:
+            env["KAFKA_BOOTSTRAP_SERVERS"] = self.kafka_bootstrap
+        if name in self.database_urls:
+            env["DATABASE_URL"] = self.database_urls[name]
+        env.update(self.extra_env)
+        return env
+
+    def start(self, names: tuple[str, ...] | None = None, timeout: float = 60) -> None:
+        self.var_dir.mkdir(parents=True, exist_ok=True)
+        load_or_create_key(self.signing_key_path)  # before any process, so all share one key
+        for name in names or tuple(s.name for s in SERVICES):
+            self.start_service(name)
+        for name in names or tuple(s.name for s in SERVICES):
+            self.wait_ready(name, timeout)
+
+    def start_service(self, name: str) -> None:
+        spec = _spec(name)
+        log_dir = self.log_dir or self.var_dir / "logs"
+        log_dir.mkdir(parents=True, exist_ok=True)
+        out = (log_dir / f"{name}.log").open("ab")
+        command = [sys.executable, "-m", "uvicorn", "--factory", spec.factory, "--host", "127.0.0.1",
+                   "--port", str(self.base_port + spec.port_offset), "--no-access-log", "--log-level", "warning"]
+        self.processes[name] = subprocess.Popen(command, env=self.env_for(name), stdout=out, stderr=out)
+
+    def wait_ready(self, name: str, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            process = self.processes[name]
+            if process.poll() is not None:
+                raise RuntimeError(f"{name} exited with {process.returncode}; see {self.var_dir}/logs/{name}.log")
+            with contextlib.suppress(httpx.HTTPError):
+                if httpx.get(f"{self.url(name)}/healthz", timeout=1).status_code == 200:
+                    return
+            time.sleep(0.1)
+        raise RuntimeError(f"{name} was not ready within {timeout} s")
+
+    def stop_service(self, name: str, sig: int = signal.SIGTERM) -> None:
+        process = self.processes.pop(name, None)
+        if process is None:
+            return
+        process.send_signal(sig)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+    def stop(self) -> None:
+        for name in list(self.processes)[::-1]:
+            self.stop_service(name)
+
+
+def _spec(name: str) -> ServiceSpec:
+    for spec in SERVICES:
+        if spec.name == name:
+            return spec
+    raise KeyError(name)
+
+
+@contextlib.contextmanager
+def kafka_backends() -> Iterator[tuple[str, dict[str, str]]]:
+    """Kafka and one PostgreSQL database per service: from the environment, or started here."""
+    from prasmes_runtime.testing.servers import create_database, kafka_server, postgres_server
+
+    with kafka_server() as bootstrap, postgres_server() as server_url:
+        yield bootstrap, {name: create_database(server_url, f"prasmes_{name}") for name in BACKENDS}
+
+
+def seed_demo(stack: Stack) -> None:
+    """Demo data through the API, as a client would: Anna opens her learning account."""
+    with httpx.Client(base_url=stack.gateway_url, timeout=10) as client:
+        token = client.post("/auth/dev-login", json={"username": "anna"}).json()["access_token"]
+        client.post("/api/accounts/accounts", json={"personal_code": "161175-19997"},
+                    headers={"Authorization": f"Bearer {token}"})
+
+
+def _interrupt(*_: object) -> None:
+    raise KeyboardInterrupt
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--bus", choices=["embedded", "kafka"], default="embedded")
+    parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--var-dir", type=Path, default=Path("var"))
+    args = parser.parse_args()
+    with contextlib.ExitStack() as exit_stack:
+        stack = Stack(var_dir=args.var_dir.resolve(), base_port=args.port, bus=args.bus)
+        if args.bus == "kafka":
+            stack.kafka_bootstrap, stack.database_urls = exit_stack.enter_context(kafka_backends())
+        exit_stack.callback(stack.stop)
+        stack.start()
+        seed_demo(stack)
+        print(f"\nPrasmes is running ({args.bus} bus).\n"
+              f"  gateway:   {stack.gateway_url}\n  API docs:  {stack.gateway_url}/docs\n"
+              f"  dev login: POST {stack.gateway_url}/auth/dev-login {{\"username\": \"anna\"}}\n"
+              f"  logs:      {stack.var_dir}/logs/\nPress Ctrl-C to stop.", flush=True)
+        signal.signal(signal.SIGTERM, _interrupt)
+        with contextlib.suppress(KeyboardInterrupt):
+            while all(p.poll() is None for p in stack.processes.values()):
+                time.sleep(0.5)
+        print("Stopping...", flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,96 @@
+"""Domain errors and their one mapping to HTTP.
+
+- NotFound -> 404; also what a caller gets for another person's object (never a hint it exists).
+- Conflict -> 409 with the current state.
+- InvalidInput -> 422 naming the field and the rule; request validation errors get the same shape.
+- Forbidden -> 403 (a role the caller lacks).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+
+class DomainError(Exception):
+    status = 400
+    code = "error"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def body(self) -> dict[str, Any]:
+        return {"error": self.code, "message": self.message}
+
+
+class NotFound(DomainError):
+    status = 404
+    code = "not_found"
+
+
+class Forbidden(DomainError):
+    status = 403
+    code = "forbidden"
+
+
+class Conflict(DomainError):
+    status = 409
+    code = "conflict"
+
+    def __init__(self, message: str, current: dict[str, Any]) -> None:
+        super().__init__(message)
+        self.current = current
+
+    def body(self) -> dict[str, Any]:
+        return {**super().body(), "current": self.current}
+
+
+@dataclass(frozen=True)
+class Violation:
+    field: str
+    rule: str
+    message: str
+
+
+class InvalidInput(DomainError):
+    status = 422
+    code = "invalid_input"
+
+    def __init__(self, *violations: Violation) -> None:
+        super().__init__("; ".join(f"{v.field}: {v.message}" for v in violations))
+        self.violations = violations
+
+    @classmethod
+    def of(cls, field: str, rule: str, message: str) -> InvalidInput:
+        return cls(Violation(field, rule, message))
+
+    def body(self) -> dict[str, Any]:
+        return {**super().body(), "errors": [v.__dict__ for v in self.violations]}
+
+
+def _field_name(location: tuple[Any, ...]) -> str:
+    parts = [str(p) for p in location if p not in ("body", "query", "path", "header")]
+    return ".".join(parts) or ".".join(str(p) for p in location)
+
+
+def _from_validation(exc: RequestValidationError) -> InvalidInput:
+    return InvalidInput(*(Violation(_field_name(tuple(e["loc"])), str(e["type"]), str(e["msg"])) for e in exc.errors()))
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    async def on_domain_error(_: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, DomainError)
+        return JSONResponse(exc.body(), status_code=exc.status)
+
+    async def on_validation_error(_: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, RequestValidationError)
+        error = _from_validation(exc)
+        return JSONResponse(error.body(), status_code=error.status)
+
+    app.add_exception_handler(DomainError, on_domain_error)
+    app.add_exception_handler(RequestValidationError, on_validation_error)

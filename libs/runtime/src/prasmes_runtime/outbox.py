@@ -1,0 +1,187 @@
+"""The transactional outbox and its relay.
+
+`record_event` writes the event row in the caller's transaction, beside the state change. The relay
+publishes undispatched rows in id order (so in order per key), marks them, retries with backoff, and
+resumes from the table after a crash or a broker outage. On PostgreSQL an advisory lock keeps a
+single relay active per database when a service runs several replicas.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from opentelemetry import trace
+from prasmes_contracts import CloudEvent, Event, to_kafka, topic_for
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from prasmes_runtime import metrics
+from prasmes_runtime.bus import BusUnavailable, Producer
+from prasmes_runtime.db import OUTBOX_WRITTEN, Database
+from prasmes_runtime.logging import get_logger
+from prasmes_runtime.messaging import outbox
+from prasmes_runtime.telemetry import context_from_headers, current_trace_headers, tracer
+
+_RELAY_LOCK_ID = 0x707261736D6573  # "prasmes": one relay per database at a time
+log = get_logger(__name__)
+
+
+async def record_event(session: AsyncSession, event: Event, *, source: str, subject: str | None = None) -> CloudEvent:
+    """Add an event to the outbox inside the current transaction."""
+    trace_headers = current_trace_headers()
+    envelope = CloudEvent(
+        source=source,
+        type=event.event_type(),
+        subject=subject,
+        data=event.model_dump(mode="json"),
+        traceparent=trace_headers.get("traceparent"),
+        tracestate=trace_headers.get("tracestate"),
+    )
+    await session.execute(
+        outbox.insert().values(
+            event_id=envelope.id,
+            topic=topic_for(type(event)).name,
+            partition_key=event.partition_key(),
+            event_type=envelope.type,
+            source=envelope.source,
+            subject=envelope.subject,
+            data=json.dumps(envelope.data),
+            traceparent=envelope.traceparent,
+            tracestate=envelope.tracestate,
+            occurred_at=envelope.time,
+        )
+    )
+    session.info[OUTBOX_WRITTEN] = True
+    return envelope
+
+
+def _envelope(row: sa.Row[Any]) -> CloudEvent:
+    m = row._mapping
+    return CloudEvent(
+        id=m["event_id"],
+        source=m["source"],
+        type=m["event_type"],
+        subject=m["subject"],
+        time=m["occurred_at"],
+        data=json.loads(m["data"]),
+        traceparent=m["traceparent"],
+        tracestate=m["tracestate"],
+    )
+
+
+class OutboxRelay:
+    def __init__(
+        self,
+        database: Database,
+        producer: Producer,
+        *,
+        batch_size: int = 500,
+        poll_interval: float = 0.5,
+        max_backoff: float = 5.0,
+        retention: timedelta = timedelta(days=7),
+    ) -> None:
+        self._db = database
+        self._producer = producer
+        self._batch_size = batch_size
+        self._poll_interval = poll_interval
+        self._max_backoff = max_backoff
+        self._retention = retention
+
+    async def run(self) -> None:
+        """Publish until cancelled."""
+        backoff = 0.1
+        while True:
+            try:
+                published = await self.publish_pending()
+                backoff = 0.1
+            except BusUnavailable as exc:
+                log.warning("relay.bus_unavailable", error=str(exc), retry_in=backoff)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, self._max_backoff)
+                continue
+            except Exception:
+                log.exception("relay.failed", retry_in=backoff)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, self._max_backoff)
+                continue
+            if published < self._batch_size:
+                await self._wait_for_work()
+
+    async def _wait_for_work(self) -> None:
+        self._db.outbox_signal.clear()
+        try:
+            await asyncio.wait_for(self._db.outbox_signal.wait(), self._poll_interval)
+        except TimeoutError:
+            await self._update_lag()
+
+    async def publish_pending(self) -> int:
+        """One batch: publish the oldest undispatched rows and mark them. Returns how many."""
+        async with self._db.transaction() as session:
+            if self._db.is_postgres and not await session.scalar(
+                sa.select(sa.func.pg_try_advisory_xact_lock(_RELAY_LOCK_ID))
+            ):
+                return 0
+            rows = (
+                await session.execute(
+                    sa.select(outbox)
+                    .where(outbox.c.dispatched_at.is_(None))
+                    .order_by(outbox.c.id)
+                    .limit(self._batch_size)
+                )
+            ).all()
+            if not rows:
+                return 0
+            await self._publish(rows)
+            await session.execute(
+                outbox.update().where(outbox.c.id.in_([r.id for r in rows])).values(dispatched_at=datetime.now(UTC))
+            )
+        for row in rows:
+            metrics.events_published.labels(row.topic).inc()
+        return len(rows)
+
+    async def _publish(self, rows: Sequence[sa.Row[Any]]) -> None:
+        items = []
+        for row in rows:
+            envelope = _envelope(row)
+            origin = context_from_headers({"traceparent": envelope.traceparent or ""})
+            with tracer().start_as_current_span(
+                f"publish {row.topic}",
+                context=origin,
+                kind=trace.SpanKind.PRODUCER,
+                attributes={
+                    "messaging.system": "kafka",
+                    "messaging.destination.name": str(row.topic),
+                    "messaging.message.id": envelope.id,
+                },
+            ):
+                hop = current_trace_headers()  # the consumer's span becomes a child of this one
+                envelope = envelope.model_copy(update={"traceparent": hop.get("traceparent")})
+                items.append((str(row.topic), to_kafka(envelope, str(row.partition_key))))
+        await self._producer.send_many(items)
+
+    async def _update_lag(self) -> None:
+        async with self._db.session() as session:
+            pending, oldest = (
+                await session.execute(
+                    sa.select(sa.func.count(), sa.func.min(outbox.c.occurred_at)).where(
+                        outbox.c.dispatched_at.is_(None)
+                    )
+                )
+            ).one()
+        metrics.outbox_pending.set(pending)
+        if oldest is not None and oldest.tzinfo is None:
+            oldest = oldest.replace(tzinfo=UTC)
+        metrics.outbox_oldest_age.set((datetime.now(UTC) - oldest).total_seconds() if oldest else 0)
+
+    async def prune(self) -> int:
+        """Delete rows published longer ago than the retention period."""
+        cutoff = datetime.now(UTC) - self._retention
+        async with self._db.transaction() as session:
+            result = await session.execute(
+                outbox.delete().where(outbox.c.dispatched_at.is_not(None), outbox.c.dispatched_at < cutoff)
+            )
+        return int(result.rowcount)  # type: ignore[attr-defined]

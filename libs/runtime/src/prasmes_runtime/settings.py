@@ -1,0 +1,50 @@
+"""The one settings object. Every service reads its configuration through this class (or a subclass
+adding its own fields), from the environment: DATABASE_URL, BUS, KAFKA_BOOTSTRAP_SERVERS, ..."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="", extra="ignore", case_sensitive=False)
+
+    service_name: str = "prasmes"
+    var_dir: Path = Path("var")
+    """Where local state lives on one machine: SQLite databases, the embedded event log, keys."""
+
+    database_url: str = ""
+    """Empty: a SQLite file var/<service>.db. `postgresql+asyncpg://...` for PostgreSQL."""
+    migrate_on_start: bool = True
+
+    bus: Literal["embedded", "kafka"] = "embedded"
+    kafka_bootstrap_servers: str = "127.0.0.1:9092"
+    kafka_partitions: int = 3
+    event_log_path: Path | None = None
+    """The embedded event log's SQLite file; default var/events.db."""
+
+    relay_batch_size: int = 500
+    relay_poll_interval: float = 0.5
+    consumer_max_attempts: int = 3
+    consumer_retry_backoff: float = 0.2
+
+    jwks_url: str = "http://127.0.0.1:8000/.well-known/jwks.json"
+    jwt_issuer: str = "prasmes-identity"
+    jwt_audience: str = "prasmes"
+
+    dev_mode: bool = False
+    log_level: str = "INFO"
+    log_format: Literal["json", "console"] = "json"
+    traces_exporter: Literal["none", "console", "file"] = "none"
+    traces_file: Path | None = None
+
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url.replace("postgresql://", "postgresql+asyncpg://", 1)
+        return f"sqlite+aiosqlite:///{self.var_dir / (self.service_name + '.db')}"
+
+    def resolved_event_log_path(self) -> Path:
+        return self.event_log_path or self.var_dir / "events.db"

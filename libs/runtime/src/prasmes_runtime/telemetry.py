@@ -1,0 +1,81 @@
+"""OpenTelemetry tracing: one provider per process, W3C trace context carried through Kafka headers."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+
+from opentelemetry import context as otel_context
+from opentelemetry import propagate, trace
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+from opentelemetry.sdk.trace.export import (
+    BatchSpanProcessor,
+    ConsoleSpanExporter,
+    SimpleSpanProcessor,
+    SpanExporter,
+    SpanExportResult,
+)
+
+from prasmes_runtime.settings import Settings
+
+
+class JsonLinesSpanExporter(SpanExporter):
+    """Appends finished spans as JSON lines to a file (one file may be shared by several processes)."""
+
+    def __init__(self, path: Path) -> None:
+        self._path = path
+        self._lock = threading.Lock()
+        path.parent.mkdir(parents=True, exist_ok=True)
+
+    def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
+        lines = [json.dumps(_span_record(span)) + "\n" for span in spans]
+        with self._lock, self._path.open("a") as out:
+            out.write("".join(lines))
+        return SpanExportResult.SUCCESS
+
+    def shutdown(self) -> None:
+        return None
+
+
+def _span_record(span: ReadableSpan) -> dict[str, object]:
+    ctx = span.get_span_context()
+    parent = span.parent
+    return {
+        "name": span.name,
+        "service": span.resource.attributes.get("service.name"),
+        "trace_id": format(ctx.trace_id, "032x") if ctx else None,
+        "span_id": format(ctx.span_id, "016x") if ctx else None,
+        "parent_span_id": format(parent.span_id, "016x") if parent else None,
+        "kind": span.kind.name,
+        "attributes": {k: str(v) for k, v in (span.attributes or {}).items()},
+    }
+
+
+def configure_tracing(settings: Settings) -> TracerProvider:
+    """Install this process's tracer provider. Call once, from the composition root."""
+    provider = TracerProvider(resource=Resource.create({"service.name": settings.service_name}))
+    if settings.traces_exporter == "console":
+        provider.add_span_processor(BatchSpanProcessor(ConsoleSpanExporter()))
+    elif settings.traces_exporter == "file":
+        path = settings.traces_file or settings.var_dir / "traces.jsonl"
+        provider.add_span_processor(SimpleSpanProcessor(JsonLinesSpanExporter(path)))
+    trace.set_tracer_provider(provider)
+    return provider
+
+
+def tracer() -> trace.Tracer:
+    return trace.get_tracer("prasmes")
+
+
+def current_trace_headers() -> dict[str, str]:
+    """The W3C trace context of the current span, to store beside an outgoing event."""
+    carrier: dict[str, str] = {}
+    propagate.inject(carrier)
+    return carrier
+
+
+def context_from_headers(headers: dict[str, str]) -> otel_context.Context:
+    return propagate.extract(headers)

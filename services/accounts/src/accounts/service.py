@@ -1,0 +1,72 @@
+"""Use cases of the accounts service: one function per command, each in one unit of work."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+
+from prasmes_contracts.accounts import AccountOpened
+from prasmes_runtime.clock import Clock, today_in_riga
+from prasmes_runtime.db import Database
+from prasmes_runtime.errors import Conflict, NotFound
+from prasmes_runtime.outbox import record_event
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from accounts import db, domain
+from accounts.domain import Account
+
+SOURCE = "/prasmes/accounts"
+
+
+def _summary(account: Account) -> dict[str, str]:
+    return {"account_id": str(account.id), "opened_at": account.opened_at.isoformat()}
+
+
+async def open_account(
+    database: Database, clock: Clock, learner_id: str, personal_code: str, birth_date: date | None
+) -> Account:
+    now = clock.now()
+    account = domain.open_account(learner_id, personal_code, birth_date, now, today_in_riga(clock))
+    try:
+        async with database.transaction() as session:
+            await _refuse_second_account(session, learner_id, account)
+            await db.insert_account(session, account)
+            await record_event(
+                session,
+                AccountOpened(account_id=account.id, learner_id=learner_id, opened_at=now),
+                source=SOURCE,
+                subject=str(account.id),
+            )
+    except IntegrityError:
+        # Two requests raced past the checks; the database's unique keys decided.
+        async with database.session() as session:
+            await _refuse_second_account(session, learner_id, account)
+        raise
+    return account
+
+
+async def _refuse_second_account(session: AsyncSession, learner_id: str, new: Account) -> None:
+    own = await db.account_of_learner(session, learner_id)
+    if own is not None:
+        raise Conflict("you already have a learning account", {"state": "open", **_summary(own)})
+    if await db.account_with_code(session, new.personal_code) is not None:
+        # Never reveal whose account it is: only that the person already has one.
+        raise Conflict("a learning account already exists for this personal code", {"state": "open"})
+
+
+async def account_of(database: Database, learner_id: str) -> Account:
+    async with database.session() as session:
+        account = await db.account_of_learner(session, learner_id)
+    if account is None:
+        raise NotFound("you have no learning account yet")
+    return account
+
+
+async def get_account(database: Database, learner_id: str, account_id: uuid.UUID) -> Account:
+    """A learner's own account; another learner's is simply not found."""
+    async with database.session() as session:
+        account = await db.account_by_id(session, account_id)
+    if account is None or account.learner_id != learner_id:
+        raise NotFound(f"no learning account {account_id}")
+    return account

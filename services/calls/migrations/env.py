@@ -1,0 +1,4 @@
+from calls.db import metadata
+from prasmes_runtime.migrations import run_env
+
+run_env(metadata)

@@ -1,0 +1,7 @@
+"""Events the catalog service reacts to."""
+
+from __future__ import annotations
+
+from prasmes_runtime.consumer import ConsumerSpec
+
+CONSUMERS: list[ConsumerSpec] = []

@@ -1,0 +1,1 @@
+"""The notifications service: notices to users, fed by the platform's events."""

@@ -1,0 +1,80 @@
+"""HTTP routes of the notifications service: a user reads their own notices."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
+from prasmes_runtime.auth import CurrentUser
+from prasmes_runtime.clock import Clock
+from prasmes_runtime.db import Database
+from pydantic import BaseModel
+
+from notifications import service
+from notifications.domain import Notice
+
+router = APIRouter(prefix="/notifications", tags=["notifications"])
+
+
+def _database(request: Request) -> Database:
+    database: Database = request.app.state.runtime.database
+    return database
+
+
+def _clock(request: Request) -> Clock:
+    clock: Clock = request.app.state.clock
+    return clock
+
+
+DatabaseDep = Annotated[Database, Depends(_database)]
+ClockDep = Annotated[Clock, Depends(_clock)]
+
+
+class NoticeOut(BaseModel):
+    id: uuid.UUID
+    kind: str
+    title: dict[str, str]
+    body: dict[str, str]
+    created_at: datetime
+    read_at: datetime | None
+
+    @classmethod
+    def of(cls, notice: Notice) -> NoticeOut:
+        return cls(
+            id=notice.id,
+            kind=notice.kind,
+            title=notice.title,
+            body=notice.body,
+            created_at=notice.created_at,
+            read_at=notice.read_at,
+        )
+
+
+class NoticePage(BaseModel):
+    items: list[NoticeOut]
+    total: int
+    limit: int
+    offset: int
+
+
+@router.get("", response_model=NoticePage, summary="My notices, newest first")
+async def my_notices(
+    user: CurrentUser,
+    database: DatabaseDep,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> NoticePage:
+    items, total = await service.list_notices(database, user.subject, limit, offset)
+    return NoticePage(items=[NoticeOut.of(n) for n in items], total=total, limit=limit, offset=offset)
+
+
+@router.get("/{notice_id}", response_model=NoticeOut, summary="One of my notices")
+async def get_notice(notice_id: uuid.UUID, user: CurrentUser, database: DatabaseDep) -> NoticeOut:
+    return NoticeOut.of(await service.get_notice(database, user.subject, notice_id))
+
+
+@router.post("/{notice_id}/read", response_model=NoticeOut, summary="Mark one of my notices read")
+async def read_notice(notice_id: uuid.UUID, user: CurrentUser, database: DatabaseDep, clock: ClockDep) -> NoticeOut:
+    return NoticeOut.of(await service.mark_read(database, clock, user.subject, notice_id))

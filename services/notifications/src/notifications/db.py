@@ -1,0 +1,85 @@
+"""The notifications service's tables and queries."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from notifications.domain import Notice
+
+metadata = sa.MetaData()
+
+notices = sa.Table(
+    "notices",
+    metadata,
+    sa.Column("id", sa.Uuid(), primary_key=True),
+    sa.Column("recipient_id", sa.String(64), nullable=False, index=True),
+    sa.Column("kind", sa.String(50), nullable=False),
+    sa.Column("title", sa.Text(), nullable=False),
+    sa.Column("body", sa.Text(), nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("read_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("cause_event_id", sa.String(64), nullable=True),
+)
+
+
+def _notice(row: sa.Row[tuple[object, ...]]) -> Notice:
+    m = row._mapping
+    return Notice(
+        m["id"],
+        m["recipient_id"],
+        m["kind"],
+        json.loads(m["title"]),
+        json.loads(m["body"]),
+        m["created_at"],
+        m["read_at"],
+        m["cause_event_id"],
+    )
+
+
+async def insert_notice(session: AsyncSession, notice: Notice) -> None:
+    await session.execute(
+        notices.insert().values(
+            id=notice.id,
+            recipient_id=notice.recipient_id,
+            kind=notice.kind,
+            title=json.dumps(notice.title, ensure_ascii=False),
+            body=json.dumps(notice.body, ensure_ascii=False),
+            created_at=notice.created_at,
+            read_at=notice.read_at,
+            cause_event_id=notice.cause_event_id,
+        )
+    )
+
+
+async def notices_of(session: AsyncSession, recipient_id: str, limit: int, offset: int) -> list[Notice]:
+    rows = await session.execute(
+        sa.select(notices)
+        .where(notices.c.recipient_id == recipient_id)
+        .order_by(notices.c.created_at.desc(), notices.c.id)
+        .limit(limit)
+        .offset(offset)
+    )
+    return [_notice(r) for r in rows]
+
+
+async def count_of(session: AsyncSession, recipient_id: str) -> int:
+    total = await session.scalar(
+        sa.select(sa.func.count()).select_from(notices).where(notices.c.recipient_id == recipient_id)
+    )
+    return int(total or 0)
+
+
+async def notice_by_id(session: AsyncSession, notice_id: uuid.UUID) -> Notice | None:
+    row = (await session.execute(sa.select(notices).where(notices.c.id == notice_id))).first()
+    return _notice(row) if row else None
+
+
+async def mark_read(session: AsyncSession, notice_id: uuid.UUID, at: datetime) -> None:
+    await session.execute(
+        notices.update().where(notices.c.id == notice_id, notices.c.read_at.is_(None)).values(read_at=at)
+    )
