@@ -13,6 +13,7 @@ import contextlib
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -131,6 +132,19 @@ class Stack:
     def stop(self) -> None:
         for name in list(self.processes)[::-1]:
             self.stop_service(name)
+
+
+def free_base_port(start: int = 20000) -> int:
+    """The first port of a free block, one port per service (for tests running their own stack)."""
+    for base in range(start, 60000, len(SERVICES)):
+        with contextlib.ExitStack() as sockets:
+            try:
+                for offset in range(len(SERVICES)):
+                    sockets.enter_context(socket.socket()).bind(("127.0.0.1", base + offset))
+            except OSError:
+                continue
+            return base
+    raise RuntimeError("no free block of ports")
 
 
 def _spec(name: str) -> ServiceSpec:

@@ -81,6 +81,10 @@ class EventLog:
                     (group, topic, next_offset),
                 )
 
+    def rewind(self, group: str, topic: str) -> None:
+        with self._write():
+            self._conn.execute("DELETE FROM group_offsets WHERE group_id = ? AND topic = ?", (group, topic))
+
     def close(self) -> None:
         self._conn.close()
 
@@ -216,6 +220,13 @@ class EmbeddedBus:
         runner = _Runner(self.path)
         try:
             return await runner.call(lambda log: log.read(topic, 0, 2**62))
+        finally:
+            await runner.close()
+
+    async def rewind(self, group: str, topic: str) -> None:
+        runner = _Runner(self.path)
+        try:
+            await runner.call(partial(EventLog.rewind, group=group, topic=topic))
         finally:
             await runner.close()
 

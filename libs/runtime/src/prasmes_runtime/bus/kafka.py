@@ -121,6 +121,11 @@ class KafkaSubscription:
         return result
 
 
+async def _partitions(consumer: AIOKafkaConsumer, topic: str) -> list[TopicPartition]:
+    cluster = await consumer._client.fetch_all_metadata()
+    return [TopicPartition(topic, p) for p in sorted(cluster.partitions_for_topic(topic) or ())]
+
+
 class KafkaBus:
     name = "kafka"
 
@@ -154,9 +159,7 @@ class KafkaBus:
         consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, enable_auto_commit=False)
         await consumer.start()
         try:
-            await consumer.topics()  # loads the metadata of every topic
-            partitions = consumer.partitions_for_topic(topic) or set()
-            tps = [TopicPartition(topic, p) for p in sorted(partitions)]
+            tps = await _partitions(consumer, topic)
             if not tps:
                 return []
             consumer.assign(tps)
@@ -169,6 +172,18 @@ class KafkaBus:
                         record = KafkaRecord(message.key, message.value, list(message.headers))
                         result.append(Delivered(topic, tp.partition, message.offset, record))
             return result
+        finally:
+            await consumer.stop()
+
+    async def rewind(self, group: str, topic: str) -> None:
+        consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, group_id=group, enable_auto_commit=False)
+        await consumer.start()
+        try:
+            tps = await _partitions(consumer, topic)
+            consumer.assign(tps)
+            starts = await consumer.beginning_offsets(tps)
+            if starts:
+                await consumer.commit(starts)
         finally:
             await consumer.stop()
 

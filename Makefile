@@ -1,0 +1,65 @@
+# Prasmes: `make run` starts the platform on this machine, `make test` runs the whole suite.
+# Both install what they need: a virtualenv from the pinned lock, the Kafka jars, PostgreSQL.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+BUS ?= embedded
+PYTEST_ARGS ?=
+INSTALLED := $(VENV)/.installed
+
+.PHONY: help install deps-system kafka-lib run test test-fast lint format contracts lock bench clean
+
+help:
+	@echo "make run [BUS=kafka]   start the gateway and every service (embedded defaults, or Kafka + PostgreSQL)"
+	@echo "make test              install, start Kafka and PostgreSQL where the environment names none, run all tests"
+	@echo "make lint              ruff and mypy"
+	@echo "make contracts         regenerate the JSON Schemas and the AsyncAPI document"
+	@echo "make lock              re-pin requirements.lock from requirements.in"
+	@echo "make bench             run the benchmarks, write bench/out/*.json"
+
+# A stdlib venv bootstraps uv; uv installs the pinned lock (exact versions and hashes).
+$(INSTALLED): requirements.lock $(wildcard libs/*/pyproject.toml services/*/pyproject.toml)
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --disable-pip-version-check uv
+	$(BIN)/uv pip install -q -p $(BIN)/python -r requirements.lock
+	touch $@
+
+install: $(INSTALLED)
+
+# PostgreSQL server binaries (Debian packages) and the Java runtime Kafka needs.
+deps-system:
+	bash deploy/postgres/ensure-installed.sh
+	@command -v java >/dev/null || (echo "Java 17+ is needed for the Kafka broker" && exit 1)
+	@command -v mvn >/dev/null || (echo "Maven is needed to fetch the Kafka jars" && exit 1)
+
+kafka-lib: $(INSTALLED)
+	$(BIN)/python -c "from prasmes_runtime.testing.servers import ensure_kafka_jars; ensure_kafka_jars()"
+
+run: $(INSTALLED)
+	@if [ "$(BUS)" = "kafka" ]; then $(MAKE) --no-print-directory deps-system kafka-lib; fi
+	$(BIN)/python -m prasmes_runtime.devstack --bus $(BUS)
+
+test: $(INSTALLED) deps-system kafka-lib
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(INSTALLED)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy libs/*/src services/*/src
+
+format: $(INSTALLED)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+contracts: $(INSTALLED)
+	$(BIN)/prasmes-contracts generate
+
+lock: $(INSTALLED)
+	$(BIN)/uv pip compile requirements.in -o requirements.lock --generate-hashes -p 3.11 -q
+
+bench: $(INSTALLED) deps-system kafka-lib
+	$(BIN)/python -m bench.run
+
+clean:
+	rm -rf $(VENV) var bench/out .pytest_cache .mypy_cache .ruff_cache
