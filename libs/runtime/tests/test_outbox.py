@@ -1,0 +1,116 @@
+"""The outbox: written with the state change or not at all; the relay publishes in order and resumes."""
+
+import asyncio
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from accounts.app import DEFINITION
+from prasmes_contracts import KafkaRecord, from_kafka
+from prasmes_contracts.accounts import AccountOpened
+from prasmes_runtime import migrations
+from prasmes_runtime.bus import BusUnavailable
+from prasmes_runtime.bus.embedded import EmbeddedBus
+from prasmes_runtime.db import Database
+from prasmes_runtime.messaging import outbox
+from prasmes_runtime.outbox import OutboxRelay, record_event
+
+
+class FlakyProducer:
+    """Takes `accept` records, then fails like a broker going away."""
+
+    def __init__(self, accept: int) -> None:
+        self.accept = accept
+        self.sent: list[tuple[str, KafkaRecord]] = []
+
+    async def start(self) -> None: ...
+    async def stop(self) -> None: ...
+
+    async def send_many(self, items: Sequence[tuple[str, KafkaRecord]]) -> None:
+        if len(self.sent) + len(items) > self.accept:
+            raise BusUnavailable("broker gone")
+        self.sent += items
+
+
+@pytest.fixture
+async def database(database_url: str) -> Database:
+    await asyncio.to_thread(migrations.upgrade, DEFINITION.migrations_dir, database_url)
+    return Database(database_url)
+
+
+def _opened(n: int) -> AccountOpened:
+    return AccountOpened(account_id=f"00000000-0000-4000-8000-{n:012d}", learner_id=f"l-{n}",
+                         opened_at="2026-11-30T09:00:00Z")
+
+
+async def _write(database: Database, ns: range) -> None:
+    async with database.transaction() as session:
+        for n in ns:
+            await record_event(session, _opened(n), source="/test")
+
+
+async def _pending(database: Database) -> int:
+    async with database.session() as session:
+        return int(await session.scalar(sa.select(sa.func.count()).where(outbox.c.dispatched_at.is_(None))) or 0)
+
+
+@pytest.mark.postgres
+async def test_an_event_of_a_rolled_back_transaction_is_never_published(database: Database) -> None:
+    with pytest.raises(RuntimeError):
+        async with database.transaction() as session:
+            await record_event(session, _opened(1), source="/test")
+            raise RuntimeError("the state change failed")
+    producer = FlakyProducer(accept=100)
+    assert await OutboxRelay(database, producer).publish_pending() == 0
+    assert producer.sent == []
+
+
+@pytest.mark.postgres
+async def test_the_relay_publishes_in_order_once_and_marks_rows(database: Database) -> None:
+    await _write(database, range(30))
+    producer = FlakyProducer(accept=1000)
+    relay = OutboxRelay(database, producer, batch_size=7)
+    while await relay.publish_pending():
+        pass
+    learners = [from_kafka(record).data["learner_id"] for _, record in producer.sent]
+    assert learners == [f"l-{n}" for n in range(30)]
+    assert {topic for topic, _ in producer.sent} == {"accounts.accounts"}
+    assert producer.sent[0][1].key == str(_opened(0).account_id).encode()
+    assert await _pending(database) == 0
+
+
+@pytest.mark.postgres
+async def test_after_a_broker_failure_a_new_relay_resumes_where_the_old_stopped(database: Database) -> None:
+    await _write(database, range(10))
+    failing = FlakyProducer(accept=5)
+    relay = OutboxRelay(database, failing, batch_size=5)
+    assert await relay.publish_pending() == 5
+    with pytest.raises(BusUnavailable):
+        await relay.publish_pending()
+    assert await _pending(database) == 5  # nothing of the failed batch was marked
+    fresh = FlakyProducer(accept=100)
+    assert await OutboxRelay(database, fresh).publish_pending() == 5
+    assert [from_kafka(r).data["learner_id"] for _, r in fresh.sent] == [f"l-{n}" for n in range(5, 10)]
+
+
+async def test_the_relay_loop_wakes_on_commit_and_survives_outages(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'accounts.db'}"
+    await asyncio.to_thread(migrations.upgrade, DEFINITION.migrations_dir, url)
+    database = Database(url)
+    bus = EmbeddedBus(tmp_path / "events.db")
+    relay = OutboxRelay(database, bus.producer(), poll_interval=30)  # only the commit signal can wake it soon
+    task = asyncio.create_task(relay.run())
+    try:
+        await asyncio.sleep(0.2)
+        await _write(database, range(3))
+        for _ in range(50):
+            if len(await bus.read_all("accounts.accounts")) == 3:
+                break
+            await asyncio.sleep(0.05)
+        assert len(await bus.read_all("accounts.accounts")) == 3
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await database.dispose()

@@ -1,0 +1,61 @@
+"""Every service's migrations run up and down on SQLite and PostgreSQL, and match its tables."""
+
+import asyncio
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from accounts.app import DEFINITION as ACCOUNTS
+from calls.app import DEFINITION as CALLS
+from catalog.app import DEFINITION as CATALOG
+from notifications.app import DEFINITION as NOTIFICATIONS
+from prasmes_runtime import migrations
+from prasmes_runtime.messaging import messaging_metadata
+from prasmes_runtime.service import ServiceDefinition
+from surveys.app import DEFINITION as SURVEYS
+
+SERVICES = [ACCOUNTS, CATALOG, CALLS, SURVEYS, NOTIFICATIONS]
+
+
+def _metadata(definition: ServiceDefinition) -> sa.MetaData:
+    module = __import__(f"{definition.name}.db", fromlist=["metadata"])
+    metadata: sa.MetaData = module.metadata
+    return metadata
+
+
+async def _tables_and_diff(url: str, metadata: sa.MetaData) -> tuple[set[str], list[object]]:
+    engine = create_async_engine(url)
+    try:
+        async with engine.connect() as conn:
+            def inspect(sync_conn: sa.Connection) -> tuple[set[str], list[object]]:
+                names = set(sa.inspect(sync_conn).get_table_names()) - {"alembic_version"}
+                context = MigrationContext.configure(sync_conn)
+                return names, list(compare_metadata(context, [metadata, messaging_metadata]))
+            return await conn.run_sync(inspect)
+    finally:
+        await engine.dispose()
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("definition", SERVICES, ids=[s.name for s in SERVICES])
+async def test_migrations_up_and_down(definition: ServiceDefinition, database_url: str) -> None:
+    metadata = _metadata(definition)
+    await asyncio.to_thread(migrations.upgrade, definition.migrations_dir, database_url)
+    tables, diff = await _tables_and_diff(database_url, metadata)
+    assert tables == set(metadata.tables) | {"outbox", "inbox"}
+    assert diff == [], f"the migrations and the table definitions disagree: {diff}"
+    await asyncio.to_thread(migrations.downgrade, definition.migrations_dir, database_url)
+    assert (await _tables_and_diff(database_url, metadata))[0] == set()
+    await asyncio.to_thread(migrations.upgrade, definition.migrations_dir, database_url)  # and up again
+    assert (await _tables_and_diff(database_url, metadata))[0] == set(metadata.tables) | {"outbox", "inbox"}
+
+
+def test_every_service_has_its_migrations() -> None:
+    for definition in SERVICES:
+        assert isinstance(definition.migrations_dir, Path)
+        assert (definition.migrations_dir / "env.py").exists()
+        assert list((definition.migrations_dir / "versions").glob("0001_*.py"))
