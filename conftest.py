@@ -15,7 +15,6 @@ from pathlib import Path
 import httpx
 import pytest
 from fastapi import FastAPI
-
 from prasmes_runtime.auth import TokenIssuer, TokenVerifier, load_or_create_key
 from prasmes_runtime.bus.embedded import EmbeddedBus
 from prasmes_runtime.bus.kafka import KafkaBus

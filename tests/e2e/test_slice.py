@@ -13,10 +13,10 @@ import httpx
 import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-
 from prasmes_runtime.auth import TokenIssuer
 from prasmes_runtime.devstack import BACKENDS, Stack, free_base_port
 from prasmes_runtime.testing.servers import create_database
+
 from tests.support import eventually, personal_code
 
 pytestmark = pytest.mark.e2e
@@ -25,9 +25,18 @@ pytestmark = pytest.mark.e2e
 @pytest.fixture(scope="module", params=["embedded", "kafka"])
 def stack(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     var_dir = tmp_path_factory.mktemp(f"stack-{request.param}")
-    stack = Stack(var_dir=var_dir, base_port=free_base_port(), bus=request.param,
-                  extra_env={"TRACES_EXPORTER": "file", "TRACES_FILE": str(var_dir / "traces.jsonl"),
-                             "DEV_MODE": "true", "RATE_LIMIT_PER_MINUTE": "100000", "RATE_LIMIT_BURST": "10000"})
+    stack = Stack(
+        var_dir=var_dir,
+        base_port=free_base_port(),
+        bus=request.param,
+        extra_env={
+            "TRACES_EXPORTER": "file",
+            "TRACES_FILE": str(var_dir / "traces.jsonl"),
+            "DEV_MODE": "true",
+            "RATE_LIMIT_PER_MINUTE": "100000",
+            "RATE_LIMIT_BURST": "10000",
+        },
+    )
     if request.param == "kafka":
         stack.kafka_bootstrap = request.getfixturevalue("kafka_bootstrap")
         server = request.getfixturevalue("postgres_server_url")
@@ -75,8 +84,11 @@ async def test_a_learner_opens_an_account_and_reads_the_welcome_notice(stack: St
         assert again.json()["current"]["account_id"] == account["id"]
         invalid = await client.post("/api/accounts/accounts", json={"personal_code": "111112-11111"}, headers=anna)
         assert invalid.status_code == 422
-        assert invalid.json()["errors"][0] | {"message": ""} == {"field": "personal_code", "rule": "check_digit",
-                                                                 "message": ""}
+        assert invalid.json()["errors"][0] | {"message": ""} == {
+            "field": "personal_code",
+            "rule": "check_digit",
+            "message": "",
+        }
 
 
 async def test_learner_a_never_gets_learner_bs_data(stack: Stack) -> None:
@@ -97,8 +109,14 @@ def _tokens(stack: Stack) -> dict[str, str]:
     other_audience = TokenIssuer(Ed25519PrivateKey.generate(), issuer="prasmes-identity", audience="elsewhere")
     other_audience._key = issuer._key  # same key and kid, wrong audience
     other_audience.kid = issuer.kid
-    claims = {"sub": "anna", "roles": ["learner"], "aud": "prasmes", "iss": "prasmes-identity",
-              "iat": int(time.time()), "exp": int(time.time()) + 600}
+    claims = {
+        "sub": "anna",
+        "roles": ["learner"],
+        "aud": "prasmes",
+        "iss": "prasmes-identity",
+        "iat": int(time.time()),
+        "exp": int(time.time()) + 600,
+    }
     return {
         "expired": issuer.issue("anna", ["learner"], ttl_seconds=-60),
         "wrongly signed": stranger.issue("anna", ["learner"]),
@@ -145,15 +163,24 @@ async def test_a_trace_started_at_the_gateway_reaches_the_notifications_consumer
     traces = stack.var_dir / "traces.jsonl"
     async with httpx.AsyncClient(base_url=stack.gateway_url, timeout=10) as client:
         headers = {"Authorization": f"Bearer {stack.token_issuer().issue('tracer', ['learner'])}"}
-        response = await client.post("/api/accounts/accounts", json={"personal_code": personal_code(4)},
-                                     headers=headers)
+        response = await client.post(
+            "/api/accounts/accounts", json={"personal_code": personal_code(4)}, headers=headers
+        )
         assert response.status_code == 201
         await _welcome(client, headers)
     spans = [json.loads(line) for line in traces.read_text().splitlines()]
-    request_ids = {s["trace_id"] for s in spans if s["service"] == "gateway" and s["kind"] == "SERVER"
-                   and s["parent_span_id"] is None and "POST" in s["name"]}
-    consumed = [s for s in spans if s["service"] == "notifications" and s["kind"] == "CONSUMER"
-                and s["name"] == "process lv.prasmes.accounts.AccountOpened.v1"]
+    request_ids = {
+        s["trace_id"]
+        for s in spans
+        if s["service"] == "gateway" and s["kind"] == "SERVER" and s["parent_span_id"] is None and "POST" in s["name"]
+    }
+    consumed = [
+        s
+        for s in spans
+        if s["service"] == "notifications"
+        and s["kind"] == "CONSUMER"
+        and s["name"] == "process lv.prasmes.accounts.AccountOpened.v1"
+    ]
     accounts_spans = {s["trace_id"] for s in spans if s["service"] == "accounts" and s["kind"] == "SERVER"}
     linked = [s for s in consumed if s["trace_id"] in request_ids]
     assert linked, "no notifications consumer span belongs to a trace started at the gateway"
@@ -171,7 +198,9 @@ def test_readiness_reports_database_and_bus(stack: Stack) -> None:
 
 
 def test_stack_logs_are_json_lines(stack: Stack) -> None:
-    lines = [line for line in (stack.var_dir / "logs" / "accounts.log").read_text().splitlines() if line.startswith("{")]
+    lines = [
+        line for line in (stack.var_dir / "logs" / "accounts.log").read_text().splitlines() if line.startswith("{")
+    ]
     records = [json.loads(line) for line in lines]
     requests = [r for r in records if r.get("event") == "http.request"]
     assert requests and all(r["request_id"] and r["service"] == "accounts" for r in requests)

@@ -8,11 +8,11 @@ from pathlib import Path
 import httpx
 import pytest
 import sqlalchemy as sa
-
 from notifications.db import notices
 from prasmes_runtime.db import Database
 from prasmes_runtime.devstack import Stack, free_base_port
 from prasmes_runtime.testing.servers import LocalKafkaBroker, create_database
+
 from tests.support import eventually, personal_code
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres, pytest.mark.e2e]
@@ -37,8 +37,9 @@ async def _open_all(stack: Stack, offset: int) -> list[int]:
     async def open_one(client: httpx.AsyncClient, n: int) -> int:
         headers = {"Authorization": f"Bearer {issuer.issue(f'outage-{n}', ['learner'])}"}
         async with limit:
-            response = await client.post("/api/accounts/accounts", json={"personal_code": personal_code(offset + n)},
-                                         headers=headers)
+            response = await client.post(
+                "/api/accounts/accounts", json={"personal_code": personal_code(offset + n)}, headers=headers
+            )
         return response.status_code
 
     async with httpx.AsyncClient(base_url=stack.gateway_url, timeout=30) as client:
@@ -49,9 +50,17 @@ async def test_accounts_opened_while_the_broker_is_down_all_get_one_welcome_noti
     broker: LocalKafkaBroker, postgres_server_url: str, tmp_path: Path
 ) -> None:
     suffix = time.monotonic_ns()
-    urls = {name: create_database(postgres_server_url, f"outage_{name}_{suffix}") for name in ("accounts", "notifications")}
-    stack = Stack(var_dir=tmp_path, base_port=free_base_port(), bus="kafka", kafka_bootstrap=broker.bootstrap,
-                  database_urls=urls, extra_env={"RATE_LIMIT_PER_MINUTE": "1000000", "RATE_LIMIT_BURST": "100000"})
+    urls = {
+        name: create_database(postgres_server_url, f"outage_{name}_{suffix}") for name in ("accounts", "notifications")
+    }
+    stack = Stack(
+        var_dir=tmp_path,
+        base_port=free_base_port(),
+        bus="kafka",
+        kafka_bootstrap=broker.bootstrap,
+        database_urls=urls,
+        extra_env={"RATE_LIMIT_PER_MINUTE": "1000000", "RATE_LIMIT_BURST": "100000"},
+    )
     stored = Database(urls["notifications"])
     count = sa.select(sa.func.count()).select_from(notices)
     distinct = sa.select(sa.func.count(sa.distinct(notices.c.recipient_id)))

@@ -5,14 +5,12 @@ import contextlib
 import signal
 import time
 import uuid
-from types import SimpleNamespace
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from notifications.app import DEFINITION as NOTIFICATIONS
 from notifications.db import notices
 from prasmes_contracts import CloudEvent, KafkaRecord
@@ -26,6 +24,7 @@ from prasmes_runtime.devstack import Stack, free_base_port
 from prasmes_runtime.messaging import inbox
 from prasmes_runtime.outbox import OutboxRelay, record_event
 from prasmes_runtime.testing.servers import create_database
+from sqlalchemy.ext.asyncio import AsyncSession
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
 
@@ -57,8 +56,11 @@ async def _emit(database: Database, n: int, prefix: str = "learner") -> None:
     """n AccountOpened events into the outbox, as the accounts service writes them."""
     async with database.transaction() as session:
         for i in range(n):
-            event = AccountOpened(account_id=f"00000000-0000-4000-8000-{i:012d}", learner_id=f"{prefix}-{i}",
-                                  opened_at="2026-11-30T09:00:00Z")
+            event = AccountOpened(
+                account_id=f"00000000-0000-4000-8000-{i:012d}",
+                learner_id=f"{prefix}-{i}",
+                opened_at="2026-11-30T09:00:00Z",
+            )
             await record_event(session, event, source="/test")
 
 
@@ -80,17 +82,25 @@ def _welcome_handlers(fail_for: set[str] | None = None) -> Handlers:
     async def welcome(session: AsyncSession, event: AccountOpened, envelope: CloudEvent) -> None:
         if fail_for and event.learner_id in fail_for:
             raise RuntimeError(f"bug: cannot welcome {event.learner_id}")
-        await session.execute(notices.insert().values(
-            id=uuid.uuid4(), recipient_id=event.learner_id, kind="welcome", title="{}", body="{}",
-            created_at=event.opened_at, cause_event_id=envelope.id,
-        ))
+        await session.execute(
+            notices.insert().values(
+                id=uuid.uuid4(),
+                recipient_id=event.learner_id,
+                kind="welcome",
+                title="{}",
+                body="{}",
+                created_at=event.opened_at,
+                cause_event_id=envelope.id,
+            )
+        )
 
     return handlers
 
 
 def _consumer(bus: Bus, database: Database, group: str, topic: str, handlers: Handlers) -> EventConsumer:
-    return EventConsumer(ConsumerSpec(group, [topic], handlers), bus, database, bus.producer(),
-                         max_attempts=3, retry_backoff=0.05)
+    return EventConsumer(
+        ConsumerSpec(group, [topic], handlers), bus, database, bus.producer(), max_attempts=3, retry_backoff=0.05
+    )
 
 
 @pytest.fixture
@@ -108,8 +118,9 @@ async def test_a_poison_message_is_dead_lettered_and_replayed_once_after_a_fix(
     await kafka_bus.ensure_topics([topic, f"{topic}.dlq"])
     relay = OutboxRelay(database, kafka_bus.producer())
     await _emit(database, 5)
-    broken = KafkaRecord(key=b"x", value=b"{not json", headers=[(h, b"1") for h in ("ce_id", "ce_source", "ce_type",
-                                                                                     "ce_specversion")])
+    broken = KafkaRecord(
+        key=b"x", value=b"{not json", headers=[(h, b"1") for h in ("ce_id", "ce_source", "ce_type", "ce_specversion")]
+    )
     producer = kafka_bus.producer()
     await producer.send_many([(topic, broken)])
     await producer.stop()
@@ -118,9 +129,11 @@ async def test_a_poison_message_is_dead_lettered_and_replayed_once_after_a_fix(
     async with _running(relay.run(), consumer.run()):
         await _eventually(lambda: _has(database, _notice_count(), 4))
         letters = []
+
         async def two_letters() -> bool:
             letters[:] = await dlq.list_dead_letters(kafka_bus, topic)
             return len(letters) == 2
+
         await _eventually(two_letters)
     errors = sorted(letter.error or "" for letter in letters)
     assert "PoisonRecord: event data is not JSON" in errors[0]  # never retried: it cannot improve
@@ -183,8 +196,13 @@ async def test_each_event_takes_effect_once_across_a_consumer_killed_mid_stream(
     await _emit(accounts_db, 2000, prefix)
     mine = sa.select(sa.func.count()).select_from(notices).where(notices.c.recipient_id.like(f"{prefix}-%"))
 
-    stack = Stack(var_dir=tmp_path, base_port=free_base_port(), bus="kafka", kafka_bootstrap=kafka_bootstrap,
-                  database_urls={"notifications": notifications_url})
+    stack = Stack(
+        var_dir=tmp_path,
+        base_port=free_base_port(),
+        bus="kafka",
+        kafka_bootstrap=kafka_bootstrap,
+        database_urls={"notifications": notifications_url},
+    )
     relay = OutboxRelay(accounts_db, bus.producer())
     async with _running(relay.run()):
         stack.start(("notifications",))
@@ -200,7 +218,8 @@ async def test_each_event_takes_effect_once_across_a_consumer_killed_mid_stream(
     assert 0 < killed_at < 2000, "the kill must land mid-stream"
     assert await _count(notifications_db, mine) == 2000
     distinct = sa.select(sa.func.count(sa.distinct(notices.c.recipient_id))).where(
-        notices.c.recipient_id.like(f"{prefix}-%"))
+        notices.c.recipient_id.like(f"{prefix}-%")
+    )
     assert await _count(notifications_db, distinct) == 2000
 
 

@@ -5,17 +5,16 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from accounts.app import DEFINITION as ACCOUNTS
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy.ext.asyncio import create_async_engine
-
-from accounts.app import DEFINITION as ACCOUNTS
 from calls.app import DEFINITION as CALLS
 from catalog.app import DEFINITION as CATALOG
 from notifications.app import DEFINITION as NOTIFICATIONS
 from prasmes_runtime import migrations
 from prasmes_runtime.messaging import messaging_metadata
 from prasmes_runtime.service import ServiceDefinition
+from sqlalchemy.ext.asyncio import create_async_engine
 from surveys.app import DEFINITION as SURVEYS
 
 SERVICES = [ACCOUNTS, CATALOG, CALLS, SURVEYS, NOTIFICATIONS]
@@ -31,10 +30,12 @@ async def _tables_and_diff(url: str, metadata: sa.MetaData) -> tuple[set[str], l
     engine = create_async_engine(url)
     try:
         async with engine.connect() as conn:
+
             def inspect(sync_conn: sa.Connection) -> tuple[set[str], list[object]]:
                 names = set(sa.inspect(sync_conn).get_table_names()) - {"alembic_version"}
                 context = MigrationContext.configure(sync_conn)
                 return names, list(compare_metadata(context, [metadata, messaging_metadata]))
+
             return await conn.run_sync(inspect)
     finally:
         await engine.dispose()

@@ -4,7 +4,6 @@ import json
 from typing import Any
 
 import pytest
-
 from prasmes_contracts import TOPICS
 from prasmes_contracts.compat import breaking_changes
 from prasmes_contracts.generate import ASYNCAPI_FILE, asyncapi_document, problems, schema_files
@@ -41,8 +40,10 @@ def test_an_optional_field_added_is_compatible() -> None:
     [
         (_changed(properties={k: v for k, v in BASE["properties"].items() if k != "hours"}), "hours: removed"),
         (_changed(properties={**BASE["properties"], "hours": {"type": "string"}}), "hours: type changed"),
-        (_changed(properties={**BASE["properties"], "opened_at": {"type": "string", "format": "date"}}),
-         "opened_at: type changed"),
+        (
+            _changed(properties={**BASE["properties"], "opened_at": {"type": "string", "format": "date"}}),
+            "opened_at: type changed",
+        ),
         (_changed(required=["account_id", "opened_at", "hours"]), "hours: newly required"),
     ],
 )
@@ -52,7 +53,7 @@ def test_breaking_changes_are_caught(new: dict[str, Any], expected: str) -> None
 
 def test_a_committed_schema_edited_incompatibly_is_reported(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> None:
     """Simulate the model losing a field against the committed (published) schema."""
-    path, schema = next(iter(schema_files().items()))
+    path = next(iter(schema_files()))
     published = json.loads(path.read_text())
     published["properties"]["retired_field"] = {"type": "string"}
     copy = tmp_path / path.name

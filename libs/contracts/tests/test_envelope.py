@@ -2,7 +2,6 @@ from datetime import UTC, datetime
 
 import pytest
 from cloudevents.v1.kafka import KafkaMessage, from_binary
-
 from prasmes_contracts import CloudEvent, KafkaRecord, from_kafka, to_kafka
 from prasmes_contracts.envelope import EnvelopeError
 
@@ -52,10 +51,14 @@ def test_the_reference_sdk_reads_our_records() -> None:
     ("record", "problem"),
     [
         (KafkaRecord(key=None, value=b"{}", headers=[]), "missing headers"),
-        (KafkaRecord(None, b"not json", [(h, b"x") for h in ("ce_id", "ce_source", "ce_type", "ce_specversion")]),
-         "not JSON"),
-        (KafkaRecord(None, b"[1]", [(h, b"x") for h in ("ce_id", "ce_source", "ce_type", "ce_specversion")]),
-         "JSON object"),
+        (
+            KafkaRecord(None, b"not json", [(h, b"x") for h in ("ce_id", "ce_source", "ce_type", "ce_specversion")]),
+            "not JSON",
+        ),
+        (
+            KafkaRecord(None, b"[1]", [(h, b"x") for h in ("ce_id", "ce_source", "ce_type", "ce_specversion")]),
+            "JSON object",
+        ),
     ],
 )
 def test_malformed_records_are_refused(record: KafkaRecord, problem: str) -> None:

@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-
 from accounts.app import DEFINITION
 from prasmes_contracts import KafkaRecord, from_kafka
 from prasmes_contracts.accounts import AccountOpened
@@ -41,8 +40,9 @@ async def database(database_url: str) -> Database:
 
 
 def _opened(n: int) -> AccountOpened:
-    return AccountOpened(account_id=f"00000000-0000-4000-8000-{n:012d}", learner_id=f"l-{n}",
-                         opened_at="2026-11-30T09:00:00Z")
+    return AccountOpened(
+        account_id=f"00000000-0000-4000-8000-{n:012d}", learner_id=f"l-{n}", opened_at="2026-11-30T09:00:00Z"
+    )
 
 
 async def _write(database: Database, ns: range) -> None:

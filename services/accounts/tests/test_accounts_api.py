@@ -7,13 +7,13 @@ from pathlib import Path
 import httpx
 import pytest
 import sqlalchemy as sa
-
 from accounts.app import create_app
-from conftest import running
 from prasmes_runtime.auth import TokenVerifier
 from prasmes_runtime.db import Database
 from prasmes_runtime.messaging import outbox
 from prasmes_runtime.settings import Settings
+
+from conftest import running
 
 Bearer = Callable[..., dict[str, str]]
 
@@ -62,18 +62,23 @@ async def test_a_second_account_for_the_same_person_is_a_conflict(client: httpx.
     first = await client.post("/accounts", json={"personal_code": "161175-19997"}, headers=bearer("anna"))
     again = await client.post("/accounts", json={"personal_code": "161175-19997"}, headers=bearer("anna"))
     assert again.status_code == 409
-    assert again.json()["current"] == {"state": "open", "account_id": first.json()["id"],
-                                       "opened_at": again.json()["current"]["opened_at"]}
+    assert again.json()["current"] == {
+        "state": "open",
+        "account_id": first.json()["id"],
+        "opened_at": again.json()["current"]["opened_at"],
+    }
     other = await client.post("/accounts", json={"personal_code": "16117519997"}, headers=bearer("impostor"))
     assert other.status_code == 409
     assert other.json()["current"] == {"state": "open"}  # nothing about whose account it is
 
 
 async def test_racing_openings_create_exactly_one_account(client: httpx.AsyncClient, bearer: Bearer) -> None:
-    responses = await asyncio.gather(*(
-        client.post("/accounts", json={"personal_code": "161175-19997"}, headers=bearer(f"twin-{i}"))
-        for i in range(8)
-    ))
+    responses = await asyncio.gather(
+        *(
+            client.post("/accounts", json={"personal_code": "161175-19997"}, headers=bearer(f"twin-{i}"))
+            for i in range(8)
+        )
+    )
     assert sorted(r.status_code for r in responses) == [201] + [409] * 7
     database: Database = client.app.state.runtime.database  # type: ignore[attr-defined]
     async with database.session() as session:

@@ -3,7 +3,6 @@
 from datetime import date
 
 import pytest
-
 from accounts.domain import birth_date_of, parse_personal_code
 from prasmes_runtime.errors import InvalidInput
 

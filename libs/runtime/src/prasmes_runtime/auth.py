@@ -20,7 +20,9 @@ import httpx
 import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, Request
+
+from prasmes_runtime.errors import Forbidden, Unauthorized, Unavailable
 
 ALGORITHM = "EdDSA"
 ROLES = frozenset({"learner", "provider_admin", "provider_staff", "agency_officer", "agency_admin", "partner"})
@@ -77,8 +79,8 @@ class TokenIssuer:
             "nbf": now,
             "exp": now + (ttl_seconds if ttl_seconds is not None else self.ttl_seconds),
             "jti": uuid.uuid4().hex,
-            **claims,
         }
+        payload = {**claims, **payload}  # the registered claims cannot be overridden
         return jwt.encode(payload, self._key, algorithm=ALGORITHM, headers={"kid": self.kid})
 
     def jwks(self) -> dict[str, Any]:
@@ -116,14 +118,20 @@ class TokenVerifier:
             async with self._lock:
                 stale = time.monotonic() - self._fetched_at > self._refetch_after or not self._keys
                 if kid not in self._keys and stale:
-                    async with httpx.AsyncClient(timeout=5) as client:
-                        response = await client.get(self._jwks_url)
-                        response.raise_for_status()
-                        self._load(response.json())
+                    await self._fetch(self._jwks_url)
         try:
             return self._keys[kid]
         except KeyError:
             raise InvalidToken("unknown signing key") from None
+
+    async def _fetch(self, url: str) -> None:
+        try:
+            async with httpx.AsyncClient(timeout=5) as client:
+                response = await client.get(url)
+                response.raise_for_status()
+                self._load(response.json())
+        except (httpx.HTTPError, ValueError, KeyError) as exc:
+            raise Unavailable(f"the identity provider's key set could not be read: {exc}") from exc
 
     async def verify(self, token: str) -> Principal:
         try:
@@ -148,24 +156,16 @@ class TokenVerifier:
         return Principal(subject=str(claims["sub"]), roles=roles, claims=claims)
 
 
-def _unauthorized(reason: str) -> HTTPException:
-    return HTTPException(
-        status_code=401,
-        detail={"error": "unauthorized", "message": reason},
-        headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
-    )
-
-
 async def authenticated(request: Request) -> Principal:
     verifier: TokenVerifier = request.app.state.token_verifier
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token:
-        raise _unauthorized("a bearer token is required")
+        raise Unauthorized("a bearer token is required")
     try:
         principal = await verifier.verify(token.strip())
     except InvalidToken as exc:
-        raise _unauthorized(str(exc)) from exc
+        raise Unauthorized(str(exc)) from exc
     request.state.principal = principal
     return principal
 
@@ -180,7 +180,7 @@ def require_role(*roles: str) -> Callable[[Principal], Awaitable[Principal]]:
 
     async def check(principal: CurrentUser) -> Principal:
         if not principal.has_any(roles):
-            raise HTTPException(403, detail={"error": "forbidden", "message": f"requires role {' or '.join(roles)}"})
+            raise Forbidden(f"requires role {' or '.join(roles)}")
         return principal
 
     return check

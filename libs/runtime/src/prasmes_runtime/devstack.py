@@ -102,8 +102,20 @@ class Stack:
         log_dir = self.log_dir or self.var_dir / "logs"
         log_dir.mkdir(parents=True, exist_ok=True)
         out = (log_dir / f"{name}.log").open("ab")
-        command = [sys.executable, "-m", "uvicorn", "--factory", spec.factory, "--host", "127.0.0.1",
-                   "--port", str(self.base_port + spec.port_offset), "--no-access-log", "--log-level", "warning"]
+        command = [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "--factory",
+            spec.factory,
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.base_port + spec.port_offset),
+            "--no-access-log",
+            "--log-level",
+            "warning",
+        ]
         self.processes[name] = subprocess.Popen(command, env=self.env_for(name), stdout=out, stderr=out)
 
     def wait_ready(self, name: str, timeout: float = 60) -> None:
@@ -167,8 +179,11 @@ def seed_demo(stack: Stack) -> None:
     """Demo data through the API, as a client would: Anna opens her learning account."""
     with httpx.Client(base_url=stack.gateway_url, timeout=10) as client:
         token = client.post("/auth/dev-login", json={"username": "anna"}).json()["access_token"]
-        client.post("/api/accounts/accounts", json={"personal_code": "161175-19997"},
-                    headers={"Authorization": f"Bearer {token}"})
+        client.post(
+            "/api/accounts/accounts",
+            json={"personal_code": "161175-19997"},
+            headers={"Authorization": f"Bearer {token}"},
+        )
 
 
 def _interrupt(*_: object) -> None:
@@ -188,10 +203,13 @@ def main() -> None:
         exit_stack.callback(stack.stop)
         stack.start()
         seed_demo(stack)
-        print(f"\nPrasmes is running ({args.bus} bus).\n"
-              f"  gateway:   {stack.gateway_url}\n  API docs:  {stack.gateway_url}/docs\n"
-              f"  dev login: POST {stack.gateway_url}/auth/dev-login {{\"username\": \"anna\"}}\n"
-              f"  logs:      {stack.var_dir}/logs/\nPress Ctrl-C to stop.", flush=True)
+        print(
+            f"\nPrasmes is running ({args.bus} bus).\n"
+            f"  gateway:   {stack.gateway_url}\n  API docs:  {stack.gateway_url}/docs\n"
+            f'  dev login: POST {stack.gateway_url}/auth/dev-login {{"username": "anna"}}\n'
+            f"  logs:      {stack.var_dir}/logs/\nPress Ctrl-C to stop.",
+            flush=True,
+        )
         signal.signal(signal.SIGTERM, _interrupt)
         with contextlib.suppress(KeyboardInterrupt):
             while all(p.poll() is None for p in stack.processes.values()):

@@ -3,13 +3,14 @@
 - NotFound -> 404; also what a caller gets for another person's object (never a hint it exists).
 - Conflict -> 409 with the current state.
 - InvalidInput -> 422 naming the field and the rule; request validation errors get the same shape.
-- Forbidden -> 403 (a role the caller lacks).
+- Unauthorized -> 401 (no valid token); Forbidden -> 403 (a role the caller lacks).
+- Unavailable -> 503 (a dependency such as the identity provider's key set does not answer).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -19,6 +20,7 @@ from fastapi.responses import JSONResponse
 class DomainError(Exception):
     status = 400
     code = "error"
+    headers: ClassVar[dict[str, str] | None] = None
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
@@ -31,6 +33,19 @@ class DomainError(Exception):
 class NotFound(DomainError):
     status = 404
     code = "not_found"
+
+
+class Unauthorized(DomainError):
+    status = 401
+    code = "unauthorized"
+    headers: ClassVar[dict[str, str] | None] = {"WWW-Authenticate": 'Bearer error="invalid_token"'}
+
+
+class Unavailable(DomainError):
+    """Something this request depends on does not answer now (503)."""
+
+    status = 503
+    code = "unavailable"
 
 
 class Forbidden(DomainError):
@@ -85,7 +100,7 @@ def _from_validation(exc: RequestValidationError) -> InvalidInput:
 def install_error_handlers(app: FastAPI) -> None:
     async def on_domain_error(_: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, DomainError)
-        return JSONResponse(exc.body(), status_code=exc.status)
+        return JSONResponse(exc.body(), status_code=exc.status, headers=exc.headers)
 
     async def on_validation_error(_: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, RequestValidationError)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -16,6 +17,9 @@ from prasmes_runtime.errors import install_error_handlers
 from prasmes_runtime.logging import get_logger
 
 REQUEST_ID = "x-request-id"
+_SAFE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
+UNTRACED_URLS = r"//[^/]+/(healthz|readyz|metrics)(\?|$)"
+"""Probe and scrape endpoints: anchored, so that /api/x/metrics is still traced."""
 ReadinessCheck = Callable[[], Awaitable[dict[str, str]]]
 log = get_logger("http")
 
@@ -41,8 +45,20 @@ def install_common(app: FastAPI, readiness: ReadinessCheck) -> None:
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
 
+def request_id_of(request: Request) -> str:
+    """The id this request is answered and logged with (set by the request middleware)."""
+    return str(getattr(request.state, "request_id", "")) or uuid.uuid4().hex
+
+
+def _incoming_request_id(request: Request) -> str:
+    # A caller's id is kept only when it is a plain token: it ends up in logs and headers.
+    given = request.headers.get(REQUEST_ID, "")
+    return given if _SAFE_REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
+
+
 async def _request_context(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-    request_id = request.headers.get(REQUEST_ID) or uuid.uuid4().hex
+    request_id = _incoming_request_id(request)
+    request.state.request_id = request_id
     structlog.contextvars.bind_contextvars(request_id=request_id)
     started = time.perf_counter()
     try:

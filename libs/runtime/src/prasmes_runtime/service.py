@@ -20,7 +20,7 @@ from prasmes_runtime.auth import TokenVerifier
 from prasmes_runtime.bus import Bus, BusUnavailable, Producer, create_bus
 from prasmes_runtime.consumer import ConsumerSpec, EventConsumer
 from prasmes_runtime.db import Database
-from prasmes_runtime.http import install_common
+from prasmes_runtime.http import UNTRACED_URLS, install_common
 from prasmes_runtime.logging import configure_logging, get_logger
 from prasmes_runtime.outbox import OutboxRelay
 from prasmes_runtime.settings import Settings
@@ -148,6 +148,6 @@ def create_service_app(definition: ServiceDefinition, settings: Settings | None 
     install_common(app, runtime.readiness)
     for router in definition.routers:
         app.include_router(router)
-    FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz,metrics")
+    FastAPIInstrumentor.instrument_app(app, excluded_urls=UNTRACED_URLS)
     SQLAlchemyInstrumentor().instrument(engine=database.engine.sync_engine)
     return app

@@ -1,0 +1,1 @@
+"""The Prasmes API gateway: identity provider, proxy, rate limits and the merged OpenAPI document."""

@@ -1,0 +1,90 @@
+"""The gateway's composition root: settings, identity, limiter, proxy, merged OpenAPI, telemetry."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+
+import httpx
+from fastapi import FastAPI
+from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+from opentelemetry.instrumentation.utils import suppress_http_instrumentation
+from prasmes_runtime.auth import TokenVerifier
+from prasmes_runtime.http import UNTRACED_URLS, ReadinessCheck, install_common
+from prasmes_runtime.logging import configure_logging
+from prasmes_runtime.telemetry import configure_tracing
+
+from gateway import identity, openapi, proxy
+from gateway.ratelimit import ClientKey, RateLimitMiddleware, TokenBucketLimiter
+from gateway.settings import GatewaySettings
+
+HEALTH_TIMEOUT = 2.0
+
+
+# Anchored: the services' own /healthz behind /api/<service>/ is still traced.
+def create_app(settings: GatewaySettings | None = None) -> FastAPI:
+    settings = settings or GatewaySettings()
+    configure_logging(settings.service_name, settings.log_level, settings.log_format)
+    configure_tracing(settings)
+    issuer = identity.build_issuer(settings)
+    client = proxy.build_upstream_client(settings)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        await client.aclose()
+
+    # The framework's own /openapi.json and /docs are replaced by the merged document's.
+    app = FastAPI(
+        title="Prasmes API", version="0.1.0", lifespan=lifespan, openapi_url=None, docs_url=None, redoc_url=None
+    )
+    app.state.settings = settings
+    app.state.token_issuer = issuer
+    app.state.token_verifier = TokenVerifier(
+        issuer=settings.jwt_issuer, audience=settings.jwt_audience, jwks=issuer.jwks()
+    )
+    app.state.upstream_client = client
+    app.state.openapi = openapi.MergedOpenApi(
+        client,
+        settings.service_urls,
+        app.openapi,
+        timeout=settings.openapi_timeout,
+        ttl=settings.openapi_cache_seconds,
+    )
+    app.state.limiter = TokenBucketLimiter(settings.rate_limit_per_minute, settings.rate_limit_burst)
+    # Added before install_common, so it runs inside the request-id middleware: a 429 gets an id too.
+    app.add_middleware(RateLimitMiddleware, limiter=app.state.limiter, client_key=ClientKey(settings.trusted_proxies))
+    install_common(app, upstream_readiness(client, settings.service_urls))
+    for router in (identity.router, openapi.router, proxy.router):
+        app.include_router(router)
+    FastAPIInstrumentor.instrument_app(app, excluded_urls=UNTRACED_URLS)
+    return app
+
+
+def app_factory() -> FastAPI:
+    """For `uvicorn --factory gateway.app:app_factory`: settings are read when the server starts."""
+    return create_app()
+
+
+def upstream_readiness(client: httpx.AsyncClient, service_urls: dict[str, str]) -> ReadinessCheck:
+    """Each upstream's /healthz. The gateway stays ready while any of them answers: the runtime's
+    /readyz accepts only "ok" and "degraded", so a down service is "degraded" unless all are down."""
+    names = sorted(service_urls)
+
+    async def readiness() -> dict[str, str]:
+        answers = await asyncio.gather(*(_healthy(client, service_urls[n]) for n in names))
+        down = "degraded" if any(answers) else "unreachable"
+        return {name: "ok" if healthy else down for name, healthy in zip(names, answers, strict=True)}
+
+    return readiness
+
+
+async def _healthy(client: httpx.AsyncClient, base: str) -> bool:
+    try:
+        # Probes every few seconds would each start a trace of their own: noise, not signal.
+        with suppress_http_instrumentation():
+            response = await client.get(f"{base.rstrip('/')}/healthz", timeout=HEALTH_TIMEOUT)
+    except httpx.HTTPError:
+        return False
+    return response.is_success

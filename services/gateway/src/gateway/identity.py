@@ -1,0 +1,125 @@
+"""The platform's identity provider: the signing key, its public key set and the development login."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request, Response
+from prasmes_runtime.auth import ROLES, CurrentUser, TokenIssuer, load_or_create_key
+from prasmes_runtime.errors import Forbidden, NotFound
+from pydantic import BaseModel
+
+from gateway.settings import GatewaySettings
+
+# Fixed forever: changing it would change every development user's subject.
+NAMESPACE = uuid.UUID("6f1c2a54-3d1e-5b8a-9c47-2e0f8b6d4a13")
+PUBLIC: dict[str, Any] = {"security": []}
+"""OpenAPI extra for routes that need no bearer token."""
+
+
+@dataclass(frozen=True)
+class DevUser:
+    username: str
+    subject: str
+    roles: frozenset[str]
+    display_name: str
+
+
+def _dev_user(username: str, display_name: str, *roles: str) -> DevUser:
+    assert set(roles) <= ROLES, f"unknown roles {set(roles) - ROLES}"
+    subject = str(uuid.uuid5(NAMESPACE, username))
+    return DevUser(username, subject, frozenset(roles), display_name)
+
+
+DEV_USERS: dict[str, DevUser] = {
+    user.username: user
+    for user in (
+        _dev_user("anna", "Anna Bērziņa", "learner"),
+        _dev_user("janis", "Jānis Kalniņš", "learner"),
+        _dev_user("liga", "Līga Ozola (provider administrator)", "provider_admin"),
+        _dev_user("peteris", "Pēteris Liepa (provider staff)", "provider_staff"),
+        _dev_user("ilze", "Ilze Krūmiņa (agency officer)", "agency_officer"),
+        _dev_user("martins", "Mārtiņš Vītols (agency administrator)", "agency_admin"),
+        _dev_user("partner-nva", "NVA partner system", "partner"),
+    )
+}
+
+
+def build_issuer(settings: GatewaySettings) -> TokenIssuer:
+    key = load_or_create_key(settings.resolved_signing_key_path())
+    return TokenIssuer(
+        key, issuer=settings.jwt_issuer, audience=settings.jwt_audience, ttl_seconds=settings.token_ttl_seconds
+    )
+
+
+class DevLoginRequest(BaseModel):
+    username: str
+
+
+class TokenResponse(BaseModel):
+    access_token: str
+    token_type: str = "bearer"
+    expires_in: int
+    subject: str
+    roles: list[str]
+
+
+class DevUserView(BaseModel):
+    username: str
+    roles: list[str]
+    display_name: str
+
+
+class PrincipalView(BaseModel):
+    subject: str
+    roles: list[str]
+
+
+def _issuer(request: Request) -> TokenIssuer:
+    issuer: TokenIssuer = request.app.state.token_issuer
+    return issuer
+
+
+def _dev_settings(request: Request) -> GatewaySettings:
+    settings: GatewaySettings = request.app.state.settings
+    if not settings.dev_mode:
+        raise Forbidden("development login is disabled")
+    return settings
+
+
+Issuer = Annotated[TokenIssuer, Depends(_issuer)]
+DevMode = Annotated[GatewaySettings, Depends(_dev_settings)]
+
+router = APIRouter(tags=["identity"])
+
+
+@router.get("/.well-known/jwks.json", openapi_extra=PUBLIC)
+async def jwks(issuer: Issuer, response: Response) -> dict[str, Any]:
+    # Verifiers refetch on an unknown kid, so a short cache does not delay a key rotation much.
+    response.headers["Cache-Control"] = "public, max-age=300"
+    return issuer.jwks()
+
+
+@router.post("/auth/dev-login", openapi_extra=PUBLIC)
+async def dev_login(body: DevLoginRequest, issuer: Issuer, _: DevMode) -> TokenResponse:
+    user = DEV_USERS.get(body.username)
+    if user is None:
+        raise NotFound(f"no development user {body.username!r}")
+    token = issuer.issue(user.subject, user.roles)
+    return TokenResponse(
+        access_token=token, expires_in=issuer.ttl_seconds, subject=user.subject, roles=sorted(user.roles)
+    )
+
+
+@router.get("/auth/dev-users", openapi_extra=PUBLIC)
+async def dev_users(_: DevMode) -> list[DevUserView]:
+    return [
+        DevUserView(username=u.username, roles=sorted(u.roles), display_name=u.display_name) for u in DEV_USERS.values()
+    ]
+
+
+@router.get("/auth/me")
+async def me(principal: CurrentUser) -> PrincipalView:
+    return PrincipalView(subject=principal.subject, roles=sorted(principal.roles))

@@ -1,0 +1,40 @@
+"""The gateway's settings: the shared `Settings` plus upstream addresses, limits and the signing key."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from prasmes_runtime.settings import Settings
+from pydantic import Field
+
+DEFAULT_SERVICE_URLS: dict[str, str] = {
+    "accounts": "http://127.0.0.1:8001",
+    "catalog": "http://127.0.0.1:8002",
+    "calls": "http://127.0.0.1:8003",
+    "surveys": "http://127.0.0.1:8004",
+    "notifications": "http://127.0.0.1:8005",
+}
+
+
+class GatewaySettings(Settings):
+    service_name: str = "gateway"
+
+    service_urls: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_SERVICE_URLS))
+    """Service name -> base URL; from the environment as JSON: SERVICE_URLS='{"catalog": "http://..."}'."""
+
+    max_body_bytes: int = Field(default=10 * 1024 * 1024, gt=0)
+    rate_limit_per_minute: int = Field(default=1200, gt=0)
+    rate_limit_burst: int = Field(default=200, ge=1)
+    trusted_proxies: list[str] = Field(default_factory=list)
+    """Peers (IP addresses or CIDR networks) whose X-Forwarded-For is believed; JSON list."""
+
+    signing_key_path: Path | None = None
+    """The identity provider's Ed25519 key (PEM); default var_dir/identity/signing-key.pem."""
+    token_ttl_seconds: int = Field(default=3600, gt=0)
+
+    upstream_timeout: float = Field(default=30.0, gt=0)
+    openapi_timeout: float = Field(default=3.0, gt=0)
+    openapi_cache_seconds: float = Field(default=30.0, ge=0)
+
+    def resolved_signing_key_path(self) -> Path:
+        return self.signing_key_path or self.var_dir / "identity" / "signing-key.pem"

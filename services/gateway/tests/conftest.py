@@ -1,0 +1,187 @@
+"""Fixtures: a real upstream service over HTTP (uvicorn on 127.0.0.1) and a gateway driven in-process."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+from fastapi import FastAPI, Request, Response
+from gateway.app import create_app
+from gateway.settings import GatewaySettings
+from opentelemetry import trace
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from prasmes_runtime.testing.servers import free_port
+from pydantic import BaseModel
+
+
+@dataclass
+class Seen:
+    method: str
+    raw_path: str
+    query: str
+    headers: dict[str, str]
+    body: bytes
+
+
+@dataclass
+class Upstream:
+    url: str
+    seen: list[Seen] = field(default_factory=list)
+
+
+class Tag(BaseModel):
+    name: str
+
+
+class Programme(BaseModel):
+    title: str
+    tags: list[Tag] = []
+
+
+def upstream_app(seen: list[Seen]) -> FastAPI:
+    app = FastAPI(title="Echo service")
+
+    @app.get("/healthz")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.post("/programmes", status_code=201)
+    async def create_programme(programme: Programme) -> Programme:
+        return programme
+
+    @app.get("/programmes/{programme_id}", operation_id="get_programme")
+    async def get_programme(programme_id: int) -> Programme:
+        return Programme(title=f"programme {programme_id}")
+
+    methods = ["GET", "POST", "PUT", "PATCH", "DELETE"]
+
+    @app.api_route("/echo/{path:path}", methods=methods, include_in_schema=False)
+    async def echo(path: str, request: Request) -> Response:
+        body = await request.body()
+        seen.append(
+            Seen(
+                request.method,
+                request.scope["raw_path"].decode(),
+                request.scope["query_string"].decode(),
+                dict(request.headers),
+                body,
+            )
+        )
+        status = int(request.query_params.get("status", "200"))
+        response = Response(content=b'{"echo": true}', status_code=status, media_type="application/json")
+        response.raw_headers += [(b"x-multi", b"one"), (b"x-multi", b"two")]
+        return response
+
+    return app
+
+
+class ThreadedServer:
+    """uvicorn on a free port in a daemon thread; real HTTP between the gateway and the upstream."""
+
+    def __init__(self, app: FastAPI) -> None:
+        self.port = free_port()
+        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="off")
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(target=self._server.run, daemon=True)
+
+    def __enter__(self) -> ThreadedServer:
+        self._thread.start()
+        deadline = time.monotonic() + 10
+        while not self._server.started:
+            if time.monotonic() > deadline or not self._thread.is_alive():
+                raise RuntimeError(f"the upstream test server did not start on port {self.port}")
+            time.sleep(0.01)
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._server.should_exit = True
+        self._thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def _upstream_server() -> Iterator[Upstream]:
+    upstream = Upstream(url="")
+    with ThreadedServer(upstream_app(upstream.seen)) as server:
+        upstream.url = f"http://127.0.0.1:{server.port}"
+        yield upstream
+
+
+@pytest.fixture
+def upstream(_upstream_server: Upstream) -> Upstream:
+    _upstream_server.seen.clear()
+    return _upstream_server
+
+
+@pytest.fixture(scope="session")
+def spans() -> InMemorySpanExporter:
+    """Finished spans of this process. OpenTelemetry keeps the first global provider it is given,
+    so the exporter is added to whichever SDK provider is installed (or installs one)."""
+    exporter = InMemorySpanExporter()
+    provider = trace.get_tracer_provider()
+    if not isinstance(provider, TracerProvider):
+        provider = TracerProvider()
+        trace.set_tracer_provider(provider)
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    return exporter
+
+
+@pytest.fixture
+def make_settings(tmp_path: Path, upstream: Upstream) -> Callable[..., GatewaySettings]:
+    down = f"http://127.0.0.1:{free_port()}"  # nothing listens there
+
+    def make(**overrides: Any) -> GatewaySettings:
+        values: dict[str, Any] = {
+            "var_dir": tmp_path,
+            "dev_mode": True,
+            "log_level": "WARNING",
+            "service_urls": {"echo": upstream.url, "down": down},
+        }
+        return GatewaySettings(**{**values, **overrides})
+
+    return make
+
+
+GatewayPair = tuple[FastAPI, httpx.AsyncClient]
+
+
+@pytest.fixture
+async def make_gateway(
+    make_settings: Callable[..., GatewaySettings],
+) -> AsyncIterator[Callable[..., GatewayPair]]:
+    """create_app(settings with `overrides`) and an httpx client that drives it in-process."""
+    opened: list[GatewayPair] = []
+
+    def make(**overrides: Any) -> GatewayPair:
+        app = create_app(make_settings(**overrides))
+        client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gw")
+        opened.append((app, client))
+        return app, client
+
+    yield make
+    for app, client in opened:
+        await client.aclose()
+        await app.state.upstream_client.aclose()
+
+
+@pytest.fixture
+def gateway_pair(make_gateway: Callable[..., GatewayPair]) -> GatewayPair:
+    return make_gateway()
+
+
+@pytest.fixture
+def gateway_app(gateway_pair: GatewayPair) -> FastAPI:
+    return gateway_pair[0]
+
+
+@pytest.fixture
+def gateway(gateway_pair: GatewayPair) -> httpx.AsyncClient:
+    return gateway_pair[1]
