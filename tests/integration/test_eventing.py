@@ -1,8 +1,13 @@
-"""Reliable eventing on a real Kafka broker and real PostgreSQL: outbox, inbox, dead letters, replay."""
+"""Reliable eventing on real PostgreSQL and a real Kafka broker (and, where the test is about the
+behaviour rather than the broker, the embedded log too): outbox, inbox, dead letters, replay."""
 
 import asyncio
 import contextlib
+import json
+import os
 import signal
+import subprocess
+import sys
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -17,6 +22,7 @@ from prasmes_contracts import CloudEvent, KafkaRecord
 from prasmes_contracts.accounts import AccountOpened
 from prasmes_runtime import dlq, migrations
 from prasmes_runtime.bus import Bus
+from prasmes_runtime.bus.embedded import EmbeddedBus
 from prasmes_runtime.bus.kafka import KafkaBus
 from prasmes_runtime.consumer import ConsumerSpec, EventConsumer, Handlers
 from prasmes_runtime.db import Database
@@ -112,26 +118,26 @@ def topic(unique: str, monkeypatch: pytest.MonkeyPatch) -> str:
 
 
 async def test_a_poison_message_is_dead_lettered_and_replayed_once_after_a_fix(
-    kafka_bus: KafkaBus, postgres_url: str, topic: str, unique: str
+    bus: Bus, postgres_url: str, topic: str, unique: str
 ) -> None:
     database = await _migrated(postgres_url)
-    await kafka_bus.ensure_topics([topic, f"{topic}.dlq"])
-    relay = OutboxRelay(database, kafka_bus.producer())
+    await bus.ensure_topics([topic, f"{topic}.dlq"])
+    relay = OutboxRelay(database, bus.producer())
     await _emit(database, 5)
     broken = KafkaRecord(
         key=b"x", value=b"{not json", headers=[(h, b"1") for h in ("ce_id", "ce_source", "ce_type", "ce_specversion")]
     )
-    producer = kafka_bus.producer()
+    producer = bus.producer()
     await producer.send_many([(topic, broken)])
     await producer.stop()
     group = f"notifications.{unique}"
-    consumer = _consumer(kafka_bus, database, group, topic, _welcome_handlers(fail_for={"learner-2"}))
+    consumer = _consumer(bus, database, group, topic, _welcome_handlers(fail_for={"learner-2"}))
     async with _running(relay.run(), consumer.run()):
         await _eventually(lambda: _has(database, _notice_count(), 4))
         letters = []
 
         async def two_letters() -> bool:
-            letters[:] = await dlq.list_dead_letters(kafka_bus, topic)
+            letters[:] = await dlq.list_dead_letters(bus, topic)
             return len(letters) == 2
 
         await _eventually(two_letters)
@@ -139,12 +145,15 @@ async def test_a_poison_message_is_dead_lettered_and_replayed_once_after_a_fix(
     assert "PoisonRecord: event data is not JSON" in errors[0]  # never retried: it cannot improve
     assert "RuntimeError: bug: cannot welcome learner-2" in errors[1]
     assert all(letter.consumer == group for letter in letters)
+    if isinstance(bus, EmbeddedBus):  # the operator's command sees the same dead letters
+        listed = _dlq_cli("list", topic, bus)
+        assert sorted(json.loads(line)["error"] for line in listed.splitlines()) == errors
 
-    fixed = _consumer(kafka_bus, database, group, topic, _welcome_handlers())
+    fixed = _consumer(bus, database, group, topic, _welcome_handlers())
     async with _running(fixed.run()):
-        assert await dlq.replay(kafka_bus, topic) == 2
+        assert await dlq.replay(bus, topic) == 2
         await _eventually(lambda: _has(database, _notice_count(), 5))
-        await dlq.replay(kafka_bus, topic)  # replaying again changes nothing
+        await dlq.replay(bus, topic)  # replaying again changes nothing
         await asyncio.sleep(2)
     assert await _count(database, _notice_count()) == 5
     per_learner = sa.select(sa.func.count(sa.distinct(notices.c.recipient_id)))
@@ -156,20 +165,20 @@ async def _has(database: Database, query: sa.Select[tuple[int]], expected: int) 
 
 
 async def test_replaying_a_topic_from_offset_zero_changes_nothing(
-    kafka_bus: KafkaBus, postgres_url: str, topic: str, unique: str
+    bus: Bus, postgres_url: str, topic: str, unique: str
 ) -> None:
     database = await _migrated(postgres_url)
-    await kafka_bus.ensure_topics([topic, f"{topic}.dlq"])
+    await bus.ensure_topics([topic, f"{topic}.dlq"])
     await _emit(database, 50)
     group = f"notifications.{unique}"
-    relay = OutboxRelay(database, kafka_bus.producer())
-    async with _running(relay.run(), _consumer(kafka_bus, database, group, topic, _welcome_handlers()).run()):
+    relay = OutboxRelay(database, bus.producer())
+    async with _running(relay.run(), _consumer(bus, database, group, topic, _welcome_handlers()).run()):
         await _eventually(lambda: _has(database, _notice_count(), 50))
         await asyncio.sleep(1)  # let the last commit land
     before = await _count(database, _notice_count())
-    await kafka_bus.rewind(group, topic)
-    again = _consumer(kafka_bus, database, group, topic, _welcome_handlers())
-    subscription = kafka_bus.subscription(group, [topic])
+    await bus.rewind(group, topic)
+    again = _consumer(bus, database, group, topic, _welcome_handlers())
+    subscription = bus.subscription(group, [topic])
     await subscription.start()
     try:
         replayed = [d for _ in range(20) for d in await subscription.poll(0.5, 500)]
@@ -221,6 +230,19 @@ async def test_each_event_takes_effect_once_across_a_consumer_killed_mid_stream(
         notices.c.recipient_id.like(f"{prefix}-%")
     )
     assert await _count(notifications_db, distinct) == 2000
+
+
+def _dlq_cli(command: str, topic: str, bus: EmbeddedBus) -> str:
+    env = {**os.environ, "BUS": "embedded", "EVENT_LOG_PATH": str(bus.path)}
+    done = subprocess.run(
+        [sys.executable, "-m", "prasmes_runtime.dlq", command, "--topic", topic],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    return done.stdout
 
 
 def _fresh_db(postgres_url: str, tag: str) -> str:
