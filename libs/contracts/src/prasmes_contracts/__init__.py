@@ -5,8 +5,8 @@ Partners rely on these; change them only additively within a version.
 """
 
 from prasmes_contracts.envelope import CloudEvent, KafkaRecord, from_kafka, to_kafka
-from prasmes_contracts.events import Event
-from prasmes_contracts.registry import TOPICS, Topic, event_class, topic_for
+from prasmes_contracts.events import Event, Topic
+from prasmes_contracts.registry import TOPICS, event_class, topic_for
 
 __all__ = [
     "TOPICS",

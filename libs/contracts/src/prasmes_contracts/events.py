@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import ClassVar
 
 from pydantic import BaseModel, ConfigDict
@@ -25,3 +26,20 @@ class Event(BaseModel):
 
     def partition_key(self) -> str:
         return str(getattr(self, self.key_field))
+
+
+@dataclass(frozen=True)
+class Topic:
+    """One stream per owning service and aggregate, keyed by the aggregate's id."""
+
+    name: str
+    owner: str
+    aggregate: str
+    events: tuple[type[Event], ...]
+    description: str
+    partner_readable: bool = True
+    """Partner systems may subscribe. Such a topic never carries personal data."""
+
+    @property
+    def dead_letter(self) -> str:
+        return f"{self.name}.dlq"

@@ -1,37 +1,14 @@
-"""The topic registry: one stream per owning service and aggregate, keyed by aggregate id."""
+"""The topic registry: every published topic, gathered from each owning service's contract module."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from prasmes_contracts import accounts, calls, catalog
+from prasmes_contracts.events import Event, Topic
 
-from prasmes_contracts.accounts import AccountOpened
-from prasmes_contracts.events import Event
-
-
-@dataclass(frozen=True)
-class Topic:
-    name: str
-    owner: str
-    aggregate: str
-    events: tuple[type[Event], ...]
-    description: str
-    partner_readable: bool = True
-    """Partner systems may subscribe. Such a topic never carries personal data."""
-
-    @property
-    def dead_letter(self) -> str:
-        return f"{self.name}.dlq"
+__all__ = ["TOPICS", "Topic", "event_class", "topic_for", "topic_named"]
 
 
-TOPICS: tuple[Topic, ...] = (
-    Topic(
-        name="accounts.accounts",
-        owner="accounts",
-        aggregate="account",
-        events=(AccountOpened,),
-        description="Learning accounts: opened, closed. Keyed by account id.",
-    ),
-)
+TOPICS: tuple[Topic, ...] = (*accounts.TOPICS, *catalog.TOPICS, *calls.TOPICS)
 
 _BY_TYPE: dict[str, type[Event]] = {e.event_type(): e for t in TOPICS for e in t.events}
 _TOPIC_OF: dict[type[Event], Topic] = {e: t for t in TOPICS for e in t.events}
