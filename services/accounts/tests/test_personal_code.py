@@ -3,7 +3,7 @@
 from datetime import date
 
 import pytest
-from accounts.domain import birth_date_of, parse_personal_code
+from accounts.domain.personal_code import birth_date_of, parse_personal_code
 from prasmes_runtime.errors import InvalidInput
 
 TODAY = date(2026, 11, 30)

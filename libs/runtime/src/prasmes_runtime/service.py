@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,6 +18,7 @@ from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
 from prasmes_runtime import migrations
 from prasmes_runtime.auth import TokenVerifier
 from prasmes_runtime.bus import Bus, BusUnavailable, Producer, create_bus
+from prasmes_runtime.clock import Clock, SystemClock
 from prasmes_runtime.consumer import ConsumerSpec, EventConsumer
 from prasmes_runtime.db import Database
 from prasmes_runtime.http import UNTRACED_URLS, install_common
@@ -39,6 +40,15 @@ class ServiceDefinition:
     """Topics this service owns (created at start on Kafka)."""
     consumers: Sequence[ConsumerSpec] = ()
     description: str = ""
+    jobs: Sequence[PeriodicJob] = ()
+    """Background work run every `interval` seconds (e.g. lapsing overdue approvals)."""
+
+
+@dataclass(frozen=True)
+class PeriodicJob:
+    name: str
+    interval: float
+    run: Callable[[ServiceRuntime], Awaitable[object]]
 
 
 @dataclass
@@ -49,6 +59,7 @@ class ServiceRuntime:
     settings: Settings
     database: Database
     bus: Bus
+    clock: Clock = field(default_factory=SystemClock)
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
     producers: list[Producer] = field(default_factory=list)
     consumers: list[EventConsumer] = field(default_factory=list)
@@ -78,6 +89,16 @@ class ServiceRuntime:
             )
             self.consumers.append(consumer)
             self.tasks.append(asyncio.create_task(consumer.run(), name=f"consumer-{spec.name}"))
+        for job in self.definition.jobs:
+            self.tasks.append(asyncio.create_task(self._every(job), name=f"job-{job.name}"))
+
+    async def _every(self, job: PeriodicJob) -> None:
+        while True:
+            await asyncio.sleep(job.interval)
+            try:
+                await job.run(self)
+            except Exception:
+                log.exception("job.failed", job=job.name)
 
     def _producer(self) -> Producer:
         producer = self.bus.producer()
@@ -121,14 +142,16 @@ class ServiceRuntime:
         return checks
 
 
-def create_service_app(definition: ServiceDefinition, settings: Settings | None = None) -> FastAPI:
+def create_service_app(
+    definition: ServiceDefinition, settings: Settings | None = None, clock: Clock | None = None
+) -> FastAPI:
     settings = settings or Settings(service_name=definition.name)
     if settings.service_name == "prasmes":
         settings = settings.model_copy(update={"service_name": definition.name})
     configure_logging(settings.service_name, settings.log_level, settings.log_format)
     configure_tracing(settings)
     database = Database(settings.resolved_database_url())
-    runtime = ServiceRuntime(definition, settings, database, create_bus(settings))
+    runtime = ServiceRuntime(definition, settings, database, create_bus(settings), clock or SystemClock())
 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -141,6 +164,7 @@ def create_service_app(definition: ServiceDefinition, settings: Settings | None 
         title=definition.title, description=definition.description, lifespan=lifespan, root_path_in_servers=False
     )
     app.state.runtime = runtime
+    app.state.clock = runtime.clock
     app.state.settings = settings
     app.state.token_verifier = TokenVerifier(
         issuer=settings.jwt_issuer, audience=settings.jwt_audience, jwks_url=settings.jwks_url

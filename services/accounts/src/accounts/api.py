@@ -2,21 +2,35 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import uuid
 from datetime import date, datetime
-from typing import Annotated
+from decimal import Decimal
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import Response
 from prasmes_runtime.auth import Principal, require_role
 from prasmes_runtime.clock import Clock
 from prasmes_runtime.db import Database
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
-from accounts import service
-from accounts.domain import Account
+from accounts.domain.account import DIGCOMP_AREAS, Account, DigCompAssessment, EducationLevel, EmploymentStatus
+from accounts.domain.applications import PRIORITY_RULES, Application, ApplicationState
+from accounts.domain.projects import AllocationMode, FundingProject, ProjectBudget
+from accounts.domain.studies import Enrolment
+from accounts.service import accounts as account_service
+from accounts.service import applications as application_service
+from accounts.service import projects as project_service
+from accounts.service import studies as study_service
 
-router = APIRouter(prefix="/accounts", tags=["accounts"])
 Learner = Annotated[Principal, Depends(require_role("learner"))]
+Officer = Annotated[Principal, Depends(require_role("agency_officer", "agency_admin"))]
+Admin = Annotated[Principal, Depends(require_role("agency_admin"))]
+Staff = Annotated[Principal, Depends(require_role("provider_staff"))]
+ProviderAdmin = Annotated[Principal, Depends(require_role("provider_admin"))]
+Provider = Annotated[Principal, Depends(require_role("provider_staff", "provider_admin"))]
 
 
 def _database(request: Request) -> Database:
@@ -31,9 +45,22 @@ def _clock(request: Request) -> Clock:
 
 DatabaseDep = Annotated[Database, Depends(_database)]
 ClockDep = Annotated[Clock, Depends(_clock)]
+Amount = Annotated[Decimal, Field(gt=0, max_digits=14, decimal_places=2)]
+ShortText = Annotated[str, Field(min_length=1, max_length=200)]
 
 
-class OpenAccount(BaseModel):
+class Strict(BaseModel):
+    """Request bodies refuse unknown fields: a typo or a forbidden field is a 422, not silently ignored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+# --- accounts --------------------------------------------------------------------------------
+
+accounts_router = APIRouter(prefix="/accounts", tags=["learning accounts"])
+
+
+class OpenAccount(Strict):
     personal_code: str = Field(
         min_length=1,
         max_length=20,
@@ -45,6 +72,16 @@ class OpenAccount(BaseModel):
     )
 
 
+class ProfileOut(BaseModel):
+    first_name: str | None
+    last_name: str | None
+    email: str | None
+    phone: str | None
+    preferred_language: str
+    education_level: EducationLevel | None
+    employment_status: EmploymentStatus | None
+
+
 class AccountOut(BaseModel):
     """The learner's view of their account. The personal code is shown masked, never whole."""
 
@@ -52,29 +89,586 @@ class AccountOut(BaseModel):
     personal_code_masked: str
     birth_date: date
     opened_at: datetime
+    profile: ProfileOut
 
     @classmethod
     def of(cls, account: Account) -> AccountOut:
-        digits = account.personal_code.digits
+        p = account.profile
         return cls(
             id=account.id,
-            personal_code_masked=f"{digits[:2]}****-*****",
+            personal_code_masked=f"{account.personal_code.digits[:2]}****-*****",
             birth_date=account.birth_date,
             opened_at=account.opened_at,
+            profile=ProfileOut(
+                first_name=p.first_name,
+                last_name=p.last_name,
+                email=p.email,
+                phone=p.phone,
+                preferred_language=p.preferred_language,
+                education_level=p.education_level,
+                employment_status=p.employment_status,
+            ),
         )
 
 
-@router.post("", status_code=201, response_model=AccountOut, summary="Open my learning account")
+class ProfileChange(Strict):
+    """Only the fields given change. The personal code and the birth date are not editable."""
+
+    first_name: str | None = Field(default=None, min_length=1, max_length=100)
+    last_name: str | None = Field(default=None, min_length=1, max_length=100)
+    email: str | None = Field(default=None, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+    phone: str | None = Field(default=None, pattern=r"^\+?[0-9 ]{7,20}$")
+    preferred_language: Literal["lv", "en"] | None = None
+    education_level: EducationLevel | None = None
+    employment_status: EmploymentStatus | None = None
+
+
+class DigCompIn(Strict):
+    levels: dict[str, Annotated[int, Field(ge=1, le=8)]] = Field(
+        description=f"A level 1–8 for each area: {', '.join(DIGCOMP_AREAS)}.",
+        json_schema_extra={"examples": [dict.fromkeys(DIGCOMP_AREAS, 3)]},
+    )
+
+
+class DigCompOut(BaseModel):
+    levels: dict[str, int]
+    average: float
+    assessed_at: datetime
+
+    @classmethod
+    def of(cls, a: DigCompAssessment) -> DigCompOut:
+        return cls(levels=a.levels, average=round(a.average, 2), assessed_at=a.assessed_at)
+
+
+@accounts_router.post("", status_code=201, response_model=AccountOut, summary="Open my learning account")
 async def open_account(body: OpenAccount, learner: Learner, database: DatabaseDep, clock: ClockDep) -> AccountOut:
-    account = await service.open_account(database, clock, learner.subject, body.personal_code, body.birth_date)
-    return AccountOut.of(account)
+    return AccountOut.of(
+        await account_service.open_account(database, clock, learner.subject, body.personal_code, body.birth_date)
+    )
 
 
-@router.get("/me", response_model=AccountOut, summary="My learning account")
+@accounts_router.get("/me", response_model=AccountOut, summary="My learning account and profile")
 async def my_account(learner: Learner, database: DatabaseDep) -> AccountOut:
-    return AccountOut.of(await service.account_of(database, learner.subject))
+    return AccountOut.of(await account_service.account_of(database, learner.subject))
 
 
-@router.get("/{account_id}", response_model=AccountOut, summary="A learning account (only your own)")
+@accounts_router.patch("/me/profile", response_model=AccountOut, summary="Change my profile")
+async def change_profile(body: ProfileChange, learner: Learner, database: DatabaseDep) -> AccountOut:
+    changes = body.model_dump(exclude_unset=True)
+    return AccountOut.of(await account_service.update_profile(database, learner.subject, changes))
+
+
+@accounts_router.post(
+    "/me/digcomp",
+    status_code=201,
+    response_model=DigCompOut,
+    summary="Record my DigComp self-assessment (the history is kept)",
+)
+async def assess(body: DigCompIn, learner: Learner, database: DatabaseDep, clock: ClockDep) -> DigCompOut:
+    return DigCompOut.of(await account_service.assess_digcomp(database, clock, learner.subject, body.levels))
+
+
+@accounts_router.get("/me/digcomp", response_model=list[DigCompOut], summary="My DigComp self-assessments")
+async def my_assessments(learner: Learner, database: DatabaseDep) -> list[DigCompOut]:
+    return [DigCompOut.of(a) for a in await account_service.assessments(database, learner.subject)]
+
+
+@accounts_router.get("/{account_id}", response_model=AccountOut, summary="A learning account (only your own)")
 async def get_account(account_id: uuid.UUID, learner: Learner, database: DatabaseDep) -> AccountOut:
-    return AccountOut.of(await service.get_account(database, learner.subject, account_id))
+    return AccountOut.of(await account_service.get_account(database, learner.subject, account_id))
+
+
+# --- funding projects ------------------------------------------------------------------------
+
+projects_router = APIRouter(prefix="/funding-projects", tags=["funding projects"])
+
+
+class ProjectIn(Strict):
+    code: str = Field(pattern=r"^[A-Z0-9_-]{2,20}$", examples=["IMK"])
+    name: ShortText
+    budget: Amount
+    grant_per_person: Amount
+    window_opens_at: datetime
+    window_closes_at: datetime
+    enrolment_deadline: date
+    allocation_mode: AllocationMode = AllocationMode.FIRST_COME
+    min_age: int = Field(default=18, ge=18, le=100)
+    employment_statuses: list[EmploymentStatus] | None = None
+
+    def to_domain(self) -> FundingProject:
+        statuses = frozenset(self.employment_statuses) if self.employment_statuses is not None else None
+        return FundingProject(
+            self.code,
+            self.name,
+            self.budget,
+            self.grant_per_person,
+            self.window_opens_at,
+            self.window_closes_at,
+            self.enrolment_deadline,
+            self.allocation_mode,
+            self.min_age,
+            statuses,
+        )
+
+
+class ProjectChange(Strict):
+    name: ShortText | None = None
+    budget: Amount | None = None
+    window_opens_at: datetime | None = None
+    window_closes_at: datetime | None = None
+    enrolment_deadline: date | None = None
+
+
+class ProjectOut(BaseModel):
+    code: str
+    name: str
+    grant_per_person: Decimal
+    window_opens_at: datetime
+    window_closes_at: datetime
+    enrolment_deadline: date
+    allocation_mode: AllocationMode
+    min_age: int
+    employment_statuses: list[EmploymentStatus] | None
+    allocated_at: datetime | None
+    lottery_seed: str | None
+    budget: dict[str, Decimal] = Field(description="The live ledger: budget, reserved, spent, available.")
+
+    @classmethod
+    def of(cls, project: FundingProject, budget: ProjectBudget) -> ProjectOut:
+        statuses = sorted(project.employment_statuses) if project.employment_statuses is not None else None
+        return cls(
+            code=project.code,
+            name=project.name,
+            grant_per_person=project.grant_per_person,
+            window_opens_at=project.window_opens_at,
+            window_closes_at=project.window_closes_at,
+            enrolment_deadline=project.enrolment_deadline,
+            allocation_mode=project.allocation_mode,
+            min_age=project.min_age,
+            employment_statuses=statuses,
+            allocated_at=project.allocated_at,
+            lottery_seed=project.lottery_seed,
+            budget={k: Decimal(v) for k, v in budget.as_dict().items()},
+        )
+
+
+class AllocationOut(BaseModel):
+    project_code: str
+    seed: str
+    ranked: int
+    approved: int
+    rejected: int
+    rules: list[str] = list(PRIORITY_RULES)
+
+
+@projects_router.get("", response_model=list[ProjectOut], summary="Funding projects with their live budgets")
+async def list_projects(database: DatabaseDep) -> list[ProjectOut]:
+    return [ProjectOut.of(p, b) for p, b in await project_service.list_projects(database)]
+
+
+@projects_router.get("/{code}", response_model=ProjectOut, summary="A funding project with its live budget")
+async def get_project(code: str, database: DatabaseDep) -> ProjectOut:
+    return ProjectOut.of(*await project_service.get_project(database, code))
+
+
+@projects_router.post("", status_code=201, response_model=ProjectOut, summary="Create a funding project")
+async def create_project(body: ProjectIn, _: Admin, database: DatabaseDep) -> ProjectOut:
+    project = await project_service.create_project(database, body.to_domain())
+    return ProjectOut.of(project, ProjectBudget(project.budget))
+
+
+@projects_router.patch("/{code}", response_model=ProjectOut, summary="Change a funding project")
+async def change_project(code: str, body: ProjectChange, _: Admin, database: DatabaseDep) -> ProjectOut:
+    return ProjectOut.of(*await project_service.update_project(database, code, body.model_dump(exclude_unset=True)))
+
+
+@projects_router.post(
+    "/{code}/allocation",
+    response_model=AllocationOut,
+    summary="Rank a closed window's applications and grant them while the budget lasts",
+)
+async def allocate(code: str, _: Admin, database: DatabaseDep, clock: ClockDep) -> AllocationOut:
+    done = await application_service.allocate(database, clock, code)
+    return AllocationOut(
+        project_code=done.project_code,
+        seed=done.seed,
+        ranked=done.ranked,
+        approved=done.approved,
+        rejected=done.rejected,
+    )
+
+
+@projects_router.post("/lapses", summary="Lapse approved applications not enrolled by their deadline")
+async def lapse(_: Admin, database: DatabaseDep, clock: ClockDep) -> dict[str, int]:
+    return {"lapsed": await application_service.lapse_overdue(database, clock)}
+
+
+# --- applications (the learner's side) --------------------------------------------------------
+
+applications_router = APIRouter(prefix="/applications", tags=["applications for studies"])
+
+
+class ApplicationIn(Strict):
+    project_code: str = Field(min_length=1, max_length=20, examples=["IMK"])
+    learning_need: str | None = Field(
+        default=None, min_length=1, max_length=500, description="The learning need or field the learner wants to study."
+    )
+    programme_id: uuid.UUID | None = None
+
+
+class ApplicationOut(BaseModel):
+    id: uuid.UUID
+    project_code: str
+    state: ApplicationState
+    submitted_at: datetime
+    learning_need: str | None
+    programme_id: uuid.UUID | None
+    decided_at: datetime | None
+    reason: str | None = Field(description="Why it was rejected, in the officer's words.")
+    grant: dict[str, Decimal]
+
+    @classmethod
+    def of(cls, a: Application) -> ApplicationOut:
+        return cls(
+            id=a.id,
+            project_code=a.project_code,
+            state=a.state,
+            submitted_at=a.submitted_at,
+            learning_need=a.learning_need,
+            programme_id=a.programme_id,
+            decided_at=a.decided_at,
+            reason=a.reason,
+            grant={
+                "reserved": a.grant.reserved,
+                "spent": a.grant.spent,
+                "released": a.grant.released,
+                "available": a.grant.outstanding,
+            },
+        )
+
+
+class EnrolIn(Strict):
+    group_id: uuid.UUID
+
+
+class EnrolmentOut(BaseModel):
+    id: uuid.UUID
+    application_id: uuid.UUID
+    programme_id: uuid.UUID
+    group_id: uuid.UUID
+    institution_id: uuid.UUID
+    state: str
+    enrolled_at: datetime
+    started_on: date | None
+    ended_on: date | None
+    reason: str | None
+    hours_attended: int | None
+    result: str | None
+
+    @classmethod
+    def of(cls, e: Enrolment) -> EnrolmentOut:
+        return cls(
+            id=e.id,
+            application_id=e.application_id,
+            programme_id=e.programme_id,
+            group_id=e.group_id,
+            institution_id=e.institution_id,
+            state=e.state.value,
+            enrolled_at=e.enrolled_at,
+            started_on=e.started_on,
+            ended_on=e.ended_on,
+            reason=e.reason,
+            hours_attended=e.hours_attended,
+            result=e.result,
+        )
+
+
+@applications_router.post("", status_code=201, response_model=ApplicationOut, summary="Apply for studies")
+async def apply(body: ApplicationIn, learner: Learner, database: DatabaseDep, clock: ClockDep) -> ApplicationOut:
+    return ApplicationOut.of(
+        await application_service.submit_application(
+            database, clock, learner.subject, body.project_code, body.learning_need, body.programme_id
+        )
+    )
+
+
+@applications_router.get("", response_model=list[ApplicationOut], summary="My applications")
+async def my_applications(learner: Learner, database: DatabaseDep) -> list[ApplicationOut]:
+    return [ApplicationOut.of(a) for a in await application_service.my_applications(database, learner.subject)]
+
+
+@applications_router.get("/{application_id}", response_model=ApplicationOut, summary="One of my applications")
+async def my_application(application_id: uuid.UUID, learner: Learner, database: DatabaseDep) -> ApplicationOut:
+    return ApplicationOut.of(await application_service.my_application(database, learner.subject, application_id))
+
+
+@applications_router.post(
+    "/{application_id}/withdrawal",
+    response_model=ApplicationOut,
+    summary="Withdraw my application (before a decision, or give back a grant before enrolling)",
+)
+async def withdraw(
+    application_id: uuid.UUID, learner: Learner, database: DatabaseDep, clock: ClockDep
+) -> ApplicationOut:
+    return ApplicationOut.of(await application_service.withdraw(database, clock, learner.subject, application_id))
+
+
+@applications_router.post(
+    "/{application_id}/enrolment",
+    status_code=201,
+    response_model=EnrolmentOut,
+    summary="Enrol in a study group of a published programme",
+)
+async def enrol(
+    application_id: uuid.UUID, body: EnrolIn, learner: Learner, database: DatabaseDep, clock: ClockDep
+) -> EnrolmentOut:
+    return EnrolmentOut.of(await study_service.enrol(database, clock, learner.subject, application_id, body.group_id))
+
+
+# --- the learner's grant and learning history ------------------------------------------------
+
+
+class LedgerEntryOut(BaseModel):
+    application_id: uuid.UUID
+    project_code: str
+    kind: str
+    amount: Decimal
+    cause: str
+    at: datetime
+
+
+class GrantOut(BaseModel):
+    reserved: Decimal
+    spent: Decimal
+    released: Decimal
+    available: Decimal
+    entries: list[LedgerEntryOut]
+
+
+class StudyOut(BaseModel):
+    enrolment: EnrolmentOut
+    programme_title: dict[str, str]
+    institution_name: str | None
+    digcomp_before: DigCompOut | None
+    digcomp_after: DigCompOut | None
+
+
+@accounts_router.get("/me/grant", response_model=GrantOut, summary="My grants: reserved, spent, available")
+async def my_grant(learner: Learner, database: DatabaseDep) -> GrantOut:
+    applications, entries = await application_service.my_ledger(database, learner.subject)
+    grants = [a.grant for a in applications]
+    return GrantOut(
+        reserved=sum((g.reserved for g in grants), Decimal("0.00")),
+        spent=sum((g.spent for g in grants), Decimal("0.00")),
+        released=sum((g.released for g in grants), Decimal("0.00")),
+        available=sum((g.outstanding for g in grants), Decimal("0.00")),
+        entries=[
+            LedgerEntryOut(
+                application_id=e.application_id,
+                project_code=e.project_code,
+                kind=e.kind,
+                amount=e.amount,
+                cause=e.cause,
+                at=e.at,
+            )
+            for e in entries
+        ],
+    )
+
+
+@accounts_router.get("/me/studies", response_model=list[StudyOut], summary="My learning history")
+async def my_studies(learner: Learner, database: DatabaseDep) -> list[StudyOut]:
+    return [
+        StudyOut(
+            enrolment=EnrolmentOut.of(s.enrolment),
+            programme_title=s.programme_title,
+            institution_name=s.institution_name,
+            digcomp_before=DigCompOut.of(s.digcomp_before) if s.digcomp_before else None,
+            digcomp_after=DigCompOut.of(s.digcomp_after) if s.digcomp_after else None,
+        )
+        for s in await study_service.learning_history(database, learner.subject)
+    ]
+
+
+# --- the agency's side -----------------------------------------------------------------------
+
+agency_router = APIRouter(prefix="/agency/applications", tags=["agency: applications"])
+CSV_COLUMNS = [
+    "application_id",
+    "project_code",
+    "state",
+    "submitted_at",
+    "decided_at",
+    "first_name",
+    "last_name",
+    "birth_date",
+    "employment_status",
+    "education_level",
+    "learning_need",
+    "reserved",
+    "spent",
+    "released",
+    "reason_code",
+]
+
+
+class Rejection(Strict):
+    reason_code: Literal["not_eligible", "incomplete", "duplicate", "budget_exhausted", "other"]
+    reason: str = Field(min_length=1, max_length=1000, description="Shown to the learner.")
+
+
+class AgencyApplicationOut(ApplicationOut):
+    learner_name: str | None
+    birth_date: date
+
+
+class AgencyPage(BaseModel):
+    items: list[AgencyApplicationOut]
+    total: int
+    limit: int
+    offset: int
+
+
+def _agency_row(row: Any) -> AgencyApplicationOut:
+    from accounts import db
+
+    base = ApplicationOut.of(db.application_from_row(row))
+    name = " ".join(p for p in (row.first_name, row.last_name) if p) or None
+    return AgencyApplicationOut(**base.model_dump(), learner_name=name, birth_date=row.birth_date)
+
+
+StatesQuery = Annotated[list[ApplicationState], Query(default_factory=list)]
+
+
+@agency_router.get("", response_model=AgencyPage, summary="Applications by project and state")
+async def agency_list(
+    _: Officer,
+    database: DatabaseDep,
+    state: StatesQuery,
+    project_code: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> AgencyPage:
+    rows, total = await application_service.agency_applications(
+        database, project_code, [s.value for s in state], limit, offset
+    )
+    return AgencyPage(items=[_agency_row(r) for r in rows], total=total, limit=limit, offset=offset)
+
+
+@agency_router.get(".csv", summary="The same list as CSV", response_class=Response)
+async def agency_csv(
+    _: Officer, database: DatabaseDep, state: StatesQuery, project_code: str | None = None
+) -> Response:
+    rows = await application_service.agency_export(database, project_code, [s.value for s in state])
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(CSV_COLUMNS)
+    for row in rows:
+        m = row._mapping
+        writer.writerow(
+            [
+                "" if m.get(c if c != "application_id" else "id") is None else m[c if c != "application_id" else "id"]
+                for c in CSV_COLUMNS
+            ]
+        )
+    name = f"applications-{project_code or 'all'}.csv"
+    return Response(
+        out.getvalue(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+@agency_router.get("/{application_id}", response_model=ApplicationOut, summary="One application")
+async def agency_get(application_id: uuid.UUID, _: Officer, database: DatabaseDep) -> ApplicationOut:
+    return ApplicationOut.of(await application_service.get_application(database, application_id))
+
+
+@agency_router.post(
+    "/{application_id}/approval",
+    response_model=ApplicationOut,
+    summary="Approve: reserve the grant from the project's budget",
+)
+async def approve(application_id: uuid.UUID, _: Officer, database: DatabaseDep, clock: ClockDep) -> ApplicationOut:
+    return ApplicationOut.of(await application_service.approve(database, clock, application_id))
+
+
+@agency_router.post("/{application_id}/rejection", response_model=ApplicationOut, summary="Reject, with a reason")
+async def reject(
+    application_id: uuid.UUID, body: Rejection, _: Officer, database: DatabaseDep, clock: ClockDep
+) -> ApplicationOut:
+    return ApplicationOut.of(
+        await application_service.reject(database, clock, application_id, body.reason_code, body.reason)
+    )
+
+
+# --- the provider's side ---------------------------------------------------------------------
+
+provider_router = APIRouter(prefix="/provider/enrolments", tags=["provider: study record"])
+
+
+class Started(Strict):
+    started_on: date
+
+
+class Discontinued(Strict):
+    discontinued_on: date
+    reason: str | None = Field(default=None, max_length=500)
+
+
+class Completed(Strict):
+    completed_on: date
+    hours_attended: int = Field(ge=0, le=5000)
+    result: str = Field(min_length=1, max_length=200, examples=["passed"])
+
+
+@provider_router.get("", response_model=list[EnrolmentOut], summary="Enrolments in my institution's groups")
+async def provider_list(
+    provider: Provider, database: DatabaseDep, group_id: uuid.UUID | None = None
+) -> list[EnrolmentOut]:
+    return [EnrolmentOut.of(e) for e in await study_service.provider_enrolments(database, provider.subject, group_id)]
+
+
+@provider_router.post("/{enrolment_id}/start", response_model=EnrolmentOut, summary="Record the start of studies")
+async def record_start(
+    enrolment_id: uuid.UUID, body: Started, staff: Staff, database: DatabaseDep, clock: ClockDep
+) -> EnrolmentOut:
+    return EnrolmentOut.of(await study_service.start(database, clock, staff.subject, enrolment_id, body.started_on))
+
+
+@provider_router.post(
+    "/{enrolment_id}/discontinuation", response_model=EnrolmentOut, summary="Record that the learner discontinued"
+)
+async def record_discontinuation(
+    enrolment_id: uuid.UUID, body: Discontinued, staff: Staff, database: DatabaseDep, clock: ClockDep
+) -> EnrolmentOut:
+    return EnrolmentOut.of(
+        await study_service.discontinue(database, clock, staff.subject, enrolment_id, body.discontinued_on, body.reason)
+    )
+
+
+@provider_router.post(
+    "/{enrolment_id}/completion", response_model=EnrolmentOut, summary="Record that the learner completed"
+)
+async def record_completion(
+    enrolment_id: uuid.UUID, body: Completed, staff: Staff, database: DatabaseDep, clock: ClockDep
+) -> EnrolmentOut:
+    return EnrolmentOut.of(
+        await study_service.complete(
+            database, clock, staff.subject, enrolment_id, body.completed_on, body.hours_attended, body.result
+        )
+    )
+
+
+@provider_router.post(
+    "/{enrolment_id}/invoice",
+    response_model=ApplicationOut,
+    summary="Invoice the programme's cost for this learner (paid from the grant)",
+)
+async def record_invoice(
+    enrolment_id: uuid.UUID, admin: ProviderAdmin, database: DatabaseDep, clock: ClockDep
+) -> ApplicationOut:
+    return ApplicationOut.of(await study_service.invoice(database, clock, admin.subject, enrolment_id))
+
+
+ROUTERS = [accounts_router, projects_router, applications_router, agency_router, provider_router]

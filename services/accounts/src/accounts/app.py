@@ -5,28 +5,29 @@ from __future__ import annotations
 from pathlib import Path
 
 from fastapi import FastAPI
-from prasmes_runtime.clock import Clock, SystemClock
-from prasmes_runtime.service import ServiceDefinition, create_service_app
+from prasmes_contracts.accounts import TOPICS
+from prasmes_runtime.clock import Clock
+from prasmes_runtime.service import PeriodicJob, ServiceDefinition, create_service_app
 from prasmes_runtime.settings import Settings
 
-from accounts.api import router
+from accounts.api import ROUTERS
 from accounts.consumers import CONSUMERS
+from accounts.service.applications import lapse_overdue
 
 DEFINITION = ServiceDefinition(
     name="accounts",
     title="Prasmes accounts",
     description="Learning accounts (individuālie mācību konti) of adult learners.",
-    routers=[router],
+    routers=ROUTERS,
     migrations_dir=Path(__file__).resolve().parents[2] / "migrations",
-    publishes=["accounts.accounts"],
+    publishes=[topic.name for topic in TOPICS],
+    jobs=[PeriodicJob("lapse-overdue", 900, lambda runtime: lapse_overdue(runtime.database, runtime.clock))],
     consumers=CONSUMERS,
 )
 
 
 def create_app(settings: Settings | None = None, clock: Clock | None = None) -> FastAPI:
-    app = create_service_app(DEFINITION, settings)
-    app.state.clock = clock or SystemClock()
-    return app
+    return create_service_app(DEFINITION, settings, clock)
 
 
 def app_factory() -> FastAPI:

@@ -1,7 +1,95 @@
-"""Event handlers of the accounts service. It consumes nothing yet; later issues add read models."""
+"""Read models fed by catalog's events: published programmes, study groups, provider users."""
 
 from __future__ import annotations
 
-from prasmes_runtime.consumer import ConsumerSpec
+import json
 
-CONSUMERS: list[ConsumerSpec] = []
+from prasmes_contracts import CloudEvent
+from prasmes_contracts.catalog import (
+    GroupChanged,
+    GroupScheduled,
+    ProgrammePublished,
+    ProgrammeWithdrawn,
+    ProviderUserAdded,
+    ProviderUserRemoved,
+)
+from prasmes_runtime.consumer import ConsumerSpec, Handlers
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from accounts import db
+
+handlers = Handlers()
+
+
+@handlers.on(ProgrammePublished)
+async def programme_published(session: AsyncSession, event: ProgrammePublished, _: CloudEvent) -> None:
+    await db.upsert(
+        session,
+        db.programmes,
+        {"id": event.programme_id},
+        {
+            "institution_id": event.institution_id,
+            "institution_name": getattr(event, "institution_name", None),
+            "title": json.dumps(event.title, ensure_ascii=False),
+            "hours": event.hours,
+            "cost_per_participant": event.cost_per_participant,
+            "published": True,
+        },
+    )
+
+
+@handlers.on(ProgrammeWithdrawn)
+async def programme_withdrawn(session: AsyncSession, event: ProgrammeWithdrawn, _: CloudEvent) -> None:
+    await session.execute(
+        db.programmes.update().where(db.programmes.c.id == event.programme_id).values(published=False)
+    )
+
+
+async def _group(session: AsyncSession, event: GroupScheduled | GroupChanged) -> None:
+    # `taken` is ours (it counts our enrolments), so an upsert never overwrites it.
+    await db.upsert(
+        session,
+        db.groups,
+        {"id": event.group_id},
+        {
+            "programme_id": event.programme_id,
+            "institution_id": event.institution_id,
+            "capacity": event.capacity,
+            "start_date": event.start_date,
+            "end_date": event.end_date,
+            "city": event.city,
+            "status": event.status,
+        },
+    )
+
+
+@handlers.on(GroupScheduled)
+async def group_scheduled(session: AsyncSession, event: GroupScheduled, _: CloudEvent) -> None:
+    await _group(session, event)
+
+
+@handlers.on(GroupChanged)
+async def group_changed(session: AsyncSession, event: GroupChanged, _: CloudEvent) -> None:
+    await _group(session, event)
+
+
+@handlers.on(ProviderUserAdded)
+async def provider_user_added(session: AsyncSession, event: ProviderUserAdded, _: CloudEvent) -> None:
+    await db.upsert(
+        session,
+        db.provider_users,
+        {"institution_id": event.institution_id, "user_id": event.user_id},
+        {"role": event.role},
+    )
+
+
+@handlers.on(ProviderUserRemoved)
+async def provider_user_removed(session: AsyncSession, event: ProviderUserRemoved, _: CloudEvent) -> None:
+    await db.remove_provider_user(session, event.institution_id, event.user_id)
+
+
+CONSUMERS = [
+    ConsumerSpec(
+        name="accounts", topics=["catalog.programmes", "catalog.groups", "catalog.providers"], handlers=handlers
+    ),
+]

@@ -1,10 +1,9 @@
-"""Learning accounts and personal codes. Pure Python: no HTTP, SQL or Kafka here."""
+"""Latvian personal codes (personas kods): validated with python-stdnum, plus the platform's rules."""
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 
 from prasmes_runtime.errors import InvalidInput
 from stdnum import exceptions as stdnum_errors
@@ -68,19 +67,3 @@ def birth_date_of(code: PersonalCode, stated: date | None, today: date) -> date:
         field = "personal_code" if carried else "birth_date"
         raise _invalid("not_in_future", "the birth date lies in the future", field=field)
     return birth_date
-
-
-@dataclass(frozen=True)
-class Account:
-    id: uuid.UUID
-    learner_id: str
-    """The learner's opaque user id (the token subject)."""
-    personal_code: PersonalCode
-    birth_date: date
-    opened_at: datetime
-
-
-def open_account(learner_id: str, raw_code: str, stated_birth_date: date | None, now: datetime, today: date) -> Account:
-    code = parse_personal_code(raw_code)
-    birth_date = birth_date_of(code, stated_birth_date, today)
-    return Account(uuid.uuid4(), learner_id, code, birth_date, now)

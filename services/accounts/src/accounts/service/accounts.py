@@ -1,9 +1,11 @@
-"""Use cases of the accounts service: one function per command, each in one unit of work."""
+"""Learning accounts, profiles and DigComp self-assessments."""
 
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from datetime import date
+from typing import Any
 
 from prasmes_contracts.accounts import AccountOpened
 from prasmes_runtime.clock import Clock, today_in_riga
@@ -13,10 +15,10 @@ from prasmes_runtime.outbox import record_event
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from accounts import db, domain
-from accounts.domain import Account
-
-SOURCE = "/prasmes/accounts"
+from accounts import db
+from accounts.domain.account import Account, DigCompAssessment, Profile
+from accounts.domain.account import open_account as new_account
+from accounts.service import SOURCE
 
 
 def _summary(account: Account) -> dict[str, str]:
@@ -27,7 +29,7 @@ async def open_account(
     database: Database, clock: Clock, learner_id: str, personal_code: str, birth_date: date | None
 ) -> Account:
     now = clock.now()
-    account = domain.open_account(learner_id, personal_code, birth_date, now, today_in_riga(clock))
+    account = new_account(learner_id, personal_code, birth_date, now, today_in_riga(clock))
     try:
         async with database.transaction() as session:
             await _refuse_second_account(session, learner_id, account)
@@ -55,12 +57,16 @@ async def _refuse_second_account(session: AsyncSession, learner_id: str, new: Ac
         raise Conflict("a learning account already exists for this personal code", {"state": "open"})
 
 
-async def account_of(database: Database, learner_id: str) -> Account:
-    async with database.session() as session:
-        account = await db.account_of_learner(session, learner_id)
+async def require_account(session: AsyncSession, learner_id: str) -> Account:
+    account = await db.account_of_learner(session, learner_id)
     if account is None:
         raise NotFound("you have no learning account yet")
     return account
+
+
+async def account_of(database: Database, learner_id: str) -> Account:
+    async with database.session() as session:
+        return await require_account(session, learner_id)
 
 
 async def get_account(database: Database, learner_id: str, account_id: uuid.UUID) -> Account:
@@ -70,3 +76,28 @@ async def get_account(database: Database, learner_id: str, account_id: uuid.UUID
     if account is None or account.learner_id != learner_id:
         raise NotFound(f"no learning account {account_id}")
     return account
+
+
+async def update_profile(database: Database, learner_id: str, changes: dict[str, Any]) -> Account:
+    """Change only the given fields; the personal code and the birth date are not part of a profile."""
+    async with database.transaction() as session:
+        account = await require_account(session, learner_id)
+        profile: Profile = replace(account.profile, **changes)
+        await db.update_profile(session, account.id, profile)
+    return replace(account, profile=profile)
+
+
+async def assess_digcomp(
+    database: Database, clock: Clock, learner_id: str, levels: dict[str, int]
+) -> DigCompAssessment:
+    assessment = DigCompAssessment(dict(levels), clock.now())
+    async with database.transaction() as session:
+        account = await require_account(session, learner_id)
+        await db.add_assessment(session, account.id, assessment)
+    return assessment
+
+
+async def assessments(database: Database, learner_id: str) -> list[DigCompAssessment]:
+    async with database.session() as session:
+        account = await require_account(session, learner_id)
+        return await db.assessments_of(session, account.id)

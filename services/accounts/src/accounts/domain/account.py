@@ -1,0 +1,96 @@
+"""The learning account and the learner's profile."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import StrEnum
+
+from prasmes_runtime.errors import InvalidInput
+
+from accounts.domain.personal_code import PersonalCode, birth_date_of, parse_personal_code
+
+DIGCOMP_AREAS = (
+    "information_and_data_literacy",
+    "communication_and_collaboration",
+    "digital_content_creation",
+    "safety",
+    "problem_solving",
+)
+"""The five competence areas of DigComp 2.2."""
+
+
+class EducationLevel(StrEnum):
+    BASIC = "basic"
+    SECONDARY = "secondary"
+    VOCATIONAL = "vocational"
+    BACHELOR = "bachelor"
+    MASTER = "master"
+    DOCTORAL = "doctoral"
+
+
+class EmploymentStatus(StrEnum):
+    EMPLOYED = "employed"
+    SELF_EMPLOYED = "self_employed"
+    UNEMPLOYED = "unemployed"
+    STUDENT = "student"
+    RETIRED = "retired"
+    OTHER = "other"
+
+
+@dataclass(frozen=True)
+class DigCompAssessment:
+    """A self-assessment: a proficiency level 1–8 for each of the five areas."""
+
+    levels: dict[str, int]
+    assessed_at: datetime
+
+    def __post_init__(self) -> None:
+        check_digcomp_levels(self.levels)
+
+    @property
+    def average(self) -> float:
+        return sum(self.levels.values()) / len(self.levels)
+
+
+def check_digcomp_levels(levels: dict[str, int]) -> None:
+    missing = [a for a in DIGCOMP_AREAS if a not in levels]
+    unknown = [a for a in levels if a not in DIGCOMP_AREAS]
+    if missing or unknown:
+        raise InvalidInput.of("digcomp", "areas", f"needs exactly the five DigComp areas {', '.join(DIGCOMP_AREAS)}")
+    for area, level in levels.items():
+        if not 1 <= level <= 8:
+            raise InvalidInput.of(f"digcomp.{area}", "range_1_8", "a DigComp level is between 1 and 8")
+
+
+@dataclass(frozen=True)
+class Profile:
+    first_name: str | None = None
+    last_name: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    preferred_language: str = "lv"
+    education_level: EducationLevel | None = None
+    employment_status: EmploymentStatus | None = None
+
+
+@dataclass(frozen=True)
+class Account:
+    id: uuid.UUID
+    learner_id: str
+    """The learner's opaque user id (the token subject)."""
+    personal_code: PersonalCode
+    birth_date: date
+    opened_at: datetime
+    profile: Profile = field(default_factory=Profile)
+
+    def age_on(self, day: date) -> int:
+        before_birthday = (day.month, day.day) < (self.birth_date.month, self.birth_date.day)
+        return day.year - self.birth_date.year - int(before_birthday)
+
+
+def open_account(learner_id: str, raw_code: str, stated_birth_date: date | None, now: datetime, today: date) -> Account:
+    code = parse_personal_code(raw_code)
+    birth_date = birth_date_of(code, stated_birth_date, today)
+    return Account(uuid.uuid4(), learner_id, code, birth_date, now)

@@ -1,0 +1,104 @@
+"""Funding projects: data, not code. Eligibility, the application window, the budget."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+from decimal import ROUND_HALF_UP, Decimal
+from enum import StrEnum
+
+from prasmes_runtime.errors import Conflict, InvalidInput
+
+from accounts.domain.account import Account, EmploymentStatus
+
+CENT = Decimal("0.01")
+
+
+def money(value: Decimal | str | int) -> Decimal:
+    return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+class AllocationMode(StrEnum):
+    FIRST_COME = "first_come"
+    """Officers decide applications one by one while the budget lasts."""
+    WINDOW_THEN_RANK = "window_then_rank"
+    """After the window closes, all eligible applications are ranked and granted in order."""
+
+
+@dataclass(frozen=True)
+class FundingProject:
+    code: str
+    name: str
+    budget: Decimal
+    grant_per_person: Decimal
+    window_opens_at: datetime
+    window_closes_at: datetime
+    enrolment_deadline: date
+    """An approved application with no enrolment by this day lapses and its grant is released."""
+    allocation_mode: AllocationMode = AllocationMode.FIRST_COME
+    min_age: int = 18
+    employment_statuses: frozenset[EmploymentStatus] | None = None
+    """When set, only learners with one of these employment statuses are eligible."""
+    allocated_at: datetime | None = None
+    lottery_seed: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.window_closes_at <= self.window_opens_at:
+            raise InvalidInput.of("window_closes_at", "after_window_opens", "the window must close after it opens")
+        if self.grant_per_person <= 0 or self.budget < 0:
+            raise InvalidInput.of("grant_per_person", "positive", "the grant and the budget must be positive")
+
+    def window_is_open(self, at: datetime) -> bool:
+        return self.window_opens_at <= at < self.window_closes_at
+
+    def check_eligible(self, account: Account, at: datetime, today: date) -> None:
+        """Raise InvalidInput naming the rule the learner fails."""
+        if not self.window_is_open(at):
+            raise InvalidInput.of(
+                "project_code",
+                "application_window",
+                f"applications to {self.code} are accepted from {self.window_opens_at:%Y-%m-%d %H:%M} "
+                f"until {self.window_closes_at:%Y-%m-%d %H:%M} (UTC)",
+            )
+        if account.age_on(today) < self.min_age:
+            raise InvalidInput.of(
+                "birth_date", "minimum_age", f"{self.code} is for learners aged {self.min_age} or over"
+            )
+        status = account.profile.employment_status
+        if self.employment_statuses is not None and status not in self.employment_statuses:
+            allowed = ", ".join(sorted(self.employment_statuses))
+            raise InvalidInput.of("employment_status", "project_condition", f"{self.code} requires one of: {allowed}")
+
+
+@dataclass(frozen=True)
+class ProjectBudget:
+    """The live budget of a project. Invariant: reserved + spent <= budget, all non-negative."""
+
+    budget: Decimal
+    reserved: Decimal = Decimal("0.00")
+    spent: Decimal = Decimal("0.00")
+
+    @property
+    def available(self) -> Decimal:
+        return self.budget - self.reserved - self.spent
+
+    def reserve(self, amount: Decimal) -> ProjectBudget:
+        if amount > self.available:
+            raise Conflict("the project's budget is exhausted", self.as_dict())
+        return replace(self, reserved=self.reserved + amount)
+
+    def release(self, amount: Decimal) -> ProjectBudget:
+        assert 0 <= amount <= self.reserved, "cannot release more than is reserved"
+        return replace(self, reserved=self.reserved - amount)
+
+    def spend(self, amount: Decimal) -> ProjectBudget:
+        assert 0 <= amount <= self.reserved, "cannot spend more than is reserved"
+        return replace(self, reserved=self.reserved - amount, spent=self.spent + amount)
+
+    def as_dict(self) -> dict[str, str]:
+        return {
+            "budget": str(self.budget),
+            "reserved": str(self.reserved),
+            "spent": str(self.spent),
+            "available": str(self.available),
+        }

@@ -1,0 +1,9 @@
+"""Use cases of the accounts service: one function per command, each in one unit of work.
+
+- accounts: opening an account, the profile, DigComp self-assessments
+- projects: funding projects and their live budgets
+- applications: submitting, deciding, withdrawing, allocating, lapsing; the grant ledger
+- studies: enrolment and the study record
+"""
+
+SOURCE = "/prasmes/accounts"
