@@ -195,7 +195,7 @@ def _account(row: sa.Row[Any], prefix: str = "") -> Account:
     )
 
 
-ACCOUNT_PREFIX = "account_"
+ACCOUNT_PREFIX = "account__"
 ACCOUNT_COLUMNS = [c.label(ACCOUNT_PREFIX + c.name) for c in accounts.c]
 """Select these beside another table's columns, then read with `account_from_joined`."""
 

@@ -124,7 +124,14 @@ class _Runner:
         async with self._lock:
             if self._log is None:
                 self._log = await asyncio.to_thread(EventLog, self._path)
-            return await asyncio.to_thread(fn, self._log)
+            work = asyncio.ensure_future(asyncio.to_thread(fn, self._log))
+            try:
+                return await asyncio.shield(work)
+            except asyncio.CancelledError:
+                # The thread cannot be stopped: keep the lock until it is done with the connection,
+                # or close() would pull the connection from under it.
+                await asyncio.wait([work])
+                raise
 
     async def close(self) -> None:
         async with self._lock:
