@@ -30,33 +30,52 @@ _RELAY_LOCK_ID = 0x707261736D6573  # "prasmes": one relay per database at a time
 log = get_logger(__name__)
 
 
-async def record_event(session: AsyncSession, event: Event, *, source: str, subject: str | None = None) -> CloudEvent:
+async def record_event(
+    session: AsyncSession, event: Event, *, source: str, subject: str | None = None
+) -> CloudEvent:
     """Add an event to the outbox inside the current transaction."""
+    (envelope,) = await record_events(session, [event], source=source, subjects=[subject])
+    return envelope
+
+
+async def record_events(
+    session: AsyncSession, events: Sequence[Event], *, source: str, subjects: Sequence[str | None] | None = None
+) -> list[CloudEvent]:
+    """Add many events in one statement (bulk decisions); each keeps its own id, key and order."""
     trace_headers = current_trace_headers()
-    envelope = CloudEvent(
-        source=source,
-        type=event.event_type(),
-        subject=subject,
-        data=event.model_dump(mode="json"),
-        traceparent=trace_headers.get("traceparent"),
-        tracestate=trace_headers.get("tracestate"),
-    )
-    await session.execute(
-        outbox.insert().values(
-            event_id=envelope.id,
-            topic=topic_for(type(event)).name,
-            partition_key=event.partition_key(),
-            event_type=envelope.type,
-            source=envelope.source,
-            subject=envelope.subject,
-            data=json.dumps(envelope.data),
-            traceparent=envelope.traceparent,
-            tracestate=envelope.tracestate,
-            occurred_at=envelope.time,
+    envelopes = [
+        CloudEvent(
+            source=source,
+            type=event.event_type(),
+            subject=subject,
+            data=event.model_dump(mode="json"),
+            traceparent=trace_headers.get("traceparent"),
+            tracestate=trace_headers.get("tracestate"),
         )
+        for event, subject in zip(events, subjects or [None] * len(events), strict=True)
+    ]
+    if not envelopes:
+        return []
+    await session.execute(
+        outbox.insert(),
+        [
+            {
+                "event_id": envelope.id,
+                "topic": topic_for(type(event)).name,
+                "partition_key": event.partition_key(),
+                "event_type": envelope.type,
+                "source": envelope.source,
+                "subject": envelope.subject,
+                "data": json.dumps(envelope.data),
+                "traceparent": envelope.traceparent,
+                "tracestate": envelope.tracestate,
+                "occurred_at": envelope.time,
+            }
+            for event, envelope in zip(events, envelopes, strict=True)
+        ],
     )
     session.info[OUTBOX_WRITTEN] = True
-    return envelope
+    return envelopes
 
 
 def _envelope(row: sa.Row[Any]) -> CloudEvent:

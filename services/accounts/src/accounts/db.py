@@ -417,6 +417,23 @@ async def save_application(session: AsyncSession, application: Application) -> b
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
+async def save_applications(session: AsyncSession, changed: Sequence[Application]) -> None:
+    """Write many changed applications in one statement; each must still be at its previous version."""
+    if not changed:
+        return
+    c = applications.c
+    statement = (
+        applications.update()
+        .where(c.id == sa.bindparam("b_id"), c.version == sa.bindparam("b_previous"))
+        .values({k: sa.bindparam(f"b_{k}") for k in _application_values(changed[0])})
+    )
+    rows = [
+        {"b_id": a.id, "b_previous": a.version - 1, **{f"b_{k}": v for k, v in _application_values(a).items()}}
+        for a in changed
+    ]
+    await session.execute(statement, rows)
+
+
 async def application_by_id(session: AsyncSession, application_id: uuid.UUID) -> Application | None:
     row = (await session.execute(sa.select(applications).where(applications.c.id == application_id))).first()
     return _application(row) if row else None
@@ -489,6 +506,27 @@ async def add_ledger_entry(session: AsyncSession, application: Application, entr
             at=at,
         )
     )
+
+
+async def add_ledger_entries(
+    session: AsyncSession, entries: Sequence[tuple[Application, LedgerEntry, datetime]]
+) -> None:
+    if entries:
+        await session.execute(
+            ledger_entries.insert(),
+            [
+                {
+                    "application_id": a.id,
+                    "learner_id": a.learner_id,
+                    "project_code": a.project_code,
+                    "kind": e.kind.value,
+                    "amount": e.amount,
+                    "cause": e.cause,
+                    "at": at,
+                }
+                for a, e, at in entries
+            ],
+        )
 
 
 async def ledger_of(session: AsyncSession, learner_id: str) -> list[sa.Row[Any]]:

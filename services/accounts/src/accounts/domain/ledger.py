@@ -37,6 +37,10 @@ class Grant:
         assert self.reserved == 0, "a grant is reserved once"
         return replace(self, reserved=amount), LedgerEntry(EntryKind.RESERVE, amount, "approved")
 
+    def reserve_entry(self) -> LedgerEntry:
+        """The entry that recorded this grant's reservation."""
+        return LedgerEntry(EntryKind.RESERVE, self.reserved, "approved")
+
     def spend(self, cost: Decimal, cause: str) -> tuple[Grant, LedgerEntry]:
         """Spend the programme's cost, never more than what is outstanding."""
         amount = min(cost, self.outstanding)

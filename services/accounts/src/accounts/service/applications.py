@@ -24,7 +24,7 @@ from prasmes_contracts.accounts import (
 from prasmes_runtime.clock import Clock, today_in_riga
 from prasmes_runtime.db import Database
 from prasmes_runtime.errors import Conflict, InvalidInput, NotFound
-from prasmes_runtime.outbox import record_event
+from prasmes_runtime.outbox import record_event, record_events
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -221,29 +221,53 @@ class Allocation:
 
 
 async def allocate(database: Database, clock: Clock, project_code: str, seed: str | None = None) -> Allocation:
-    """Rank every submitted application of a closed window and grant them in order while the budget lasts."""
+    """Rank every submitted application of a closed window and grant them in order while the budget lasts.
+
+    One unit of work, written in bulk: 25 000 decisions must not take 25 000 round trips each.
+    """
     now = clock.now()
     async with database.transaction() as session:
         project = await _project(session, project_code)
         _check_allocatable(project, now)
         seed = seed or secrets.token_hex(16)
         ranked = await _ranked(session, project, seed)
-        budget = (await db.project_by_code(session, project_code) or (None, None))[1]
-        assert budget is not None
-        grants = int(budget.available // project.grant_per_person)
-        for application in ranked[:grants]:
-            await _grant(session, application, project, now)
-        for application in ranked[grants:]:
-            rejected = replace(
-                application.move_to(S.REJECTED, now),
-                reason_code="budget_exhausted",
-                reason="The project's budget was granted to applications ranked higher.",
-            )
-            await _save(session, rejected)
-            await _emit(session, ApplicationRejected(**_base(rejected, now), reason_code="budget_exhausted"))
+        found = await db.project_by_code(session, project_code)
+        assert found is not None
+        grants = min(int(found[1].available // project.grant_per_person), len(ranked))
+        approved = [_approved(a, project, now) for a in ranked[:grants]]
+        rejected = [_rejected_for_budget(a, now) for a in ranked[grants:]]
+        if approved and not await db.reserve_budget(session, project.code, project.grant_per_person * grants):
+            raise Conflict("the project's budget changed during the allocation", found[1].as_dict())
+        await db.save_applications(session, [*approved, *rejected])
+        await db.add_ledger_entries(session, [(a, a.grant.reserve_entry(), now) for a in approved])
+        await record_events(session, _allocation_events(approved, rejected, now), source=SOURCE)
         await db.update_project(session, replace(project, allocated_at=now, lottery_seed=seed))
-    approved = min(grants, len(ranked))
-    return Allocation(project_code, seed, len(ranked), approved, len(ranked) - approved)
+    return Allocation(project_code, seed, len(ranked), len(approved), len(rejected))
+
+
+def _approved(application: Application, project: FundingProject, now: datetime) -> Application:
+    approved = application.move_to(S.APPROVED, now)
+    grant, _ = approved.grant.reserve(project.grant_per_person)
+    return replace(approved, grant=grant)
+
+
+def _rejected_for_budget(application: Application, now: datetime) -> Application:
+    return replace(
+        application.move_to(S.REJECTED, now),
+        reason_code="budget_exhausted",
+        reason="The project's budget was granted to applications ranked higher.",
+    )
+
+
+def _allocation_events(approved: list[Application], rejected: list[Application], now: datetime) -> list[Any]:
+    events: list[Any] = []
+    for a in approved:
+        events += [
+            ApplicationApproved(**_base(a, now), grant_amount=a.grant.reserved),
+            GrantReserved(**_base(a, now), amount=a.grant.reserved),
+        ]
+    events += [ApplicationRejected(**_base(a, now), reason_code="budget_exhausted") for a in rejected]
+    return events
 
 
 def _check_allocatable(project: FundingProject, now: datetime) -> None:
