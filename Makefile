@@ -21,6 +21,7 @@ help:
 # A stdlib venv bootstraps uv; uv installs the pinned lock (exact versions and hashes).
 $(INSTALLED): requirements.lock $(wildcard libs/*/pyproject.toml services/*/pyproject.toml)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip --version >/dev/null 2>&1 || $(BIN)/python -m ensurepip
 	$(BIN)/python -m pip install -q --disable-pip-version-check uv
 	$(BIN)/uv pip install -q -p $(BIN)/python -r requirements.lock
 	touch $@

@@ -176,14 +176,35 @@ def kafka_backends() -> Iterator[tuple[str, dict[str, str]]]:
 
 
 def seed_demo(stack: Stack) -> None:
-    """Demo data through the API, as a client would: Anna opens her learning account."""
+    """Demo data through the API, as clients would: Anna opens her account and applies to IMK, which
+    Ilze approves; Jānis opens his and applies too; the catalog adds its own demo."""
     with httpx.Client(base_url=stack.gateway_url, timeout=10) as client:
-        token = client.post("/auth/dev-login", json={"username": "anna"}).json()["access_token"]
-        client.post(
-            "/api/accounts/accounts",
-            json={"personal_code": "161175-19997"},
-            headers={"Authorization": f"Bearer {token}"},
-        )
+        tokens = {u: _dev_login(client, u) for u in ("anna", "janis", "ilze")}
+        for user, code in (("anna", "161175-19997"), ("janis", "111111-11111")):
+            client.post("/api/accounts/accounts", json={"personal_code": code}, headers=tokens[user])
+            client.post(
+                "/api/accounts/applications",
+                json={"project_code": "IMK", "learning_need": "datu analīze"},
+                headers=tokens[user],
+            )
+        waiting = client.get("/api/accounts/agency/applications?state=submitted", headers=tokens["ilze"]).json()
+        for item in waiting.get("items", [])[:1]:
+            client.post(f"/api/accounts/agency/applications/{item['id']}/approval", headers=tokens["ilze"])
+        _seed_catalog(client)
+
+
+def _dev_login(client: httpx.Client, username: str) -> dict[str, str]:
+    token = client.post("/auth/dev-login", json={"username": username}).json()["access_token"]
+    return {"Authorization": f"Bearer {token}"}
+
+
+def _seed_catalog(client: httpx.Client) -> None:
+    try:
+        from catalog.demo import seed_demo as seed_catalog  # type: ignore[import-not-found, unused-ignore]
+
+        seed_catalog(client)
+    except Exception as exc:  # demo data is a convenience: the platform runs without it
+        print(f"warning: the catalog's demo data was not seeded: {exc!r}", flush=True)
 
 
 def _interrupt(*_: object) -> None:

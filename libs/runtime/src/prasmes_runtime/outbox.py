@@ -30,9 +30,7 @@ _RELAY_LOCK_ID = 0x707261736D6573  # "prasmes": one relay per database at a time
 log = get_logger(__name__)
 
 
-async def record_event(
-    session: AsyncSession, event: Event, *, source: str, subject: str | None = None
-) -> CloudEvent:
+async def record_event(session: AsyncSession, event: Event, *, source: str, subject: str | None = None) -> CloudEvent:
     """Add an event to the outbox inside the current transaction."""
     (envelope,) = await record_events(session, [event], source=source, subjects=[subject])
     return envelope

@@ -564,13 +564,8 @@ async def agency_csv(
     writer = csv.writer(out)
     writer.writerow(CSV_COLUMNS)
     for row in rows:
-        m = row._mapping
-        writer.writerow(
-            [
-                "" if m.get(c if c != "application_id" else "id") is None else m[c if c != "application_id" else "id"]
-                for c in CSV_COLUMNS
-            ]
-        )
+        values = {**row._mapping, "application_id": row.id}
+        writer.writerow(["" if values.get(column) is None else values[column] for column in CSV_COLUMNS])
     name = f"applications-{project_code or 'all'}.csv"
     return Response(
         out.getvalue(),
