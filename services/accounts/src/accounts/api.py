@@ -9,11 +9,10 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 from prasmes_runtime.auth import Principal, require_role
-from prasmes_runtime.clock import Clock
-from prasmes_runtime.db import Database
+from prasmes_runtime.dependencies import ClockDep, DatabaseDep
 from pydantic import BaseModel, ConfigDict, Field
 
 from accounts.domain.account import DIGCOMP_AREAS, Account, DigCompAssessment, EducationLevel, EmploymentStatus
@@ -33,18 +32,6 @@ ProviderAdmin = Annotated[Principal, Depends(require_role("provider_admin"))]
 Provider = Annotated[Principal, Depends(require_role("provider_staff", "provider_admin"))]
 
 
-def _database(request: Request) -> Database:
-    database: Database = request.app.state.runtime.database
-    return database
-
-
-def _clock(request: Request) -> Clock:
-    clock: Clock = request.app.state.clock
-    return clock
-
-
-DatabaseDep = Annotated[Database, Depends(_database)]
-ClockDep = Annotated[Clock, Depends(_clock)]
 Amount = Annotated[Decimal, Field(gt=0, max_digits=14, decimal_places=2)]
 ShortText = Annotated[str, Field(min_length=1, max_length=200)]
 

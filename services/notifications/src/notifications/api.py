@@ -6,30 +6,15 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query
 from prasmes_runtime.auth import CurrentUser
-from prasmes_runtime.clock import Clock
-from prasmes_runtime.db import Database
+from prasmes_runtime.dependencies import ClockDep, DatabaseDep
 from pydantic import BaseModel
 
 from notifications import service
 from notifications.domain import Notice
 
 router = APIRouter(prefix="/notifications", tags=["notifications"])
-
-
-def _database(request: Request) -> Database:
-    database: Database = request.app.state.runtime.database
-    return database
-
-
-def _clock(request: Request) -> Clock:
-    clock: Clock = request.app.state.clock
-    return clock
-
-
-DatabaseDep = Annotated[Database, Depends(_database)]
-ClockDep = Annotated[Clock, Depends(_clock)]
 
 
 class NoticeOut(BaseModel):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from fastapi import FastAPI
-from prasmes_runtime.clock import Clock, SystemClock
+from prasmes_runtime.clock import Clock
 from prasmes_runtime.service import ServiceDefinition, create_service_app
 from prasmes_runtime.settings import Settings
 
@@ -23,9 +23,7 @@ DEFINITION = ServiceDefinition(
 
 
 def create_app(settings: Settings | None = None, clock: Clock | None = None) -> FastAPI:
-    app = create_service_app(DEFINITION, settings)
-    app.state.clock = clock or SystemClock()
-    return app
+    return create_service_app(DEFINITION, settings, clock)
 
 
 def app_factory() -> FastAPI:
