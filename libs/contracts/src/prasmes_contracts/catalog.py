@@ -67,6 +67,17 @@ class ProgrammeRegistered(_ProgrammeEvent):
     """A provider registered a programme (a draft, not public)."""
 
     title: dict[str, str] = Field(description="By language: lv, en.")
+    licence_number: str | None = Field(default=None, description="Its licence in the register of programmes.")
+    programme_group: str | None = Field(default=None, description="The programme group of the cost coefficients.")
+    form: Literal["in_person", "remote", "hybrid"] | None = None
+    digcomp_level: int | None = Field(default=None, description="DigComp proficiency level 1-8.")
+    hours: int | None = None
+    digital_share_percent: Decimal | None = Field(default=None, description="Share of digital skills, 0-100.")
+    qualifications: list[str] | None = Field(
+        default=None, description="Codes of the qualifications whose professional competences it targets."
+    )
+    cost_per_participant: Decimal | None = Field(default=None, description="EUR, computed by the platform.")
+    coefficient_table_version: int | None = None
 
 
 class ProgrammePublished(_ProgrammeEvent):
@@ -78,6 +89,9 @@ class ProgrammePublished(_ProgrammeEvent):
     cost_per_participant: Decimal = Field(description="EUR, computed by the platform.")
     coefficient_table_version: int
     call_id: UUID | None = None
+    form: Literal["in_person", "remote", "hybrid"] | None = None
+    qualifications: list[str] | None = None
+    offer_id: UUID | None = Field(default=None, description="The approved offer whose agreement published it.")
 
 
 class ProgrammeWithdrawn(_ProgrammeEvent):
@@ -98,6 +112,8 @@ class _GroupEvent(Event):
     city: str
     language: str
     status: Literal["scheduled", "cancelled"] = "scheduled"
+    location_id: UUID | None = Field(default=None, description="The implementation location (registered in VIIS).")
+    entry_level: int | None = Field(default=None, description="The DigComp level a learner should have on entry.")
 
 
 class GroupScheduled(_GroupEvent):

@@ -62,7 +62,7 @@ async def submit_application(
             await _refuse_second_open(session, learner_id, project_code)
             application = submit(account, project_code, now, learning_need, programme_id)
             await db.insert_application(session, application)
-            await _emit(
+            await emit(
                 session,
                 ApplicationSubmitted(**_base(application, now), learning_need=learning_need, programme_id=programme_id),
             )
@@ -88,11 +88,13 @@ def _base(application: Application, at: datetime) -> dict[str, Any]:
     }
 
 
-async def _emit(session: AsyncSession, event: Any) -> None:
+async def emit(session: AsyncSession, event: Any) -> None:
     await record_event(session, event, source=SOURCE, subject=str(getattr(event, event.key_field)))
 
 
-async def _load(session: AsyncSession, application_id: uuid.UUID, learner_id: str | None = None) -> Application:
+async def load_application(
+    session: AsyncSession, application_id: uuid.UUID, learner_id: str | None = None
+) -> Application:
     """An application; for a learner only their own (another's is simply not found)."""
     application = await db.application_by_id(session, application_id)
     if application is None or (learner_id is not None and application.learner_id != learner_id):
@@ -100,7 +102,7 @@ async def _load(session: AsyncSession, application_id: uuid.UUID, learner_id: st
     return application
 
 
-async def _save(session: AsyncSession, application: Application) -> None:
+async def save_application(session: AsyncSession, application: Application) -> None:
     if not await db.save_application(session, application):
         current = await db.application_by_id(session, application.id)
         raise Conflict("the application changed meanwhile; reload it", current.current() if current else {})
@@ -117,7 +119,7 @@ async def _ledger(session: AsyncSession, application: Application, entry: Ledger
 async def approve(database: Database, clock: Clock, application_id: uuid.UUID) -> Application:
     now = clock.now()
     async with database.transaction() as session:
-        application = await _load(session, application_id)
+        application = await load_application(session, application_id)
         project = await _project(session, application.project_code)
         if project.allocation_mode is AllocationMode.WINDOW_THEN_RANK:
             raise Conflict(
@@ -140,10 +142,10 @@ async def _grant(
         )
     grant, entry = approved.grant.reserve(amount)
     approved = replace(approved, grant=grant)
-    await _save(session, approved)
+    await save_application(session, approved)
     await _ledger(session, approved, entry, now)
-    await _emit(session, ApplicationApproved(**_base(approved, now), grant_amount=amount))
-    await _emit(session, GrantReserved(**_base(approved, now), amount=amount))
+    await emit(session, ApplicationApproved(**_base(approved, now), grant_amount=amount))
+    await emit(session, GrantReserved(**_base(approved, now), amount=amount))
     return approved
 
 
@@ -152,21 +154,21 @@ async def reject(
 ) -> Application:
     now = clock.now()
     async with database.transaction() as session:
-        application = await _load(session, application_id)
+        application = await load_application(session, application_id)
         rejected = replace(application.move_to(S.REJECTED, now), reason=reason, reason_code=reason_code)
-        await _save(session, rejected)
-        await _emit(session, ApplicationRejected(**_base(rejected, now), reason_code=reason_code))
+        await save_application(session, rejected)
+        await emit(session, ApplicationRejected(**_base(rejected, now), reason_code=reason_code))
     return rejected
 
 
 async def withdraw(database: Database, clock: Clock, learner_id: str, application_id: uuid.UUID) -> Application:
     now = clock.now()
     async with database.transaction() as session:
-        application = await _load(session, application_id, learner_id)
+        application = await load_application(session, application_id, learner_id)
         withdrawn = application.move_to(S.WITHDRAWN, now)
         withdrawn = await _release(session, withdrawn, "withdrawn", now)
-        await _save(session, withdrawn)
-        await _emit(session, ApplicationWithdrawn(**_base(withdrawn, now)))
+        await save_application(session, withdrawn)
+        await emit(session, ApplicationWithdrawn(**_base(withdrawn, now)))
     return withdrawn
 
 
@@ -176,7 +178,7 @@ async def _release(session: AsyncSession, application: Application, cause: str, 
         return application
     await db.move_budget(session, application.project_code, released=entry.amount, spent=Decimal("0"))
     await _ledger(session, application, entry, now)
-    await _emit(session, GrantReleased(**_base(application, now), amount=entry.amount, cause=cause))
+    await emit(session, GrantReleased(**_base(application, now), amount=entry.amount, cause=cause))
     return replace(application, grant=grant)
 
 
@@ -195,7 +197,7 @@ async def spend(
         return application
     await db.move_budget(session, application.project_code, released=Decimal("0"), spent=entry.amount)
     await _ledger(session, application, entry, now)
-    await _emit(
+    await emit(
         session,
         GrantSpent(
             **_base(application, now), amount=entry.amount, programme_id=programme_id, institution_id=institution_id
@@ -335,8 +337,8 @@ async def lapse_overdue(database: Database, clock: Clock) -> int:
         for row in rows:
             lapsed = db.application_from_row(row).move_to(S.LAPSED, now)
             lapsed = await _release(session, lapsed, "lapsed", now)
-            await _save(session, lapsed)
-            await _emit(session, ApplicationLapsed(**_base(lapsed, now)))
+            await save_application(session, lapsed)
+            await emit(session, ApplicationLapsed(**_base(lapsed, now)))
     return len(rows)
 
 
@@ -350,12 +352,12 @@ async def my_applications(database: Database, learner_id: str) -> list[Applicati
 
 async def my_application(database: Database, learner_id: str, application_id: uuid.UUID) -> Application:
     async with database.session() as session:
-        return await _load(session, application_id, learner_id)
+        return await load_application(session, application_id, learner_id)
 
 
 async def get_application(database: Database, application_id: uuid.UUID) -> Application:
     async with database.session() as session:
-        return await _load(session, application_id)
+        return await load_application(session, application_id)
 
 
 async def my_ledger(database: Database, learner_id: str) -> tuple[list[Application], list[sa.Row[Any]]]:

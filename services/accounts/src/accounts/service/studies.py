@@ -19,7 +19,7 @@ from accounts import db
 from accounts.domain.account import DigCompAssessment
 from accounts.domain.applications import Application, ApplicationState
 from accounts.domain.studies import Enrolment, StudyState
-from accounts.service.applications import _emit, _load, _save, release_remainder, spend
+from accounts.service.applications import emit, load_application, release_remainder, save_application, spend
 
 S = ApplicationState
 
@@ -41,7 +41,7 @@ async def enrol(
 ) -> Enrolment:
     now = clock.now()
     async with database.transaction() as session:
-        application = await _load(session, application_id, learner_id)
+        application = await load_application(session, application_id, learner_id)
         enrolled = application.move_to(S.ENROLLED, now)
         group = await _open_group(session, group_id)
         if not await db.take_place(session, group_id):
@@ -58,9 +58,9 @@ async def enrol(
             group.institution_id,
             now,
         )
-        await _save(session, enrolled)
+        await save_application(session, enrolled)
         await db.insert_enrolment(session, enrolment)
-        await _emit(session, EnrolmentConfirmed(**_study_base(enrolment), at=now))
+        await emit(session, EnrolmentConfirmed(**_study_base(enrolment), at=now))
     return enrolment
 
 
@@ -87,10 +87,10 @@ async def _staff_enrolment(
 async def start(database: Database, clock: Clock, user_id: str, enrolment_id: uuid.UUID, on: date) -> Enrolment:
     async with database.transaction() as session:
         enrolment = (await _staff_enrolment(session, user_id, enrolment_id)).start(on)
-        application = (await _load(session, enrolment.application_id)).move_to(S.STUDYING, clock.now())
-        await _save(session, application)
+        application = (await load_application(session, enrolment.application_id)).move_to(S.STUDYING, clock.now())
+        await save_application(session, application)
         await db.save_enrolment(session, enrolment)
-        await _emit(session, StudiesStarted(**_study_base(enrolment), started_on=on))
+        await emit(session, StudiesStarted(**_study_base(enrolment), started_on=on))
     return enrolment
 
 
@@ -100,11 +100,11 @@ async def discontinue(
     now = clock.now()
     async with database.transaction() as session:
         enrolment = (await _staff_enrolment(session, user_id, enrolment_id)).discontinue(on, reason)
-        application = (await _load(session, enrolment.application_id)).move_to(S.DISCONTINUED, now)
+        application = (await load_application(session, enrolment.application_id)).move_to(S.DISCONTINUED, now)
         application = await release_remainder(session, application, "discontinued", now)
-        await _save(session, application)
+        await save_application(session, application)
         await db.save_enrolment(session, enrolment)
-        await _emit(session, StudiesDiscontinued(**_study_base(enrolment), discontinued_on=on, reason_code=reason))
+        await emit(session, StudiesDiscontinued(**_study_base(enrolment), discontinued_on=on, reason_code=reason))
     return enrolment
 
 
@@ -116,12 +116,12 @@ async def complete(
         enrolment = await _staff_enrolment(session, user_id, enrolment_id)
         programme = await db.programme_by_id(session, enrolment.programme_id)
         enrolment = enrolment.complete(on, hours_attended, result, programme.hours if programme else None)
-        application = (await _load(session, enrolment.application_id)).move_to(S.COMPLETED, now)
+        application = (await load_application(session, enrolment.application_id)).move_to(S.COMPLETED, now)
         application = await _pay(session, application, enrolment, programme, "completed", now)
         application = await release_remainder(session, application, "remainder", now)
-        await _save(session, application)
+        await save_application(session, application)
         await db.save_enrolment(session, enrolment)
-        await _emit(
+        await emit(
             session,
             StudiesCompleted(**_study_base(enrolment), completed_on=on, hours_attended=hours_attended, result=result),
         )
@@ -144,12 +144,12 @@ async def invoice(database: Database, clock: Clock, user_id: str, enrolment_id: 
         enrolment = await _staff_enrolment(session, user_id, enrolment_id, role="provider_admin")
         if enrolment.state not in (StudyState.STUDYING, StudyState.COMPLETED):
             raise Conflict("only studies that started can be invoiced", enrolment.current())
-        application = await _load(session, enrolment.application_id)
+        application = await load_application(session, enrolment.application_id)
         if application.grant.spent > 0:
             raise Conflict("the cost was already paid", {**enrolment.current(), "spent": str(application.grant.spent)})
         programme = await db.programme_by_id(session, enrolment.programme_id)
         paid = await _pay(session, application, enrolment, programme, "invoiced", now)
-        await _save(session, replace(paid, version=paid.version + 1))
+        await save_application(session, replace(paid, version=paid.version + 1))
     return paid
 
 
