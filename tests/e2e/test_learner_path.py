@@ -140,10 +140,21 @@ async def test_from_account_to_completion(stack: Stack) -> None:
         assert completed.json()["state"] == "completed"
         grant = (await client.get("/api/accounts/accounts/me/grant", headers=anna)).json()
         assert (grant["spent"], grant["released"], grant["available"]) == ("320.00", "180.00", "0.00")
+        await _notified(client, anna, {"welcome", "application_approved", "grant_spent", "grant_released"})
         (study,) = (await client.get("/api/accounts/accounts/me/studies", headers=anna)).json()
         assert study["programme_title"]["en"] == "Cyber security basics" and study["enrolment"]["hours_attended"] == 156
 
     await _check_topics(bus, anna_id, application_id, enrolment_id)
+
+
+async def _notified(client: httpx.AsyncClient, headers: dict[str, str], kinds: set[str]) -> None:
+    """A notice on every change of the learner's grant."""
+
+    async def arrived() -> bool:
+        items = (await client.get("/api/notifications/notifications?limit=100", headers=headers)).json()["items"]
+        return kinds <= {n["kind"] for n in items}
+
+    await eventually(arrived, timeout=30, interval=0.5)
 
 
 async def _check_topics(bus: Bus, learner_id: str, application_id: str, enrolment_id: str) -> None:

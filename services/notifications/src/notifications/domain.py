@@ -34,3 +34,59 @@ def welcome_notice(recipient_id: str, account_id: uuid.UUID, at: datetime, cause
         created_at=at,
         cause_event_id=cause_event_id,
     )
+
+
+_GRANT_NOTICES: dict[str, tuple[dict[str, str], dict[str, str]]] = {
+    "application_approved": (
+        {"lv": "Pieteikums apstiprināts", "en": "Application approved"},
+        {
+            "lv": "Jūsu pieteikums projektā {project} ir apstiprināts: rezervēti {amount} EUR.",
+            "en": "Your application in {project} is approved: {amount} EUR is reserved for you.",
+        },
+    ),
+    "application_rejected": (
+        {"lv": "Pieteikums noraidīts", "en": "Application rejected"},
+        {
+            "lv": "Jūsu pieteikums projektā {project} ir noraidīts. Iemeslu skatiet pieteikumā.",
+            "en": "Your application in {project} was rejected. The reason is shown in your application.",
+        },
+    ),
+    "application_lapsed": (
+        {"lv": "Pieteikuma termiņš beidzies", "en": "Application lapsed"},
+        {
+            "lv": "Jūs nepieteicāties mācību grupai laikā; rezervētais finansējums projektā {project} ir atbrīvots.",
+            "en": "You did not enrol in time; the grant reserved in {project} has been released.",
+        },
+    ),
+    "grant_spent": (
+        {"lv": "Finansējums izlietots", "en": "Grant spent"},
+        {
+            "lv": "No jūsu finansējuma projektā {project} samaksāti {amount} EUR par mācībām.",
+            "en": "{amount} EUR of your grant in {project} paid for your studies.",
+        },
+    ),
+    "grant_released": (
+        {"lv": "Finansējums atbrīvots", "en": "Grant released"},
+        {
+            "lv": "{amount} EUR no jūsu finansējuma projektā {project} ir atbrīvoti.",
+            "en": "{amount} EUR of your grant in {project} has been released.",
+        },
+    ),
+}
+
+
+def grant_notice(
+    kind: str, recipient_id: str, project: str, amount: str | None, at: datetime, cause_event_id: str
+) -> Notice:
+    """A notice on every change of the learner's grant (DOMAIN.md: beyond the seed)."""
+    title, body = _GRANT_NOTICES[kind]
+    values = {"project": project, "amount": amount or ""}
+    return Notice(
+        id=uuid.uuid4(),
+        recipient_id=recipient_id,
+        kind=kind,
+        title=dict(title),
+        body={lang: text.format(**values) for lang, text in body.items()},
+        created_at=at,
+        cause_event_id=cause_event_id,
+    )

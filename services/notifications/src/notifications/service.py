@@ -13,12 +13,26 @@ from prasmes_runtime.errors import NotFound
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from notifications import db
-from notifications.domain import Notice, welcome_notice
+from notifications.domain import Notice, grant_notice, welcome_notice
 
 
 async def welcome(session: AsyncSession, event: AccountOpened, envelope: CloudEvent, clock: Clock) -> Notice:
     """Runs inside the consumer's transaction, beside its inbox row."""
     notice = welcome_notice(event.learner_id, event.account_id, clock.now(), envelope.id)
+    await db.insert_notice(session, notice)
+    return notice
+
+
+async def grant_changed(
+    session: AsyncSession,
+    kind: str,
+    recipient_id: str,
+    project: str,
+    amount: str | None,
+    envelope: CloudEvent,
+    clock: Clock,
+) -> Notice:
+    notice = grant_notice(kind, recipient_id, project, amount, clock.now(), envelope.id)
     await db.insert_notice(session, notice)
     return notice
 
