@@ -13,8 +13,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from prasmes_runtime.auth import CurrentUser, Principal, require_role
-from prasmes_runtime.clock import Clock
-from prasmes_runtime.db import Database
+from prasmes_runtime.dependencies import ClockDep, DatabaseDep
 from prasmes_runtime.errors import InvalidInput
 from pydantic import BaseModel, Field
 
@@ -53,23 +52,11 @@ RegisterReader = Annotated[
 ]
 
 
-def _database(request: Request) -> Database:
-    database: Database = request.app.state.runtime.database
-    return database
-
-
-def _clock(request: Request) -> Clock:
-    clock: Clock = request.app.state.clock
-    return clock
-
-
 def _registers(request: Request) -> Registers:
     registers: Registers = request.app.state.registers
     return registers
 
 
-DatabaseDep = Annotated[Database, Depends(_database)]
-ClockDep = Annotated[Clock, Depends(_clock)]
 RegistersDep = Annotated[Registers, Depends(_registers)]
 
 

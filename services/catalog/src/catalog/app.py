@@ -6,7 +6,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 from prasmes_contracts.catalog import TOPICS
-from prasmes_runtime.clock import Clock, SystemClock
+from prasmes_runtime.clock import Clock
 from prasmes_runtime.service import ServiceDefinition, create_service_app
 from prasmes_runtime.settings import Settings
 from pydantic import Field
@@ -52,8 +52,7 @@ def create_app(
     consumer_group: str = "catalog",
 ) -> FastAPI:
     catalog_settings = CatalogSettings(**settings.model_dump()) if settings is not None else CatalogSettings()
-    app = create_service_app(definition(consumer_group), catalog_settings)
-    app.state.clock = clock or SystemClock()
+    app = create_service_app(definition(consumer_group), catalog_settings, clock)
     app.state.registers = registers or FileRegisters(catalog_settings.registers_file)
     return app
 

@@ -129,7 +129,6 @@ programmes = sa.Table(
     sa.Column("id", sa.Uuid(), primary_key=True),
     sa.Column("institution_id", sa.Uuid(), sa.ForeignKey("institutions.id"), nullable=False, index=True),
     sa.Column("status", sa.String(20), nullable=False),
-    sa.Column("spec", sa.Text(), nullable=False),
     sa.Column("title_lv", sa.String(300), nullable=False),
     sa.Column("title_key", sa.String(300), nullable=False),
     sa.Column("search_text", sa.Text(), nullable=False),
@@ -150,6 +149,14 @@ programmes = sa.Table(
     sa.Index("ix_programmes_status_cost", "status", "cost_cents"),
     sa.Index("ix_programmes_status_title", "status", "title_key"),
 )
+
+programme_specs = sa.Table(
+    "programme_specs",
+    metadata,
+    sa.Column("programme_id", sa.Uuid(), sa.ForeignKey("programmes.id"), primary_key=True),
+    sa.Column("spec", sa.Text(), nullable=False),
+)
+"""The full form, apart from the searched table: a search scans narrow rows."""
 
 programme_qualifications = sa.Table(
     "programme_qualifications",
@@ -561,13 +568,18 @@ def _programme(row: Row) -> Programme:
     )
 
 
+def _with_spec(*extra: sa.ColumnElement[Any]) -> sa.Select[Any]:
+    return sa.select(programmes, programme_specs.c.spec, *extra).join(
+        programme_specs, programme_specs.c.programme_id == programmes.c.id
+    )
+
+
 def programme_values(programme: Programme, search_text: str) -> dict[str, Any]:
     spec = programme.spec
     return {
         "id": programme.id,
         "institution_id": programme.institution_id,
         "status": programme.status.value,
-        "spec": spec_json(spec),
         "title_lv": spec.title["lv"],
         "title_key": search_text_key(spec.title["lv"]),
         "search_text": search_text,
@@ -593,6 +605,7 @@ def search_text_key(text: str) -> str:
 
 async def insert_programme(session: AsyncSession, programme: Programme, search_text: str) -> None:
     await session.execute(programmes.insert().values(**programme_values(programme, search_text)))
+    await session.execute(programme_specs.insert().values(programme_id=programme.id, spec=spec_json(programme.spec)))
     qualifications = [{"programme_id": programme.id, "qualification": q} for q in set(programme.spec.qualifications)]
     await session.execute(programme_qualifications.insert(), qualifications)
     links = [{"programme_id": programme.id, "location_id": i} for i in set(programme.spec.location_ids)]
@@ -600,7 +613,7 @@ async def insert_programme(session: AsyncSession, programme: Programme, search_t
 
 
 async def programme_by_id(session: AsyncSession, programme_id: uuid.UUID) -> Programme | None:
-    row = (await session.execute(sa.select(programmes).where(programmes.c.id == programme_id))).first()
+    row = (await session.execute(_with_spec().where(programmes.c.id == programme_id))).first()
     return _programme(row) if row else None
 
 
@@ -608,13 +621,13 @@ async def programmes_by_ids(session: AsyncSession, ids: Iterable[uuid.UUID]) -> 
     wanted = list(ids)
     if not wanted:
         return []
-    rows = await session.execute(sa.select(programmes).where(programmes.c.id.in_(wanted)))
+    rows = await session.execute(_with_spec().where(programmes.c.id.in_(wanted)))
     return [_programme(r) for r in rows]
 
 
 async def programmes_of(session: AsyncSession, institution_id: uuid.UUID) -> list[Programme]:
     query = (
-        sa.select(programmes)
+        _with_spec()
         .where(programmes.c.institution_id == institution_id)
         .order_by(programmes.c.registered_at.desc(), programmes.c.id)
     )
@@ -932,7 +945,7 @@ async def search_programmes(
     if total <= query.offset:
         return [], total
     page = (
-        sa.select(programmes, institutions.c.name.label("institution_name"))
+        _with_spec(institutions.c.name.label("institution_name"))
         .join(institutions, institutions.c.id == programmes.c.institution_id)
         .where(*conditions)
         .order_by(*_order(query, today))

@@ -1,0 +1,210 @@
+"""The catalog on real PostgreSQL and a real Kafka broker: programmes published and withdrawn by calls'
+agreement events, free places counted from accounts' enrolments, each event taking effect once.
+
+The calls and accounts services do not publish these events yet, so the test puts them on their topics
+exactly as those services will (CloudEvents in Kafka binary mode, keyed by aggregate id).
+"""
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import sqlalchemy as sa
+from catalog import samples
+from catalog.app import CatalogSettings, create_app
+from prasmes_contracts import CloudEvent, Event, from_kafka, to_kafka, topic_for
+from prasmes_contracts.accounts import EnrolmentConfirmed
+from prasmes_contracts.calls import CooperationAgreementEnded, CooperationAgreementSigned
+from prasmes_runtime.auth import TokenVerifier
+from prasmes_runtime.bus.kafka import KafkaBus
+from prasmes_runtime.clock import FixedClock
+from prasmes_runtime.db import Database
+from prasmes_runtime.messaging import inbox, outbox
+
+from conftest import running
+from tests.support import eventually
+
+pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
+NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+API = "/catalog"
+Bearer = Callable[..., dict[str, str]]
+
+
+class Stage:
+    def __init__(self, client: httpx.AsyncClient, bus: KafkaBus, database: Database, bearer: Bearer) -> None:
+        self.client, self.bus, self.database, self.bearer = client, bus, database, bearer
+
+    async def send(self, *events: Event, envelope: CloudEvent | None = None) -> list[CloudEvent]:
+        producer = self.bus.producer()
+        sent = []
+        try:
+            items = []
+            for event in events:
+                env = envelope or CloudEvent(
+                    source="/test", type=event.event_type(), data=event.model_dump(mode="json")
+                )
+                sent.append(env)
+                items.append((topic_for(type(event)).name, to_kafka(env, event.partition_key())))
+            await producer.send_many(items)
+        finally:
+            await producer.stop()
+        return sent
+
+    async def call(self, method: str, path: str, who: str = "liga", role: str = "provider_admin", **kw: Any) -> Any:
+        response = await self.client.request(method, API + path, headers=self.bearer(who, role), **kw)
+        assert response.is_success, response.text
+        return response.json()
+
+    async def published_programme(self) -> tuple[str, str, str]:
+        """An approved institution with a location and a draft programme: (institution, location, programme)."""
+        statement = await self.call(
+            "POST",
+            "/documents",
+            params={"purpose": "statement", "filename": "a.edoc"},
+            content=samples.asice_container(),
+        )
+        institution = await self.call("POST", "/providers", json=samples.registration_payload(statement["id"]))
+        await self.call("POST", f"/providers/{institution['id']}/approve", who="ilze", role="agency_officer")
+        location = await self.call(
+            "POST", f"/providers/{institution['id']}/locations", json={"address": "Brīvības iela 100, Rīga, LV-1001"}
+        )
+        curriculum = await self.call(
+            "POST", "/documents", params={"purpose": "curriculum", "filename": "p.pdf"}, content=samples.plain_pdf()
+        )
+        payload = samples.programme_payload([location["id"]], curriculum["id"])
+        programme = await self.call("POST", f"/providers/{institution['id']}/programmes", json=payload)
+        return institution["id"], location["id"], programme["id"]
+
+    async def public_status(self, programme_id: str) -> int:
+        return (await self.client.get(f"{API}/public/programmes/{programme_id}")).status_code
+
+    async def outbox_count(self, event_type: str) -> int:
+        query = sa.select(sa.func.count()).select_from(outbox).where(outbox.c.event_type == event_type)
+        async with self.database.session() as session:
+            return int(await session.scalar(query) or 0)
+
+
+@pytest.fixture
+async def stage(
+    kafka_bootstrap: str,
+    postgres_url: str,
+    tmp_path: Path,
+    token_verifier: TokenVerifier,
+    bearer: Bearer,
+    unique: str,
+) -> AsyncIterator[Stage]:
+    settings = CatalogSettings(
+        database_url=postgres_url,
+        var_dir=tmp_path,
+        bus="kafka",
+        kafka_bootstrap_servers=kafka_bootstrap,
+        relay_poll_interval=0.1,
+    )
+    # A consumer group of its own: other tests on the same broker consume the same topics.
+    app = create_app(settings, FixedClock(NOW), consumer_group=f"catalog.{unique}")
+    async with running(app, token_verifier) as client:
+        yield Stage(client, KafkaBus(kafka_bootstrap, partitions=3), app.state.runtime.database, bearer)
+
+
+async def test_an_agreement_publishes_its_programmes_and_its_end_withdraws_them(stage: Stage) -> None:
+    institution_id, _, programme_id = await stage.published_programme()
+    offer, call = uuid.uuid4(), uuid.uuid4()
+    ids = {"offer_id": offer, "call_id": call, "institution_id": uuid.UUID(institution_id)}
+    signed = CooperationAgreementSigned(
+        **ids, programme_ids=[uuid.UUID(programme_id)], at=NOW, valid_until=date(2026, 4, 30)
+    )
+    (envelope,) = await stage.send(signed)
+
+    async def public() -> bool:
+        return await stage.public_status(programme_id) == 200
+
+    await eventually(public, timeout=60)
+    await stage.send(signed, envelope=envelope)  # redelivered: the inbox skips it
+    await stage.send(signed)  # the same agreement again under a new event id: nothing new to publish
+    published_type = "lv.prasmes.catalog.ProgrammePublished.v1"
+
+    async def on_the_topic() -> bool:
+        records = await stage.bus.read_all("catalog.programmes")
+        return any(
+            (e := from_kafka(r.record)).type == published_type and e.data["programme_id"] == programme_id
+            for r in records
+        )
+
+    await eventually(on_the_topic, timeout=60)
+    await asyncio.sleep(1.5)  # give the repeated deliveries time to (not) take effect
+    assert await stage.outbox_count(published_type) == 1
+
+    await stage.send(CooperationAgreementEnded(**ids, programme_ids=[uuid.UUID(programme_id)], at=NOW))
+
+    async def withdrawn() -> bool:
+        return await stage.public_status(programme_id) == 404
+
+    await eventually(withdrawn, timeout=60)
+    mine = await stage.call("GET", f"/providers/{institution_id}/programmes/{programme_id}")
+    assert mine["status"] == "withdrawn"
+    assert await stage.outbox_count("lv.prasmes.catalog.ProgrammeWithdrawn.v1") == 1
+
+
+async def test_free_places_follow_enrolments_exactly_once(stage: Stage) -> None:
+    institution_id, location_id, programme_id = await stage.published_programme()
+    await stage.send(
+        CooperationAgreementSigned(
+            offer_id=uuid.uuid4(),
+            call_id=uuid.uuid4(),
+            institution_id=uuid.UUID(institution_id),
+            programme_ids=[uuid.UUID(programme_id)],
+            at=NOW,
+            valid_until=date(2026, 6, 30),
+        )
+    )
+
+    async def public() -> bool:
+        return await stage.public_status(programme_id) == 200
+
+    await eventually(public, timeout=60)
+    group = await stage.call(
+        "POST",
+        f"/providers/{institution_id}/programmes/{programme_id}/groups",
+        json={
+            "location_id": location_id,
+            "start_date": "2026-03-16",
+            "end_date": "2026-05-29",
+            "schedule": "Pirmdienās 18:00-21:00",
+            "capacity": 12,
+            "language": "lv",
+            "entry_level": 3,
+        },
+    )
+    enrolments = [
+        EnrolmentConfirmed(
+            enrolment_id=uuid.uuid4(),
+            application_id=uuid.uuid4(),
+            learner_id=f"learner-{i}",
+            project_code="IMK",
+            programme_id=uuid.UUID(programme_id),
+            group_id=uuid.UUID(group["id"]),
+            institution_id=uuid.UUID(institution_id),
+            at=NOW,
+        )
+        for i in range(10)
+    ]
+    envelopes = await stage.send(*enrolments)  # ten keys over three partitions
+    await stage.send(enrolments[0], envelope=envelopes[0])  # a redelivery of the same event
+    await stage.send(enrolments[1])  # the same enrolment as a new event: still one place
+
+    async def counted() -> bool:
+        page = (await stage.client.get(f"{API}/public/programmes/{programme_id}")).json()
+        return bool(page["groups"] and page["groups"][0]["free_places"] == 2)
+
+    await eventually(counted, timeout=60)
+    await asyncio.sleep(1.5)
+    detail = await stage.call("GET", f"/providers/{institution_id}/groups/{group['id']}")
+    assert (detail["enrolled"], detail["free_places"], len(detail["learners"])) == (10, 2, 10)
+    query = sa.select(sa.func.count()).select_from(inbox).where(inbox.c.event_type.like("%EnrolmentConfirmed%"))
+    async with stage.database.session() as session:
+        assert await session.scalar(query) == 11  # the redelivery never reached the inbox twice
