@@ -12,7 +12,6 @@ from decimal import Decimal
 
 import httpx
 import pytest
-
 from prasmes_contracts.accounts import (
     AccountOpened,
     ApplicationApproved,
@@ -31,6 +30,7 @@ from prasmes_runtime.bus.kafka import KafkaBus
 from prasmes_runtime.devstack import BACKENDS, Stack, free_base_port
 from prasmes_runtime.testing.events import events_on, publish
 from prasmes_runtime.testing.servers import create_database
+
 from tests.support import eventually, personal_code
 
 pytestmark = pytest.mark.e2e

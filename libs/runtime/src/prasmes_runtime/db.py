@@ -12,6 +12,7 @@ from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 OUTBOX_WRITTEN = "outbox_written"
+READ_ONLY = "prasmes_read_only"
 
 
 class Database:
@@ -19,6 +20,9 @@ class Database:
         self.url = url
         self.engine: AsyncEngine = _create_engine(url, echo=echo)
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        self._read_sessions = async_sessionmaker(
+            self.engine.execution_options(**{READ_ONLY: True}), expire_on_commit=False
+        )
         self.outbox_signal = asyncio.Event()
         """Set after a transaction that wrote outbox rows commits: the relay wakes at once."""
 
@@ -37,8 +41,8 @@ class Database:
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
-        """A read-only session (no commit)."""
-        async with self._sessions() as session:
+        """A read-only session (no commit). On SQLite it does not queue behind writers."""
+        async with self._read_sessions() as session:
             yield session
 
     async def ping(self) -> None:
@@ -66,7 +70,8 @@ def _ensure_parent(url: str) -> None:
 
 def _serialise_sqlite_writers(engine: AsyncEngine) -> None:
     # SQLite upgrades a deferred read lock to a write lock without waiting, failing at once with
-    # "database is locked" under concurrency. BEGIN IMMEDIATE makes every transaction wait its turn.
+    # "database is locked" under concurrency. BEGIN IMMEDIATE makes every writing transaction wait
+    # its turn; read-only sessions take a plain BEGIN, so that readers never queue behind writers.
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _: Any) -> None:
         dbapi_connection.isolation_level = None
@@ -78,4 +83,4 @@ def _serialise_sqlite_writers(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get(READ_ONLY) else "BEGIN IMMEDIATE")

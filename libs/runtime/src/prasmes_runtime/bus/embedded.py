@@ -37,7 +37,7 @@ class EventLog:
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self._conn = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
-        self._conn.execute("PRAGMA journal_mode=WAL")
+        _use_wal(self._conn)
         self._conn.execute("PRAGMA synchronous=NORMAL")
         self._conn.executescript(_SCHEMA)
 
@@ -90,6 +90,20 @@ class EventLog:
 
     def _write(self) -> _Immediate:
         return _Immediate(self._conn)
+
+
+def _use_wal(conn: sqlite3.Connection, attempts: int = 100) -> None:
+    # Switching the journal mode ignores the busy timeout: when another process is creating the
+    # file at the same moment it fails at once with "database is locked", so wait and try again.
+    for attempt in range(attempts):
+        try:
+            if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                conn.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError:
+            if attempt == attempts - 1:
+                raise
+            time.sleep(0.05)
 
 
 class _Immediate:

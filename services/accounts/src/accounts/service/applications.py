@@ -369,7 +369,7 @@ async def agency_applications(
     database: Database, project_code: str | None, states: list[str], limit: int, offset: int
 ) -> tuple[list[sa.Row[Any]], int]:
     async with database.session() as session:
-        rows = (await session.execute(db.agency_query(project_code, states).limit(limit).offset(offset))).all()
+        rows = list((await session.execute(db.agency_query(project_code, states).limit(limit).offset(offset))).all())
         return rows, await db.count_applications(session, project_code, states)
 
 
