@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from prasmes_runtime.db import UtcDateTime
+
 messaging_metadata = sa.MetaData()
 
 outbox = sa.Table(
@@ -19,8 +21,8 @@ outbox = sa.Table(
     sa.Column("data", sa.Text(), nullable=False),
     sa.Column("traceparent", sa.String(100), nullable=True),
     sa.Column("tracestate", sa.String(500), nullable=True),
-    sa.Column("occurred_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("dispatched_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("occurred_at", UtcDateTime(), nullable=False),
+    sa.Column("dispatched_at", UtcDateTime(), nullable=True),
     sa.Index("ix_outbox_pending", "dispatched_at", "id"),
 )
 
@@ -30,5 +32,5 @@ inbox = sa.Table(
     sa.Column("consumer", sa.String(100), primary_key=True),
     sa.Column("event_id", sa.String(64), primary_key=True),
     sa.Column("event_type", sa.String(200), nullable=False),
-    sa.Column("processed_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("processed_at", UtcDateTime(), nullable=False),
 )

@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
+from prasmes_runtime.db import UtcDateTime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from accounts.domain.account import Account, DigCompAssessment, EducationLevel, EmploymentStatus, Profile
@@ -29,7 +30,7 @@ accounts = sa.Table(
     sa.Column("learner_id", sa.String(64), nullable=False, unique=True),
     sa.Column("personal_code", sa.String(11), nullable=False, unique=True),
     sa.Column("birth_date", sa.Date(), nullable=False),
-    sa.Column("opened_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("opened_at", UtcDateTime(), nullable=False),
     sa.Column("first_name", sa.String(100)),
     sa.Column("last_name", sa.String(100)),
     sa.Column("email", sa.String(254)),
@@ -45,7 +46,7 @@ digcomp_assessments = sa.Table(
     sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
     sa.Column("account_id", sa.Uuid(), sa.ForeignKey("accounts.id"), nullable=False, index=True),
     sa.Column("levels", sa.Text(), nullable=False),
-    sa.Column("assessed_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("assessed_at", UtcDateTime(), nullable=False),
 )
 
 funding_projects = sa.Table(
@@ -57,13 +58,13 @@ funding_projects = sa.Table(
     sa.Column("grant_per_person", Money, nullable=False),
     sa.Column("reserved", Money, nullable=False, server_default="0"),
     sa.Column("spent", Money, nullable=False, server_default="0"),
-    sa.Column("window_opens_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("window_closes_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("window_opens_at", UtcDateTime(), nullable=False),
+    sa.Column("window_closes_at", UtcDateTime(), nullable=False),
     sa.Column("enrolment_deadline", sa.Date(), nullable=False),
     sa.Column("allocation_mode", sa.String(20), nullable=False),
     sa.Column("min_age", sa.Integer(), nullable=False, server_default="18"),
     sa.Column("employment_statuses", sa.Text()),
-    sa.Column("allocated_at", sa.DateTime(timezone=True)),
+    sa.Column("allocated_at", UtcDateTime()),
     sa.Column("lottery_seed", sa.String(64)),
     sa.CheckConstraint("reserved >= 0 AND spent >= 0 AND reserved + spent <= budget", name="ck_budget_not_overspent"),
 )
@@ -77,10 +78,10 @@ applications = sa.Table(
     sa.Column("learner_id", sa.String(64), nullable=False, index=True),
     sa.Column("project_code", sa.String(20), sa.ForeignKey("funding_projects.code"), nullable=False),
     sa.Column("state", sa.String(20), nullable=False),
-    sa.Column("submitted_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("submitted_at", UtcDateTime(), nullable=False),
     sa.Column("learning_need", sa.String(500)),
     sa.Column("programme_id", sa.Uuid()),
-    sa.Column("decided_at", sa.DateTime(timezone=True)),
+    sa.Column("decided_at", UtcDateTime()),
     sa.Column("reason", sa.String(1000)),
     sa.Column("reason_code", sa.String(40)),
     sa.Column("priority_score", sa.Integer()),
@@ -110,7 +111,7 @@ ledger_entries = sa.Table(
     sa.Column("kind", sa.String(10), nullable=False),
     sa.Column("amount", Money, nullable=False),
     sa.Column("cause", sa.String(20), nullable=False),
-    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("at", UtcDateTime(), nullable=False),
 )
 
 enrolments = sa.Table(
@@ -123,7 +124,7 @@ enrolments = sa.Table(
     sa.Column("programme_id", sa.Uuid(), nullable=False),
     sa.Column("group_id", sa.Uuid(), nullable=False, index=True),
     sa.Column("institution_id", sa.Uuid(), nullable=False, index=True),
-    sa.Column("enrolled_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("enrolled_at", UtcDateTime(), nullable=False),
     sa.Column("state", sa.String(20), nullable=False),
     sa.Column("started_on", sa.Date()),
     sa.Column("ended_on", sa.Date()),
@@ -279,19 +280,15 @@ def _project(row: sa.Row[Any]) -> FundingProject:
         name=m["name"],
         budget=m["budget"],
         grant_per_person=m["grant_per_person"],
-        window_opens_at=_utc(m["window_opens_at"]),
-        window_closes_at=_utc(m["window_closes_at"]),
+        window_opens_at=m["window_opens_at"],
+        window_closes_at=m["window_closes_at"],
         enrolment_deadline=m["enrolment_deadline"],
         allocation_mode=AllocationMode(m["allocation_mode"]),
         min_age=m["min_age"],
         employment_statuses=frozenset(EmploymentStatus(s) for s in statuses) if statuses is not None else None,
-        allocated_at=_utc(m["allocated_at"]) if m["allocated_at"] else None,
+        allocated_at=m["allocated_at"],
         lottery_seed=m["lottery_seed"],
     )
-
-
-def _utc(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def project_values(project: FundingProject) -> dict[str, Any]:
@@ -368,10 +365,10 @@ def _application(row: sa.Row[Any]) -> Application:
         learner_id=m["learner_id"],
         project_code=m["project_code"],
         state=ApplicationState(m["state"]),
-        submitted_at=_utc(m["submitted_at"]),
+        submitted_at=m["submitted_at"],
         learning_need=m["learning_need"],
         programme_id=m["programme_id"],
-        decided_at=_utc(m["decided_at"]) if m["decided_at"] else None,
+        decided_at=m["decided_at"],
         reason=m["reason"],
         reason_code=m["reason_code"],
         grant=Grant(m["reserved"], m["spent"], m["released"]),
@@ -551,7 +548,7 @@ def _enrolment(row: sa.Row[Any]) -> Enrolment:
         programme_id=m["programme_id"],
         group_id=m["group_id"],
         institution_id=m["institution_id"],
-        enrolled_at=_utc(m["enrolled_at"]),
+        enrolled_at=m["enrolled_at"],
         state=StudyState(m["state"]),
         started_on=m["started_on"],
         ended_on=m["ended_on"],

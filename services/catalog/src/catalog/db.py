@@ -16,6 +16,7 @@ from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
+from prasmes_runtime.db import UtcDateTime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from catalog.domain import (
@@ -64,9 +65,9 @@ documents = sa.Table(
     sa.Column("sha256", sa.String(64), nullable=False),
     sa.Column("signatures", sa.Integer(), nullable=False),
     sa.Column("timestamps", sa.Integer(), nullable=False),
-    sa.Column("signing_time", sa.DateTime(timezone=True), nullable=True),
-    sa.Column("timestamp_time", sa.DateTime(timezone=True), nullable=True),
-    sa.Column("uploaded_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("signing_time", UtcDateTime(), nullable=True),
+    sa.Column("timestamp_time", UtcDateTime(), nullable=True),
+    sa.Column("uploaded_at", UtcDateTime(), nullable=False),
     sa.Column("content", sa.LargeBinary(), nullable=False),
 )
 
@@ -80,10 +81,10 @@ institutions = sa.Table(
     sa.Column("admin_name", sa.String(200), nullable=False),
     sa.Column("admin_email", sa.String(254), nullable=False),
     sa.Column("registered_by", sa.String(64), nullable=False),
-    sa.Column("registered_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("registered_at", UtcDateTime(), nullable=False),
     sa.Column("statement_document_id", sa.Uuid(), nullable=False),
     sa.Column("status", sa.String(20), nullable=False, index=True),
-    sa.Column("decided_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("decided_at", UtcDateTime(), nullable=True),
     sa.Column("decided_by", sa.String(64), nullable=True),
     sa.Column("rejection_reason_code", sa.String(50), nullable=True),
     sa.Column("rejection_reason", sa.Text(), nullable=True),
@@ -96,7 +97,7 @@ memberships = sa.Table(
     sa.Column("institution_id", sa.Uuid(), sa.ForeignKey("institutions.id"), nullable=False, index=True),
     sa.Column("role", sa.String(20), nullable=False),
     sa.Column("active", sa.Boolean(), nullable=False),
-    sa.Column("added_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("added_at", UtcDateTime(), nullable=False),
     sa.Column("added_by", sa.String(64), nullable=False),
 )
 
@@ -108,7 +109,7 @@ locations = sa.Table(
     sa.Column("address", sa.String(300), nullable=False),
     sa.Column("city", sa.String(100), nullable=False),
     sa.Column("viis_id", sa.String(50), nullable=False),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
     sa.UniqueConstraint("institution_id", "viis_id", name="uq_locations_institution_viis"),
 )
 
@@ -119,7 +120,7 @@ coefficient_tables = sa.Table(
     sa.Column("hourly_rate", sa.String(20), nullable=False),
     sa.Column("coefficients", sa.Text(), nullable=False),
     sa.Column("valid_from", sa.Date(), nullable=False),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
     sa.Column("created_by", sa.String(64), nullable=True),
 )
 
@@ -140,9 +141,9 @@ programmes = sa.Table(
     sa.Column("hourly_rate", sa.String(20), nullable=False),
     sa.Column("coefficient", sa.String(20), nullable=False),
     sa.Column("coefficient_table_version", sa.Integer(), nullable=False),
-    sa.Column("registered_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("registered_at", UtcDateTime(), nullable=False),
     sa.Column("registered_by", sa.String(64), nullable=False),
-    sa.Column("published_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("published_at", UtcDateTime(), nullable=True),
     sa.Column("publication_valid_until", sa.Date(), nullable=True),
     sa.Column("call_id", sa.Uuid(), nullable=True),
     sa.Index("ix_programmes_public", "status", "digcomp_level", "form"),
@@ -180,8 +181,8 @@ agreements = sa.Table(
     sa.Column("institution_id", sa.Uuid(), nullable=False),
     sa.Column("status", sa.String(20), nullable=False),
     sa.Column("valid_until", sa.Date(), nullable=True),
-    sa.Column("signed_at", sa.DateTime(timezone=True), nullable=True),
-    sa.Column("ended_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("signed_at", UtcDateTime(), nullable=True),
+    sa.Column("ended_at", UtcDateTime(), nullable=True),
 )
 
 agreement_programmes = sa.Table(
@@ -209,8 +210,8 @@ study_groups = sa.Table(
     sa.Column("status", sa.String(20), nullable=False),
     sa.Column("enrolled", sa.Integer(), nullable=False),
     sa.Column("free_places", sa.Integer(), nullable=False),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("updated_at", UtcDateTime(), nullable=False),
     sa.Index("ix_study_groups_programme", "programme_id", "status", "start_date"),
 )
 
@@ -223,7 +224,7 @@ enrolments = sa.Table(
     sa.Column("institution_id", sa.Uuid(), nullable=False),
     sa.Column("learner_id", sa.String(64), nullable=False),
     sa.Column("status", sa.String(20), nullable=False),
-    sa.Column("enrolled_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("enrolled_at", UtcDateTime(), nullable=True),
     sa.Column("started_on", sa.Date(), nullable=True),
     sa.Column("ended_on", sa.Date(), nullable=True),
     sa.Column("hours_attended", sa.Integer(), nullable=True),
@@ -236,7 +237,7 @@ programme_ratings = sa.Table(
     sa.Column("programme_id", sa.Uuid(), primary_key=True),
     sa.Column("raters", sa.Integer(), nullable=False),
     sa.Column("averages", sa.Text(), nullable=False),
-    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("updated_at", UtcDateTime(), nullable=False),
 )
 
 

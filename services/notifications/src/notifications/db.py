@@ -7,6 +7,7 @@ import uuid
 from datetime import datetime
 
 import sqlalchemy as sa
+from prasmes_runtime.db import UtcDateTime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from notifications.domain import Notice
@@ -21,8 +22,8 @@ notices = sa.Table(
     sa.Column("kind", sa.String(50), nullable=False),
     sa.Column("title", sa.Text(), nullable=False),
     sa.Column("body", sa.Text(), nullable=False),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("read_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("read_at", UtcDateTime(), nullable=True),
     sa.Column("cause_event_id", sa.String(64), nullable=True),
 )
 
