@@ -4,7 +4,6 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 import sqlalchemy as sa
-
 from prasmes_runtime.db import Database, UtcDateTime
 
 metadata = sa.MetaData()

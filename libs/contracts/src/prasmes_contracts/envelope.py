@@ -16,7 +16,6 @@ from pydantic import BaseModel, ConfigDict, Field
 
 SPEC_VERSION = "1.0"
 CONTENT_TYPE = "application/json"
-_TRACE_HEADERS = ("traceparent", "tracestate")
 
 
 class EnvelopeError(ValueError):
@@ -52,20 +51,54 @@ class KafkaRecord:
 
 
 def to_kafka(event: CloudEvent, key: str | None) -> KafkaRecord:
+    return binary_record(
+        key=key,
+        id=event.id,
+        source=event.source,
+        type=event.type,
+        time=event.time,
+        subject=event.subject,
+        data=encode_data(event.data),
+        traceparent=event.traceparent,
+        tracestate=event.tracestate,
+        specversion=event.specversion,
+        content_type=event.datacontenttype,
+    )
+
+
+def encode_data(data: dict[str, Any]) -> str:
+    return json.dumps(data, separators=(",", ":"), default=str, ensure_ascii=False)
+
+
+def binary_record(
+    *,
+    key: str | None,
+    id: str,
+    source: str,
+    type: str,
+    time: datetime,
+    subject: str | None,
+    data: str,
+    traceparent: str | None = None,
+    tracestate: str | None = None,
+    specversion: str = SPEC_VERSION,
+    content_type: str = CONTENT_TYPE,
+) -> KafkaRecord:
+    """The binary-mode record of an event whose data is already encoded JSON (the outbox stores it so)."""
     headers = [
-        ("ce_id", event.id),
-        ("ce_source", event.source),
-        ("ce_type", event.type),
-        ("ce_specversion", event.specversion),
-        ("ce_time", event.time.isoformat()),
-        ("content-type", event.datacontenttype),
+        ("ce_id", id),
+        ("ce_source", source),
+        ("ce_type", type),
+        ("ce_specversion", specversion),
+        ("ce_time", time.isoformat()),
+        ("content-type", content_type),
     ]
-    if event.subject is not None:
-        headers.append(("ce_subject", event.subject))
-    headers += [(name, value) for name in _TRACE_HEADERS if (value := getattr(event, name))]
+    if subject is not None:
+        headers.append(("ce_subject", subject))
+    headers += [(name, value) for name, value in (("traceparent", traceparent), ("tracestate", tracestate)) if value]
     return KafkaRecord(
         key=key.encode() if key is not None else None,
-        value=json.dumps(event.data, separators=(",", ":"), default=str).encode(),
+        value=data.encode(),
         headers=[(name, value.encode()) for name, value in headers],
     )
 

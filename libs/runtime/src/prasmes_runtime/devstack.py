@@ -12,6 +12,7 @@ import argparse
 import contextlib
 import json
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -115,6 +116,8 @@ class Stack:
             "--no-access-log",
             "--log-level",
             "warning",
+            "--timeout-keep-alive",
+            "75",  # longer than the gateway's pooled connections live
         ]
         self.processes[name] = subprocess.Popen(command, env=self.env_for(name), stdout=out, stderr=out)
 
@@ -146,17 +149,26 @@ class Stack:
             self.stop_service(name)
 
 
-def free_base_port(start: int = 20000) -> int:
-    """The first port of a free block, one port per service (for tests running their own stack)."""
-    for base in range(start, 60000, len(SERVICES)):
-        with contextlib.ExitStack() as sockets:
-            try:
-                for offset in range(len(SERVICES)):
-                    sockets.enter_context(socket.socket()).bind(("127.0.0.1", base + offset))
-            except OSError:
-                continue
+def free_base_port(start: int | None = None) -> int:
+    """The first port of a free block, one port per service (for tests running their own stack).
+    It starts at a random place, so that two runs on one machine rarely reach for the same block."""
+    start = start if start is not None else random.randrange(20000, 50000)
+    step = len(SERVICES)
+    candidates: list[int] = [*range(start, 60000, step), *range(20000, start, step)]
+    for base in candidates:
+        if _block_is_free(base):
             return base
     raise RuntimeError("no free block of ports")
+
+
+def _block_is_free(base: int) -> bool:
+    with contextlib.ExitStack() as sockets:
+        try:
+            for offset in range(len(SERVICES)):
+                sockets.enter_context(socket.socket()).bind(("127.0.0.1", base + offset))
+        except OSError:
+            return False
+    return True
 
 
 def _spec(name: str) -> ServiceSpec:

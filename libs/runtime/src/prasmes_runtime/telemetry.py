@@ -55,8 +55,13 @@ def _span_record(span: ReadableSpan) -> dict[str, object]:
 
 
 def configure_tracing(settings: Settings) -> TracerProvider:
-    """Install this process's tracer provider. Call once, from the composition root."""
+    """Install this process's tracer provider. Call once, from the composition root.
+
+    With no exporter nothing would read the spans, so none are recorded: the default no-op provider
+    stays, which still carries an incoming W3C trace context through HTTP calls and events."""
     provider = TracerProvider(resource=Resource.create({"service.name": settings.service_name}))
+    if settings.traces_exporter == "none":
+        return provider
     if settings.traces_exporter == "console":
         provider.add_span_processor(BatchSpanProcessor(ConsoleSpanExporter()))
     elif settings.traces_exporter == "file":

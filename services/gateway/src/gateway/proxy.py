@@ -68,7 +68,9 @@ def build_upstream_client(settings: GatewaySettings) -> httpx.AsyncClient:
     """One keep-alive pool for all upstream calls, sized for about 200 requests in flight."""
     client = httpx.AsyncClient(
         timeout=httpx.Timeout(settings.upstream_timeout, connect=min(5.0, settings.upstream_timeout)),
-        limits=httpx.Limits(max_connections=256, max_keepalive_connections=200, keepalive_expiry=30),
+        # Shorter than the services' keep-alive (devstack: 75 s; uvicorn's default 5 s is too short for a pool),
+        # so the gateway never sends on a connection the service has just closed.
+        limits=httpx.Limits(max_connections=256, max_keepalive_connections=200, keepalive_expiry=60),
         trust_env=False,  # upstreams are internal: never route them through an HTTP(S)_PROXY
         headers={"user-agent": "prasmes-gateway"},
     )

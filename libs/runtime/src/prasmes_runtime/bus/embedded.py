@@ -170,12 +170,16 @@ class EmbeddedProducer:
 
 
 class EmbeddedSubscription:
-    def __init__(self, path: Path, group: str, topics: Sequence[str], poll_interval: float = 0.02) -> None:
+    def __init__(
+        self, path: Path, group: str, topics: Sequence[str], poll_interval: float = 0.01, max_delay: float = 0.1
+    ) -> None:
         self._runner = _Runner(path)
         self._group = group
         self._topics = list(topics)
         self._positions: dict[str, int] = {}
         self._poll_interval = poll_interval
+        self._delay = poll_interval
+        self._max_delay = max_delay
 
     async def start(self) -> None:
         for topic in self._topics:
@@ -187,12 +191,18 @@ class EmbeddedSubscription:
         await self._runner.close()
 
     async def poll(self, timeout: float, max_records: int) -> list[Delivered]:
+        # The file gives no signal when another process appends, so it is polled: often while records
+        # flow, backing off to every 100 ms when idle (an idle stack should not burn a core).
         deadline = time.monotonic() + timeout
         while True:
             batch = await self._read(max_records)
-            if batch or time.monotonic() >= deadline:
+            if batch:
+                self._delay = self._poll_interval
                 return batch
-            await asyncio.sleep(self._poll_interval)
+            if time.monotonic() >= deadline:
+                return batch
+            await asyncio.sleep(self._delay)
+            self._delay = min(self._delay * 2, self._max_delay)
 
     async def _read(self, max_records: int) -> list[Delivered]:
         batch: list[Delivered] = []
