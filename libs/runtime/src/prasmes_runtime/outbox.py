@@ -101,6 +101,7 @@ class OutboxRelay:
         poll_interval: float = 0.5,
         max_backoff: float = 5.0,
         retention: timedelta = timedelta(days=7),
+        linger: float = 0.005,
     ) -> None:
         self._db = database
         self._producer = producer
@@ -108,6 +109,7 @@ class OutboxRelay:
         self._poll_interval = poll_interval
         self._max_backoff = max_backoff
         self._retention = retention
+        self._linger = linger
 
     async def run(self) -> None:
         """Publish until cancelled."""
@@ -135,6 +137,9 @@ class OutboxRelay:
             await asyncio.wait_for(self._db.outbox_signal.wait(), self._poll_interval)
         except TimeoutError:
             await self._update_lag()
+            return
+        # Linger a moment so that commits arriving together leave in one batch, not one each.
+        await asyncio.sleep(self._linger)
 
     async def publish_pending(self) -> int:
         """One batch: publish the oldest undispatched rows and mark them. Returns how many."""
