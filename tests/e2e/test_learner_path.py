@@ -86,6 +86,7 @@ async def test_from_account_to_completion(stack: Stack) -> None:
                 hours=160,
                 cost_per_participant=Decimal("320.00"),
                 coefficient_table_version=1,
+                institution_name="Liepājas Valsts tehnikums",
             ),
             GroupScheduled(
                 group_id=group,
@@ -142,6 +143,7 @@ async def test_from_account_to_completion(stack: Stack) -> None:
         assert (grant["spent"], grant["released"], grant["available"]) == ("320.00", "180.00", "0.00")
         await _notified(client, anna, {"welcome", "application_approved", "grant_spent", "grant_released"})
         (study,) = (await client.get("/api/accounts/accounts/me/studies", headers=anna)).json()
+        assert study["institution_name"] == "Liepājas Valsts tehnikums"
         assert study["programme_title"]["en"] == "Cyber security basics" and study["enrolment"]["hours_attended"] == 156
 
     await _check_topics(bus, anna_id, application_id, enrolment_id)

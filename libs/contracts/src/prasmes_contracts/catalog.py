@@ -92,6 +92,7 @@ class ProgrammePublished(_ProgrammeEvent):
     form: Literal["in_person", "remote", "hybrid"] | None = None
     qualifications: list[str] | None = None
     offer_id: UUID | None = Field(default=None, description="The approved offer whose agreement published it.")
+    institution_name: str | None = Field(default=None, description="The institution's name (an organisation).")
 
 
 class ProgrammeWithdrawn(_ProgrammeEvent):

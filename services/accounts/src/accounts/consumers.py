@@ -29,7 +29,7 @@ async def programme_published(session: AsyncSession, event: ProgrammePublished, 
         {"id": event.programme_id},
         {
             "institution_id": event.institution_id,
-            "institution_name": getattr(event, "institution_name", None),
+            "institution_name": event.institution_name,
             "title": json.dumps(event.title, ensure_ascii=False),
             "hours": event.hours,
             "cost_per_participant": event.cost_per_participant,

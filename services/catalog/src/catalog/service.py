@@ -591,7 +591,7 @@ async def programme_for_agency(database: Database, programme_id: uuid.UUID) -> P
 # --------------------------------------------------------------------------- publication (calls' events)
 
 
-def _published_event(programme: Programme, offer_id: uuid.UUID) -> ProgrammePublished:
+def _published_event(programme: Programme, offer_id: uuid.UUID, institution_name: str | None) -> ProgrammePublished:
     return ProgrammePublished(
         programme_id=programme.id,
         institution_id=programme.institution_id,
@@ -605,6 +605,7 @@ def _published_event(programme: Programme, offer_id: uuid.UUID) -> ProgrammePubl
         form=programme.spec.form.value,
         qualifications=list(programme.spec.qualifications),
         offer_id=offer_id,
+        institution_name=institution_name,
     )
 
 
@@ -655,8 +656,12 @@ async def agreement_signed(session: AsyncSession, event: CooperationAgreementSig
             valid_until=event.valid_until,
             call_id=event.call_id,
         )
+        names = await db.institution_names(session, [programme.institution_id])
         await record_event(
-            session, _published_event(published, event.offer_id), source=SOURCE, subject=str(programme.id)
+            session,
+            _published_event(published, event.offer_id, names.get(programme.institution_id)),
+            source=SOURCE,
+            subject=str(programme.id),
         )
 
 
