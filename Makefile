@@ -16,7 +16,7 @@ help:
 	@echo "make lint              ruff and mypy"
 	@echo "make contracts         regenerate the JSON Schemas and the AsyncAPI document"
 	@echo "make lock              re-pin requirements.lock from requirements.in"
-	@echo "make bench             run the benchmarks, write bench/out/*.json"
+	@echo "make bench             run every benchmark (about 15 minutes), write bench/out/*.json"
 
 # A stdlib venv bootstraps uv; uv installs the pinned lock (exact versions and hashes).
 $(INSTALLED): requirements.lock $(wildcard libs/*/pyproject.toml services/*/pyproject.toml)
@@ -61,6 +61,9 @@ lock: $(INSTALLED)
 
 bench: $(INSTALLED) deps-system kafka-lib
 	$(BIN)/python -m bench.run
+	$(BIN)/python -m bench.surge
+	$(BIN)/python -m bench.allocation
+	$(BIN)/python -m bench.catalog_search --postgres
 
 clean:
 	rm -rf $(VENV) var bench/out .pytest_cache .mypy_cache .ruff_cache
