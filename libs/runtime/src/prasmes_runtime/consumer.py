@@ -12,7 +12,7 @@ import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any, TypeVar, overload
 
 from opentelemetry import trace
 from prasmes_contracts import CloudEvent, Event, KafkaRecord, from_kafka
@@ -40,9 +40,20 @@ class Handlers:
     def __init__(self) -> None:
         self._by_type: dict[str, tuple[type[Event], Handler]] = {}
 
-    def on(self, event: type[E]) -> Callable[[Callable[[AsyncSession, E, CloudEvent], Awaitable[None]]], Handler]:
-        def register(fn: Callable[[AsyncSession, E, CloudEvent], Awaitable[None]]) -> Handler:
-            self._by_type[event.event_type()] = (event, fn)
+    @overload
+    def on(
+        self, event: type[E], /
+    ) -> Callable[[Callable[[AsyncSession, E, CloudEvent], Awaitable[None]]], Handler]: ...
+
+    @overload
+    def on(self, *events: type[Event]) -> Callable[[Handler], Handler]: ...
+
+    def on(self, *events: type[Event]) -> Callable[[Handler], Handler]:
+        """Register one handler for one or more event types (a handler of several takes their union)."""
+
+        def register(fn: Handler) -> Handler:
+            for event in events:
+                self._by_type[event.event_type()] = (event, fn)
             return fn
 
         return register

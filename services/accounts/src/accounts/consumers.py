@@ -45,7 +45,10 @@ async def programme_withdrawn(session: AsyncSession, event: ProgrammeWithdrawn, 
     )
 
 
-async def _group(session: AsyncSession, event: GroupScheduled | GroupChanged) -> None:
+@handlers.on(GroupScheduled, GroupChanged)
+async def group_scheduled_or_changed(
+    session: AsyncSession, event: GroupScheduled | GroupChanged, _: CloudEvent
+) -> None:
     # `taken` is ours (it counts our enrolments), so an upsert never overwrites it.
     await db.upsert(
         session,
@@ -61,16 +64,6 @@ async def _group(session: AsyncSession, event: GroupScheduled | GroupChanged) ->
             "status": event.status,
         },
     )
-
-
-@handlers.on(GroupScheduled)
-async def group_scheduled(session: AsyncSession, event: GroupScheduled, _: CloudEvent) -> None:
-    await _group(session, event)
-
-
-@handlers.on(GroupChanged)
-async def group_changed(session: AsyncSession, event: GroupChanged, _: CloudEvent) -> None:
-    await _group(session, event)
 
 
 @handlers.on(ProviderUserAdded)

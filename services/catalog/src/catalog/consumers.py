@@ -30,18 +30,10 @@ async def on_enrolment_confirmed(session: AsyncSession, event: EnrolmentConfirme
     await service.enrolment_confirmed(session, event)
 
 
-@handlers.on(StudiesStarted)
-async def on_studies_started(session: AsyncSession, event: StudiesStarted, _: CloudEvent) -> None:
-    await service.study_progress(session, event)
-
-
-@handlers.on(StudiesDiscontinued)
-async def on_studies_discontinued(session: AsyncSession, event: StudiesDiscontinued, _: CloudEvent) -> None:
-    await service.study_progress(session, event)
-
-
-@handlers.on(StudiesCompleted)
-async def on_studies_completed(session: AsyncSession, event: StudiesCompleted, _: CloudEvent) -> None:
+@handlers.on(StudiesStarted, StudiesDiscontinued, StudiesCompleted)
+async def on_study_progress(
+    session: AsyncSession, event: StudiesStarted | StudiesDiscontinued | StudiesCompleted, _: CloudEvent
+) -> None:
     await service.study_progress(session, event)
 
 
