@@ -9,6 +9,7 @@ Used by `make run`, the end-to-end tests and the benchmarks.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import contextlib
 import json
 import os
@@ -18,8 +19,10 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import httpx
@@ -202,7 +205,7 @@ def seed_demo(stack: Stack) -> None:
         waiting = client.get("/api/accounts/agency/applications?state=submitted", headers=tokens["ilze"]).json()
         for item in waiting.get("items", [])[:1]:
             client.post(f"/api/accounts/agency/applications/{item['id']}/approval", headers=tokens["ilze"])
-        _seed_catalog(client)
+        _seed_catalog(stack, client)
 
 
 def _dev_login(client: httpx.Client, username: str) -> dict[str, str]:
@@ -210,13 +213,58 @@ def _dev_login(client: httpx.Client, username: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-def _seed_catalog(client: httpx.Client) -> None:
+def _seed_catalog(stack: Stack, client: httpx.Client) -> None:
     try:
         from catalog.demo import seed_demo as seed_catalog  # type: ignore[import-not-found, unused-ignore]
 
-        seed_catalog(client)
+        ids = seed_catalog(client)
+        _publish_demo_programme(stack, client, ids["institution_id"], ids["programme_id"])
     except Exception as exc:  # demo data is a convenience: the platform runs without it
         print(f"warning: the catalog's demo data was not seeded: {exc!r}", flush=True)
+
+
+def _publish_demo_programme(stack: Stack, client: httpx.Client, institution_id: str, programme_id: str) -> None:
+    """The calls service is not built yet: sign the demo offer's agreement on the bus as it will, then
+    schedule a group, so that the public catalogue has a programme with free places."""
+    from prasmes_contracts.calls import CooperationAgreementSigned
+
+    from prasmes_runtime.bus.embedded import EmbeddedBus
+    from prasmes_runtime.bus.kafka import KafkaBus
+    from prasmes_runtime.testing.events import publish
+
+    bus = KafkaBus(stack.kafka_bootstrap) if stack.kafka_bootstrap else EmbeddedBus(stack.var_dir / "events.db")
+    offer = uuid.uuid5(uuid.NAMESPACE_URL, f"prasmes-demo-offer:{programme_id}")
+    signed = CooperationAgreementSigned(
+        offer_id=offer,
+        call_id=uuid.uuid5(uuid.NAMESPACE_URL, "prasmes-demo-call-4"),
+        institution_id=uuid.UUID(institution_id),
+        programme_ids=[uuid.UUID(programme_id)],
+        at=datetime.now(UTC),
+        valid_until=date(2027, 4, 30),
+    )
+    asyncio.run(publish(bus, signed, source="/prasmes/calls"))
+    public = f"/api/catalog/catalog/public/programmes/{programme_id}"
+    deadline = time.monotonic() + 20
+    while client.get(public).status_code != 200 and time.monotonic() < deadline:
+        time.sleep(0.3)
+    liga = _dev_login(client, "liga")
+    base = f"/api/catalog/catalog/providers/{institution_id}"
+    if client.get(public).json().get("groups"):
+        return
+    location = client.get(f"{base}/locations", headers=liga).json()[0]["id"]
+    client.post(
+        f"{base}/programmes/{programme_id}/groups",
+        headers=liga,
+        json={
+            "location_id": location,
+            "start_date": "2027-01-11",
+            "end_date": "2027-03-26",
+            "schedule": "Pirmdienās un trešdienās 18:00–21:00",
+            "capacity": 16,
+            "language": "lv",
+            "entry_level": 3,
+        },
+    )
 
 
 def _interrupt(*_: object) -> None:
