@@ -7,7 +7,7 @@ import io
 import uuid
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
@@ -516,12 +516,35 @@ class AgencyPage(BaseModel):
     offset: int
 
 
-def _agency_row(row: Any) -> AgencyApplicationOut:
-    from accounts import db
+def _learner_name(account: Account) -> str | None:
+    return " ".join(p for p in (account.profile.first_name, account.profile.last_name) if p) or None
 
-    base = ApplicationOut.of(db.application_from_row(row))
-    name = " ".join(p for p in (row.first_name, row.last_name) if p) or None
-    return AgencyApplicationOut(**base.model_dump(), learner_name=name, birth_date=row.birth_date)
+
+def _agency_item(application: Application, account: Account) -> AgencyApplicationOut:
+    base = ApplicationOut.of(application)
+    return AgencyApplicationOut(**base.model_dump(), learner_name=_learner_name(account), birth_date=account.birth_date)
+
+
+def _csv_row(application: Application, account: Account) -> list[object]:
+    p, g = account.profile, application.grant
+    values: list[object | None] = [
+        application.id,
+        application.project_code,
+        application.state.value,
+        application.submitted_at,
+        application.decided_at,
+        p.first_name,
+        p.last_name,
+        account.birth_date,
+        p.employment_status.value if p.employment_status else None,
+        p.education_level.value if p.education_level else None,
+        application.learning_need,
+        g.reserved,
+        g.spent,
+        g.released,
+        application.reason_code,
+    ]
+    return ["" if v is None else v for v in values]
 
 
 StatesQuery = Annotated[list[ApplicationState], Query(default_factory=list)]
@@ -536,10 +559,10 @@ async def agency_list(
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> AgencyPage:
-    rows, total = await application_service.agency_applications(
+    page, total = await application_service.agency_applications(
         database, project_code, [s.value for s in state], limit, offset
     )
-    return AgencyPage(items=[_agency_row(r) for r in rows], total=total, limit=limit, offset=offset)
+    return AgencyPage(items=[_agency_item(*item) for item in page], total=total, limit=limit, offset=offset)
 
 
 @agency_router.get(".csv", summary="The same list as CSV", response_class=Response)
@@ -550,9 +573,7 @@ async def agency_csv(
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(CSV_COLUMNS)
-    for row in rows:
-        values = {**row._mapping, "application_id": row.id}
-        writer.writerow(["" if values.get(column) is None else values[column] for column in CSV_COLUMNS])
+    writer.writerows(_csv_row(*item) for item in rows)
     name = f"applications-{project_code or 'all'}.csv"
     return Response(
         out.getvalue(),

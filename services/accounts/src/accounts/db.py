@@ -467,21 +467,19 @@ def _agency_filter(project_code: str | None, states: Sequence[str]) -> list[sa.C
     return conditions
 
 
-def agency_query(project_code: str | None, states: Sequence[str]) -> sa.Select[Any]:
-    """Applications with the applicant's name and age facts the officer needs, oldest first."""
-    return (
-        sa.select(
-            applications,
-            accounts.c.first_name,
-            accounts.c.last_name,
-            accounts.c.birth_date,
-            accounts.c.employment_status,
-            accounts.c.education_level,
-        )
+async def agency_applications(
+    session: AsyncSession, project_code: str | None, states: Sequence[str], limit: int | None = None, offset: int = 0
+) -> list[tuple[Application, Account]]:
+    """Applications with their applicants, oldest first: what an officer reviews."""
+    query = (
+        sa.select(applications, *ACCOUNT_COLUMNS)
         .join(accounts, accounts.c.id == applications.c.account_id)
         .where(*_agency_filter(project_code, states))
         .order_by(applications.c.submitted_at, applications.c.id)
+        .limit(limit)
+        .offset(offset)
     )
+    return [(_application(row), account_from_joined(row)) for row in await session.execute(query)]
 
 
 async def count_applications(session: AsyncSession, project_code: str | None, states: Sequence[str]) -> int:

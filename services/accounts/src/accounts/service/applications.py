@@ -29,6 +29,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from accounts import db
+from accounts.domain.account import Account
 from accounts.domain.applications import Application, ApplicationState, priority_score, ranking_key, submit
 from accounts.domain.ledger import LedgerEntry
 from accounts.domain.projects import AllocationMode, FundingProject
@@ -367,12 +368,14 @@ async def my_ledger(database: Database, learner_id: str) -> tuple[list[Applicati
 
 async def agency_applications(
     database: Database, project_code: str | None, states: list[str], limit: int, offset: int
-) -> tuple[list[sa.Row[Any]], int]:
+) -> tuple[list[tuple[Application, Account]], int]:
     async with database.session() as session:
-        rows = list((await session.execute(db.agency_query(project_code, states).limit(limit).offset(offset))).all())
-        return rows, await db.count_applications(session, project_code, states)
+        page = await db.agency_applications(session, project_code, states, limit, offset)
+        return page, await db.count_applications(session, project_code, states)
 
 
-async def agency_export(database: Database, project_code: str | None, states: list[str]) -> list[sa.Row[Any]]:
+async def agency_export(
+    database: Database, project_code: str | None, states: list[str]
+) -> list[tuple[Application, Account]]:
     async with database.session() as session:
-        return list((await session.execute(db.agency_query(project_code, states))).all())
+        return await db.agency_applications(session, project_code, states)
