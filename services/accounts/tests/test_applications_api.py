@@ -4,7 +4,9 @@ import csv
 import io
 from datetime import timedelta
 
-from .conftest import Service, catalog_events
+from prasmes_contracts.catalog import ProviderUserAdded
+
+from .conftest import NOW, Service, catalog_events
 
 OFFICER = ("ilze", "agency_officer")
 ADMIN = ("martins", "agency_admin")
@@ -400,3 +402,43 @@ async def test_profile_and_digcomp_history(service: Service) -> None:
     await service.client.post("/accounts/me/digcomp", json={"levels": {**levels, "safety": 5}}, headers=anna)
     history = (await service.client.get("/accounts/me/digcomp", headers=anna)).json()
     assert [h["levels"]["safety"] for h in history] == [3, 5]
+
+
+async def test_the_providers_invoice_pays_the_cost_once_and_completion_releases_the_rest(service: Service) -> None:
+    offer, events = catalog_events(capacity=5)
+    await service.catalog(
+        *events, ProviderUserAdded(institution_id=offer.institution_id, at=NOW, user_id="liga", role="provider_admin")
+    )
+    anna = await service.learner("anna", 1)
+    application = await service.apply(anna)
+    await _approve(service, application["id"])
+    enrolment = (
+        await service.client.post(
+            f"/applications/{application['id']}/enrolment", json={"group_id": str(offer.group_id)}, headers=anna
+        )
+    ).json()
+    admin = service.as_("liga", "provider_admin")
+    staff = service.as_("peteris", "provider_staff")
+    too_early = await service.client.post(f"/provider/enrolments/{enrolment['id']}/invoice", headers=admin)
+    assert (too_early.status_code, too_early.json()["current"]["state"]) == (409, "enrolled")
+    await service.client.post(
+        f"/provider/enrolments/{enrolment['id']}/start", json={"started_on": "2027-01-11"}, headers=staff
+    )
+    assert (
+        await service.client.post(f"/provider/enrolments/{enrolment['id']}/invoice", headers=staff)
+    ).status_code == 403
+    paid = await service.client.post(f"/provider/enrolments/{enrolment['id']}/invoice", headers=admin)
+    assert paid.status_code == 200 and paid.json()["grant"]["spent"] == "320.00"
+    again = await service.client.post(f"/provider/enrolments/{enrolment['id']}/invoice", headers=admin)
+    assert (again.status_code, again.json()["current"]["spent"]) == (409, "320.00")
+    await service.client.post(
+        f"/provider/enrolments/{enrolment['id']}/completion",
+        json={"completed_on": "2027-03-26", "hours_attended": 150, "result": "passed"},
+        headers=staff,
+    )
+    grant = (await service.client.get("/accounts/me/grant", headers=anna)).json()
+    assert [(e["kind"], e["cause"], e["amount"]) for e in grant["entries"]] == [
+        ("reserve", "approved", "500.00"),
+        ("spend", "invoiced", "320.00"),
+        ("release", "remainder", "180.00"),
+    ]

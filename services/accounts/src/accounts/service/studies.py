@@ -149,7 +149,8 @@ async def invoice(database: Database, clock: Clock, user_id: str, enrolment_id: 
             raise Conflict("the cost was already paid", {**enrolment.current(), "spent": str(application.grant.spent)})
         programme = await db.programme_by_id(session, enrolment.programme_id)
         paid = await _pay(session, application, enrolment, programme, "invoiced", now)
-        await save_application(session, replace(paid, version=paid.version + 1))
+        paid = replace(paid, version=paid.version + 1)  # a grant-only change is still a change
+        await save_application(session, paid)
     return paid
 
 
