@@ -18,8 +18,10 @@ help:
 	@echo "make lock              re-pin requirements.lock from requirements.in"
 	@echo "make bench             run every benchmark (about 15 minutes), write bench/out/*.json"
 
-# A stdlib venv bootstraps uv; uv installs the pinned lock (exact versions and hashes).
-$(INSTALLED): requirements.lock $(wildcard libs/*/pyproject.toml services/*/pyproject.toml)
+# A stdlib venv bootstraps uv; uv installs the pinned lock (exact versions and hashes). The workspace's own
+# packages (libs/* and every service of the registry, libs/runtime/src/prasmes_runtime/services.toml) are in it.
+$(INSTALLED): requirements.lock $(wildcard libs/*/pyproject.toml services/*/pyproject.toml) libs/runtime/src/prasmes_runtime/services.toml
+	$(PYTHON) tools/workspace.py check-lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip --version >/dev/null 2>&1 || $(BIN)/python -m ensurepip
 	$(BIN)/python -m pip install -q --disable-pip-version-check uv
@@ -39,7 +41,7 @@ kafka-lib: $(INSTALLED)
 
 run: $(INSTALLED)
 	@if [ "$(BUS)" = "kafka" ]; then $(MAKE) --no-print-directory deps-system kafka-lib; fi
-	$(BIN)/python -m prasmes_runtime.devstack --bus $(BUS)
+	$(BIN)/python -m prasmes_devtools.devstack --bus $(BUS)
 
 test: $(INSTALLED) deps-system kafka-lib
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
@@ -47,7 +49,8 @@ test: $(INSTALLED) deps-system kafka-lib
 lint: $(INSTALLED)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy libs/*/src services/*/src
+	MYPYPATH=$$($(PYTHON) tools/workspace.py mypy-path) $(BIN)/mypy libs/*/src services/*/src
+	$(BIN)/python tools/import_rules.py
 
 format: $(INSTALLED)
 	$(BIN)/ruff format .
@@ -56,8 +59,9 @@ format: $(INSTALLED)
 contracts: $(INSTALLED)
 	$(BIN)/prasmes-contracts generate
 
+# requirements.in names the tools; the workspace's own packages come from libs/ and the service registry.
 lock: $(INSTALLED)
-	$(BIN)/uv pip compile requirements.in -o requirements.lock --generate-hashes -p 3.11 -q
+	{ cat requirements.in; $(PYTHON) tools/workspace.py requirements; } | $(BIN)/uv pip compile - -o requirements.lock --generate-hashes -p 3.11 -q
 
 bench: $(INSTALLED) deps-system kafka-lib
 	$(BIN)/python -m bench.run

@@ -60,7 +60,7 @@ async def _emit(database: Database, events: int, suffix: str) -> None:
         async with database.transaction() as session:
             for i in range(start, min(start + 1000, events)):
                 event = _event(i, suffix)
-                await record_event(session, event, source=SOURCE, subject=str(event.account_id))
+                await record_event(session, event)
 
 
 async def _compare(bootstrap: str, url: str, events: int, suffix: str) -> dict[str, Any]:

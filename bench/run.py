@@ -27,7 +27,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from prasmes_runtime.devstack import BACKENDS, Stack, free_base_port
+from prasmes_devtools.devstack import BACKENDS, Stack, free_base_port
 from prasmes_runtime.testing.servers import create_database, kafka_server, postgres_server
 
 from bench import procs, relay_bench, stack_bench

@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from prasmes_devtools.devstack import Stack
 from prasmes_runtime.auth import TokenIssuer
-from prasmes_runtime.devstack import Stack
 from prasmes_runtime.testing.servers import free_port
 
 from bench import procs

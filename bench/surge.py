@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from prasmes_runtime.devstack import BACKENDS, Stack
+from prasmes_devtools.devstack import BACKENDS, Stack
 from prasmes_runtime.testing.servers import create_database, free_port, kafka_server, postgres_server
 
 from bench import procs

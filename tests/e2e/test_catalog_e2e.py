@@ -12,13 +12,13 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
-from catalog import samples
-from catalog.demo import seed_demo
 from prasmes_contracts import CloudEvent, Event, to_kafka, topic_for
 from prasmes_contracts.accounts import EnrolmentConfirmed
 from prasmes_contracts.calls import CooperationAgreementSigned
+from prasmes_devtools.demo_catalog import seed_demo
+from prasmes_devtools.devstack import Stack, free_base_port
 from prasmes_runtime.bus.embedded import EmbeddedBus
-from prasmes_runtime.devstack import Stack, free_base_port
+from prasmes_testing import samples
 
 from tests.support import eventually
 

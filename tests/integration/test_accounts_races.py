@@ -11,7 +11,7 @@ from prasmes_contracts.accounts import ApplicationApproved, ApplicationSubmitted
 from prasmes_runtime.auth import TokenIssuer, TokenVerifier
 from prasmes_runtime.bus.kafka import KafkaBus
 from prasmes_runtime.settings import Settings
-from prasmes_runtime.testing.events import events_on
+from prasmes_testing.events import events_on
 
 from conftest import running
 from tests.support import eventually, personal_code

@@ -9,8 +9,8 @@ import httpx
 import pytest
 import sqlalchemy as sa
 from notifications.db import notices
+from prasmes_devtools.devstack import Stack, free_base_port
 from prasmes_runtime.db import Database
-from prasmes_runtime.devstack import Stack, free_base_port
 from prasmes_runtime.testing.servers import LocalKafkaBroker, create_database
 
 from tests.support import eventually, personal_code

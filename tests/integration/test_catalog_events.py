@@ -15,7 +15,6 @@ from typing import Any
 import httpx
 import pytest
 import sqlalchemy as sa
-from catalog import samples
 from catalog.app import CatalogSettings, create_app
 from prasmes_contracts import CloudEvent, Event, from_kafka, to_kafka, topic_for
 from prasmes_contracts.accounts import EnrolmentConfirmed
@@ -25,6 +24,7 @@ from prasmes_runtime.bus.kafka import KafkaBus
 from prasmes_runtime.clock import FixedClock
 from prasmes_runtime.db import Database
 from prasmes_runtime.messaging import inbox, outbox
+from prasmes_testing import samples
 
 from conftest import running
 from tests.support import eventually
@@ -104,9 +104,9 @@ async def stage(
         bus="kafka",
         kafka_bootstrap_servers=kafka_bootstrap,
         relay_poll_interval=0.1,
+        consumer_group_suffix=f".{unique}",  # a group of its own: other tests on the broker read the same topics
     )
-    # A consumer group of its own: other tests on the same broker consume the same topics.
-    app = create_app(settings, FixedClock(NOW), consumer_group=f"catalog.{unique}")
+    app = create_app(settings, FixedClock(NOW))
     async with running(app, token_verifier) as client:
         yield Stage(client, KafkaBus(kafka_bootstrap, partitions=3), app.state.runtime.database, bearer)
 

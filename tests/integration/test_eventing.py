@@ -18,19 +18,19 @@ import pytest
 import sqlalchemy as sa
 from notifications.app import DEFINITION as NOTIFICATIONS
 from notifications.db import notices
-from prasmes_contracts import CloudEvent, KafkaRecord
+from prasmes_contracts import KafkaRecord
 from prasmes_contracts.accounts import AccountOpened
+from prasmes_devtools.devstack import Stack, free_base_port
 from prasmes_runtime import dlq, migrations
 from prasmes_runtime.bus import Bus
 from prasmes_runtime.bus.embedded import EmbeddedBus
 from prasmes_runtime.bus.kafka import KafkaBus
 from prasmes_runtime.consumer import ConsumerSpec, EventConsumer, Handlers
+from prasmes_runtime.context import EventContext
 from prasmes_runtime.db import Database
-from prasmes_runtime.devstack import Stack, free_base_port
 from prasmes_runtime.messaging import inbox
 from prasmes_runtime.outbox import OutboxRelay, record_event
 from prasmes_runtime.testing.servers import create_database
-from sqlalchemy.ext.asyncio import AsyncSession
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
 
@@ -67,7 +67,7 @@ async def _emit(database: Database, n: int, prefix: str = "learner") -> None:
                 learner_id=f"{prefix}-{i}",
                 opened_at="2026-11-30T09:00:00Z",
             )
-            await record_event(session, event, source="/test")
+            await record_event(session, event)
 
 
 @contextlib.asynccontextmanager
@@ -85,10 +85,10 @@ def _welcome_handlers(fail_for: set[str] | None = None) -> Handlers:
     handlers = Handlers()
 
     @handlers.on(AccountOpened)
-    async def welcome(session: AsyncSession, event: AccountOpened, envelope: CloudEvent) -> None:
+    async def welcome(ctx: EventContext, event: AccountOpened) -> None:
         if fail_for and event.learner_id in fail_for:
             raise RuntimeError(f"bug: cannot welcome {event.learner_id}")
-        await session.execute(
+        await ctx.session.execute(
             notices.insert().values(
                 id=uuid.uuid4(),
                 recipient_id=event.learner_id,
@@ -96,7 +96,7 @@ def _welcome_handlers(fail_for: set[str] | None = None) -> Handlers:
                 title="{}",
                 body="{}",
                 created_at=event.opened_at,
-                cause_event_id=envelope.id,
+                cause_event_id=ctx.envelope.id,
             )
         )
 
@@ -105,7 +105,7 @@ def _welcome_handlers(fail_for: set[str] | None = None) -> Handlers:
 
 def _consumer(bus: Bus, database: Database, group: str, topic: str, handlers: Handlers) -> EventConsumer:
     return EventConsumer(
-        ConsumerSpec(group, [topic], handlers), bus, database, bus.producer(), max_attempts=3, retry_backoff=0.05
+        ConsumerSpec(group, handlers, [topic]), bus, database, bus.producer(), max_attempts=3, retry_backoff=0.05
     )
 
 

@@ -48,7 +48,7 @@ def _opened(n: int) -> AccountOpened:
 async def _write(database: Database, ns: range) -> None:
     async with database.transaction() as session:
         for n in ns:
-            await record_event(session, _opened(n), source="/test")
+            await record_event(session, _opened(n))
 
 
 async def _pending(database: Database) -> int:
@@ -60,7 +60,7 @@ async def _pending(database: Database) -> int:
 async def test_an_event_of_a_rolled_back_transaction_is_never_published(database: Database) -> None:
     with pytest.raises(RuntimeError):
         async with database.transaction() as session:
-            await record_event(session, _opened(1), source="/test")
+            await record_event(session, _opened(1))
             raise RuntimeError("the state change failed")
     producer = FlakyProducer(accept=100)
     assert await OutboxRelay(database, producer).publish_pending() == 0

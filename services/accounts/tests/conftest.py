@@ -19,7 +19,7 @@ from prasmes_runtime.bus.embedded import EmbeddedBus
 from prasmes_runtime.clock import FixedClock
 from prasmes_runtime.db import Database
 from prasmes_runtime.settings import Settings
-from prasmes_runtime.testing.events import publish
+from prasmes_testing.events import publish
 
 from conftest import running
 from tests.support import eventually, personal_code

@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 import pytest
 import sqlalchemy as sa
-from catalog import samples, service
+from catalog import service
 from catalog.app import CatalogSettings, create_app
 from catalog.domain import RATING_ASPECTS, RatingSummary
 from prasmes_contracts import CloudEvent, Event, to_kafka, topic_for
@@ -27,6 +27,7 @@ from prasmes_runtime.bus.embedded import EmbeddedBus
 from prasmes_runtime.clock import FixedClock
 from prasmes_runtime.db import Database
 from prasmes_runtime.messaging import outbox
+from prasmes_testing import samples
 
 from conftest import running
 from tests.support import eventually

@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 from asn1crypto import cms
-from catalog import samples, signatures
+from catalog import signatures
 from catalog.signatures import DocumentFormat
 from prasmes_runtime.errors import InvalidInput
+from prasmes_testing import samples
 
 
 def _refusal(content: bytes, **kwargs: object) -> tuple[str, str]:

@@ -7,10 +7,11 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
-from catalog import domain, samples
+from catalog import domain
 from catalog.domain import ProgrammeForm, ProgrammeInput, ProgrammeType
 from catalog.registers import FileRegisters, RegisteredInstitution
 from prasmes_runtime.errors import InvalidInput
+from prasmes_testing import samples
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 ICT = "Datorsistēmas, datubāzes un datortīkli"

@@ -14,7 +14,8 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi import FastAPI
 from gateway.identity import DEV_USERS, NAMESPACE
-from prasmes_runtime.auth import ROLES, InvalidToken, TokenIssuer, TokenVerifier
+from prasmes_runtime.auth import InvalidToken, TokenIssuer, TokenVerifier
+from prasmes_runtime.roles import ROLES
 
 
 async def login(client: httpx.AsyncClient, username: str = "anna") -> dict[str, Any]:

@@ -24,8 +24,17 @@ class Event(BaseModel):
     def event_type(cls) -> str:
         return f"{TYPE_PREFIX}.{cls.service}.{cls.__name__}.v{cls.version}"
 
+    @classmethod
+    def source(cls) -> str:
+        """The CloudEvents `source`: the owning service."""
+        return f"/prasmes/{cls.service}"
+
     def partition_key(self) -> str:
         return str(getattr(self, self.key_field))
+
+    def subject(self) -> str:
+        """The CloudEvents `subject`: the aggregate the event is about (its partition key)."""
+        return self.partition_key()
 
 
 @dataclass(frozen=True)

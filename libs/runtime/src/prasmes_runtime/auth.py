@@ -23,9 +23,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi import Depends, Request
 
 from prasmes_runtime.errors import Forbidden, Unauthorized, Unavailable
+from prasmes_runtime.roles import ROLES
 
 ALGORITHM = "EdDSA"
-ROLES = frozenset({"learner", "provider_admin", "provider_staff", "agency_officer", "agency_admin", "partner"})
 
 
 @dataclass(frozen=True)

@@ -11,39 +11,40 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar, overload
 
 from opentelemetry import trace
-from prasmes_contracts import CloudEvent, Event, KafkaRecord, from_kafka
+from prasmes_contracts import CloudEvent, Event, KafkaRecord, from_kafka, topic_for
 from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from prasmes_runtime import metrics
 from prasmes_runtime.bus import Bus, BusUnavailable, Delivered, Producer, Subscription
+from prasmes_runtime.clock import SystemClock
+from prasmes_runtime.context import EventContext, ServiceContext
 from prasmes_runtime.db import Database
 from prasmes_runtime.logging import get_logger
 from prasmes_runtime.messaging import inbox
+from prasmes_runtime.settings import Settings
 from prasmes_runtime.telemetry import context_from_headers, tracer
 
 log = get_logger(__name__)
 
 E = TypeVar("E", bound=Event)
-Handler = Callable[[AsyncSession, Any, CloudEvent], Awaitable[None]]
+Handler = Callable[[EventContext, Any], Awaitable[None]]
 DLQ_PREFIX = "dlq_"
 
 
 class Handlers:
-    """Event type -> handler. A handler gets the session, the typed event and its envelope."""
+    """Event type -> handler. A handler gets its context (session, envelope, clock, settings,
+    adapters) and the typed event."""
 
     def __init__(self) -> None:
         self._by_type: dict[str, tuple[type[Event], Handler]] = {}
 
     @overload
-    def on(
-        self, event: type[E], /
-    ) -> Callable[[Callable[[AsyncSession, E, CloudEvent], Awaitable[None]]], Handler]: ...
+    def on(self, event: type[E], /) -> Callable[[Callable[[EventContext, E], Awaitable[None]]], Handler]: ...
 
     @overload
     def on(self, *events: type[Event]) -> Callable[[Handler], Handler]: ...
@@ -61,13 +62,26 @@ class Handlers:
     def get(self, event_type: str) -> tuple[type[Event], Handler] | None:
         return self._by_type.get(event_type)
 
+    def topics(self) -> list[str]:
+        """The topics that carry the handled events, from the topic registry."""
+        return sorted({topic_for(event).name for event, _ in self._by_type.values()})
+
 
 @dataclass(frozen=True)
 class ConsumerSpec:
     name: str
-    """The consumer group and the inbox's consumer name."""
-    topics: Sequence[str]
+    """The consumer group and the inbox's consumer name (the service's name, as a rule)."""
     handlers: Handlers
+    topics: Sequence[str] = ()
+    """Default: every topic that carries a handled event (from the topic registry)."""
+
+    def __post_init__(self) -> None:
+        if not self.topics:
+            object.__setattr__(self, "topics", tuple(self.handlers.topics()))
+
+    def renamed(self, suffix: str) -> ConsumerSpec:
+        """The same consumer in a group of its own (tests sharing one broker keep their groups apart)."""
+        return ConsumerSpec(f"{self.name}{suffix}", self.handlers, self.topics) if suffix else self
 
 
 class PoisonRecord(Exception):
@@ -82,6 +96,7 @@ class EventConsumer:
         database: Database,
         dead_letters: Producer,
         *,
+        context: ServiceContext | None = None,
         max_attempts: int = 3,
         retry_backoff: float = 0.2,
         batch_size: int = 200,
@@ -89,6 +104,7 @@ class EventConsumer:
         self.spec = spec
         self._bus = bus
         self._db = database
+        self._context = context or ServiceContext(Settings(), database, SystemClock())
         self._dead_letters = dead_letters
         self._max_attempts = max_attempts
         self._retry_backoff = retry_backoff
@@ -184,7 +200,7 @@ class EventConsumer:
                         )
                 except IntegrityError:
                     return "duplicate"
-                await handler(session, event, envelope)
+                await handler(EventContext(session, envelope, self._context), event)
         except IntegrityError as exc:
             if _is_inbox_conflict(exc):
                 return "duplicate"  # a concurrent delivery committed first
@@ -207,6 +223,18 @@ class EventConsumer:
             except BusUnavailable:
                 await asyncio.sleep(1.0)  # never move on without the dead letter stored
         metrics.events_consumed.labels(self.spec.name, "unknown", "dead_lettered").inc()
+
+
+async def prune_inbox(context: ServiceContext, retention: timedelta) -> int:
+    """Forget inbox entries older than `retention` (a periodic job of every service). The retention
+    must be at least the bus's: an event can only be redelivered while the bus still holds it."""
+    cutoff = context.clock.now() - retention
+    async with context.database.transaction() as session:
+        result = await session.execute(inbox.delete().where(inbox.c.processed_at < cutoff))
+    pruned = int(result.rowcount)  # type: ignore[attr-defined]
+    if pruned:
+        log.info("inbox.pruned", rows=pruned, cutoff=cutoff.isoformat())
+    return pruned
 
 
 def _decode(record: KafkaRecord) -> CloudEvent:

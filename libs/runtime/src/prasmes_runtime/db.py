@@ -6,12 +6,16 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy import DateTime, Dialect, event, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.types import TypeDecorator
+
+from prasmes_runtime.money import money
 
 OUTBOX_WRITTEN = "outbox_written"
 READ_ONLY = "prasmes_read_only"
@@ -35,6 +39,27 @@ class UtcDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class MoneyColumn(TypeDecorator[Decimal]):
+    """The one database encoding of money: NUMERIC(14, 2), read back as a Decimal with two places."""
+
+    impl = sa.Numeric(14, 2, asdecimal=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: Decimal | None, dialect: Dialect) -> Decimal | None:
+        return None if value is None else money(value)
+
+    def process_result_value(self, value: Decimal | None, dialect: Dialect) -> Decimal | None:
+        return None if value is None else money(value)
+
+
+async def upsert(session: AsyncSession, table: sa.Table, key: dict[str, Any], values: dict[str, Any]) -> None:
+    """Insert or update a read-model row (portable across SQLite and PostgreSQL); columns not named
+    in `values` keep what they hold."""
+    updated = await session.execute(table.update().where(*(table.c[k] == v for k, v in key.items())).values(**values))
+    if not updated.rowcount:  # type: ignore[attr-defined]
+        await session.execute(table.insert().values(**key, **values))
 
 
 class Database:

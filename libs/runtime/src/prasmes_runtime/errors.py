@@ -1,4 +1,4 @@
-"""Domain errors and their one mapping to HTTP.
+"""Domain errors. Pure Python: a domain may raise them; `prasmes_runtime.http` maps them to HTTP once.
 
 - NotFound -> 404; also what a caller gets for another person's object (never a hint it exists).
 - Conflict -> 409 with the current state.
@@ -11,10 +11,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any, ClassVar
-
-from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
 
 
 class DomainError(Exception):
@@ -86,26 +82,3 @@ class InvalidInput(DomainError):
 
     def body(self) -> dict[str, Any]:
         return {**super().body(), "errors": [v.__dict__ for v in self.violations]}
-
-
-def _field_name(location: tuple[Any, ...]) -> str:
-    parts = [str(p) for p in location if p not in ("body", "query", "path", "header")]
-    return ".".join(parts) or ".".join(str(p) for p in location)
-
-
-def _from_validation(exc: RequestValidationError) -> InvalidInput:
-    return InvalidInput(*(Violation(_field_name(tuple(e["loc"])), str(e["type"]), str(e["msg"])) for e in exc.errors()))
-
-
-def install_error_handlers(app: FastAPI) -> None:
-    async def on_domain_error(_: Request, exc: Exception) -> JSONResponse:
-        assert isinstance(exc, DomainError)
-        return JSONResponse(exc.body(), status_code=exc.status, headers=exc.headers)
-
-    async def on_validation_error(_: Request, exc: Exception) -> JSONResponse:
-        assert isinstance(exc, RequestValidationError)
-        error = _from_validation(exc)
-        return JSONResponse(error.body(), status_code=error.status)
-
-    app.add_exception_handler(DomainError, on_domain_error)
-    app.add_exception_handler(RequestValidationError, on_validation_error)

@@ -9,11 +9,12 @@ from collections.abc import Awaitable, Callable
 
 import structlog
 from fastapi import FastAPI, Request, Response
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from prasmes_runtime import metrics
-from prasmes_runtime.errors import install_error_handlers
+from prasmes_runtime.errors import DomainError, InvalidInput, Violation
 from prasmes_runtime.logging import get_logger
 
 REQUEST_ID = "x-request-id"
@@ -43,6 +44,31 @@ def install_common(app: FastAPI, readiness: ReadinessCheck) -> None:
     @app.get("/metrics", include_in_schema=False)
     async def prometheus() -> Response:
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+
+def _field_name(location: tuple[object, ...]) -> str:
+    parts = [str(p) for p in location if p not in ("body", "query", "path", "header")]
+    return ".".join(parts) or ".".join(str(p) for p in location)
+
+
+def _from_validation(exc: RequestValidationError) -> InvalidInput:
+    return InvalidInput(*(Violation(_field_name(tuple(e["loc"])), str(e["type"]), str(e["msg"])) for e in exc.errors()))
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """The one mapping of domain errors (and request validation) to HTTP answers."""
+
+    async def on_domain_error(_: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, DomainError)
+        return JSONResponse(exc.body(), status_code=exc.status, headers=exc.headers)
+
+    async def on_validation_error(_: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, RequestValidationError)
+        error = _from_validation(exc)
+        return JSONResponse(error.body(), status_code=error.status)
+
+    app.add_exception_handler(DomainError, on_domain_error)
+    app.add_exception_handler(RequestValidationError, on_validation_error)
 
 
 def request_id_of(request: Request) -> str:

@@ -33,4 +33,5 @@ inbox = sa.Table(
     sa.Column("event_id", sa.String(64), primary_key=True),
     sa.Column("event_type", sa.String(200), nullable=False),
     sa.Column("processed_at", UtcDateTime(), nullable=False),
+    sa.Index("ix_inbox_processed_at", "processed_at"),
 )

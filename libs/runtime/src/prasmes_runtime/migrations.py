@@ -1,31 +1,44 @@
 """Alembic per service, on SQLite and PostgreSQL alike.
 
-A service's `migrations/env.py` is one call: `run_env(metadata)`. Its first revision creates the
-messaging tables with `create_messaging_tables()`; the service's own tables follow.
+Every service's migrations use one environment, `alembic_env/` beside this module: a service carries
+only its `migrations/versions/`. The messaging tables (outbox, inbox) are the runtime's own branch
+(`alembic_env/messaging/`, label "messaging"); a service's first revision depends on its first
+revision, and later changes to those tables reach every service through that branch.
+
+    python -m prasmes_runtime.migrations revision <service> -m "what changes"   # autogenerate a revision
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
+import importlib
 from pathlib import Path
 
-from alembic import command, context, op
+from alembic import command, context
 from alembic.config import Config
+from alembic.script import ScriptDirectory
 from sqlalchemy import MetaData, pool
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from prasmes_runtime.messaging import messaging_metadata
 
+ENVIRONMENT = Path(__file__).with_name("alembic_env")
+MESSAGING_VERSIONS = ENVIRONMENT / "messaging"
 
-def alembic_config(migrations_dir: Path, url: str) -> Config:
+
+def alembic_config(migrations_dir: Path, url: str, metadata: MetaData | None = None) -> Config:
     config = Config()
-    config.set_main_option("script_location", str(migrations_dir))
+    config.set_main_option("script_location", str(ENVIRONMENT))
+    config.set_main_option("path_separator", "os")
+    config.set_main_option("version_locations", f"{migrations_dir / 'versions'}:{MESSAGING_VERSIONS}")
     config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    config.attributes["target_metadata"] = metadata
     return config
 
 
-def upgrade(migrations_dir: Path, url: str, revision: str = "head") -> None:
+def upgrade(migrations_dir: Path, url: str, revision: str = "heads") -> None:
     """Blocking; call through asyncio.to_thread from async code."""
     command.upgrade(alembic_config(migrations_dir, url), revision)
 
@@ -34,13 +47,14 @@ def downgrade(migrations_dir: Path, url: str, revision: str = "base") -> None:
     command.downgrade(alembic_config(migrations_dir, url), revision)
 
 
-def run_env(metadata: MetaData) -> None:
-    """The body of every service's env.py (online mode, async engine)."""
+def run_env(metadata: MetaData | None) -> None:
+    """The body of the shared env.py (online mode, async engine)."""
     url = context.config.get_main_option("sqlalchemy.url")
     assert url, "sqlalchemy.url must be set"
+    targets = [messaging_metadata] if metadata is None else [metadata, messaging_metadata]
 
     def migrate(connection: Connection) -> None:
-        context.configure(connection=connection, target_metadata=[metadata, messaging_metadata], render_as_batch=True)
+        context.configure(connection=connection, target_metadata=targets, render_as_batch=True)
         with context.begin_transaction():
             context.run_migrations()
 
@@ -53,17 +67,36 @@ def run_env(metadata: MetaData) -> None:
     asyncio.run(run())
 
 
-def create_messaging_tables() -> None:
-    """Create the outbox and inbox as messaging.py defines them. A later change to those tables
-    gets a migration of its own; this one is only ever called from a service's first revision."""
-    for table in messaging_metadata.sorted_tables:
-        op.create_table(table.name, *(column._copy() for column in table.columns))
-        for index in table.indexes:
-            op.create_index(index.name or "", table.name, [c.name for c in index.columns])
+def _revision(service: str, message: str, url: str) -> None:
+    """Autogenerate the service's next revision against a database migrated to its head."""
+    definition = importlib.import_module(f"{service}.app").DEFINITION
+    metadata: MetaData = importlib.import_module(f"{service}.db").metadata
+    upgrade(definition.migrations_dir, url)
+    config = alembic_config(definition.migrations_dir, url, metadata)
+    own_heads = [
+        head
+        for head in ScriptDirectory.from_config(config).get_heads()
+        if Path(ScriptDirectory.from_config(config).get_revision(head).path).parent != MESSAGING_VERSIONS
+    ]
+    command.revision(
+        config,
+        message=message,
+        autogenerate=True,
+        head=own_heads[0],
+        version_path=str(definition.migrations_dir / "versions"),
+    )
 
 
-def drop_messaging_tables() -> None:
-    for table in reversed(messaging_metadata.sorted_tables):
-        for index in table.indexes:
-            op.drop_index(index.name or "", table_name=table.name)
-        op.drop_table(table.name)
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    commands = parser.add_subparsers(dest="command", required=True)
+    revision = commands.add_parser("revision", help="autogenerate a service's next revision")
+    revision.add_argument("service")
+    revision.add_argument("-m", "--message", required=True)
+    revision.add_argument("--database-url", default="sqlite+aiosqlite:///var/migration-scratch.db")
+    args = parser.parse_args()
+    _revision(args.service, args.message, args.database_url)
+
+
+if __name__ == "__main__":
+    main()

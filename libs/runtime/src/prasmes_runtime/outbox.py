@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from prasmes_runtime import metrics
 from prasmes_runtime.bus import BusUnavailable, Producer
+from prasmes_runtime.context import ServiceContext
 from prasmes_runtime.db import OUTBOX_WRITTEN, Database
 from prasmes_runtime.logging import get_logger
 from prasmes_runtime.messaging import outbox
@@ -30,27 +31,26 @@ _RELAY_LOCK_ID = 0x707261736D6573  # "prasmes": one relay per database at a time
 log = get_logger(__name__)
 
 
-async def record_event(session: AsyncSession, event: Event, *, source: str, subject: str | None = None) -> CloudEvent:
-    """Add an event to the outbox inside the current transaction."""
-    (envelope,) = await record_events(session, [event], source=source, subjects=[subject])
+async def record_event(session: AsyncSession, event: Event) -> CloudEvent:
+    """Add an event to the outbox inside the current transaction. Its CloudEvents `source` and
+    `subject` come from the event (its owning service, its aggregate), its topic from the registry."""
+    (envelope,) = await record_events(session, [event])
     return envelope
 
 
-async def record_events(
-    session: AsyncSession, events: Sequence[Event], *, source: str, subjects: Sequence[str | None] | None = None
-) -> list[CloudEvent]:
+async def record_events(session: AsyncSession, events: Sequence[Event]) -> list[CloudEvent]:
     """Add many events in one statement (bulk decisions); each keeps its own id, key and order."""
     trace_headers = current_trace_headers()
     envelopes = [
         CloudEvent(
-            source=source,
+            source=event.source(),
             type=event.event_type(),
-            subject=subject,
+            subject=event.subject(),
             data=event.model_dump(mode="json"),
             traceparent=trace_headers.get("traceparent"),
             tracestate=trace_headers.get("tracestate"),
         )
-        for event, subject in zip(events, subjects or [None] * len(events), strict=True)
+        for event in events
     ]
     if not envelopes:
         return []
@@ -100,7 +100,6 @@ class OutboxRelay:
         batch_size: int = 500,
         poll_interval: float = 0.5,
         max_backoff: float = 5.0,
-        retention: timedelta = timedelta(days=7),
         linger: float = 0.005,
     ) -> None:
         self._db = database
@@ -108,7 +107,6 @@ class OutboxRelay:
         self._batch_size = batch_size
         self._poll_interval = poll_interval
         self._max_backoff = max_backoff
-        self._retention = retention
         self._linger = linger
 
     async def run(self) -> None:
@@ -190,11 +188,16 @@ class OutboxRelay:
             oldest = oldest.replace(tzinfo=UTC)
         metrics.outbox_oldest_age.set((datetime.now(UTC) - oldest).total_seconds() if oldest else 0)
 
-    async def prune(self) -> int:
-        """Delete rows published longer ago than the retention period."""
-        cutoff = datetime.now(UTC) - self._retention
-        async with self._db.transaction() as session:
-            result = await session.execute(
-                outbox.delete().where(outbox.c.dispatched_at.is_not(None), outbox.c.dispatched_at < cutoff)
-            )
-        return int(result.rowcount)  # type: ignore[attr-defined]
+
+async def prune_outbox(context: ServiceContext, retention: timedelta) -> int:
+    """Delete rows published longer ago than `retention` (a periodic job of every service). Rows not
+    yet published are never deleted, however old."""
+    cutoff = context.clock.now() - retention
+    async with context.database.transaction() as session:
+        result = await session.execute(
+            outbox.delete().where(outbox.c.dispatched_at.is_not(None), outbox.c.dispatched_at < cutoff)
+        )
+    pruned = int(result.rowcount)  # type: ignore[attr-defined]
+    if pruned:
+        log.info("outbox.pruned", rows=pruned, cutoff=cutoff.isoformat())
+    return pruned

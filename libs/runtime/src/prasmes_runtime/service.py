@@ -9,46 +9,74 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from fastapi import APIRouter, FastAPI
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
+from prasmes_contracts.registry import TOPICS
 
 from prasmes_runtime import migrations
 from prasmes_runtime.auth import TokenVerifier
 from prasmes_runtime.bus import Bus, BusUnavailable, Producer, create_bus
 from prasmes_runtime.clock import Clock, SystemClock
-from prasmes_runtime.consumer import ConsumerSpec, EventConsumer
+from prasmes_runtime.consumer import ConsumerSpec, EventConsumer, prune_inbox
+from prasmes_runtime.context import ServiceContext
 from prasmes_runtime.db import Database
 from prasmes_runtime.http import UNTRACED_URLS, install_common
 from prasmes_runtime.logging import configure_logging, get_logger
-from prasmes_runtime.outbox import OutboxRelay
+from prasmes_runtime.outbox import OutboxRelay, prune_outbox
 from prasmes_runtime.settings import Settings
 from prasmes_runtime.telemetry import configure_tracing
 
 log = get_logger(__name__)
 
 
+def _no_adapters(_: Settings) -> None:
+    return None
+
+
 @dataclass(frozen=True)
 class ServiceDefinition:
+    """A service, as its app.py describes it to the runtime."""
+
     name: str
+    """As in the service registry (services.toml)."""
     title: str
     routers: Sequence[APIRouter]
     migrations_dir: Path
-    publishes: Sequence[str] = ()
-    """Topics this service owns (created at start on Kafka)."""
     consumers: Sequence[ConsumerSpec] = ()
     description: str = ""
     jobs: Sequence[PeriodicJob] = ()
     """Background work run every `interval` seconds (e.g. lapsing overdue approvals)."""
+    settings: type[Settings] = Settings
+    """The service's settings class: the shared `Settings` or a subclass adding the service's own fields."""
+    adapters: Callable[[Any], object] = _no_adapters
+    """Builds the service's adapters (registers, signature checks, SMTP, ...) from its settings, once per process."""
+
+    @property
+    def publishes(self) -> tuple[str, ...]:
+        """The topics this service owns, from the topic registry (created at start on Kafka)."""
+        return tuple(topic.name for topic in TOPICS if topic.owner == self.name)
+
+    def create_app(
+        self, settings: Settings | None = None, clock: Clock | None = None, adapters: object = None
+    ) -> FastAPI:
+        """The service's ASGI app; tests pass their own settings, clock or adapters (fakes)."""
+        return create_service_app(self, settings, clock, adapters)
+
+    def app_factory(self) -> FastAPI:
+        """For `uvicorn --factory <service>.app:app_factory` (settings from the environment)."""
+        return self.create_app()
 
 
 @dataclass(frozen=True)
 class PeriodicJob:
     name: str
     interval: float
-    run: Callable[[ServiceRuntime], Awaitable[object]]
+    run: Callable[[ServiceContext], Awaitable[object]]
 
 
 @dataclass
@@ -56,13 +84,23 @@ class ServiceRuntime:
     """What a running service holds; reachable from routes as `request.app.state.runtime`."""
 
     definition: ServiceDefinition
-    settings: Settings
-    database: Database
+    context: ServiceContext
     bus: Bus
-    clock: Clock = field(default_factory=SystemClock)
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
     producers: list[Producer] = field(default_factory=list)
     consumers: list[EventConsumer] = field(default_factory=list)
+
+    @property
+    def settings(self) -> Settings:
+        return self.context.settings
+
+    @property
+    def database(self) -> Database:
+        return self.context.database
+
+    @property
+    def clock(self) -> Clock:
+        return self.context.clock
 
     async def start(self) -> None:
         if self.settings.migrate_on_start:
@@ -78,25 +116,39 @@ class ServiceRuntime:
             poll_interval=self.settings.relay_poll_interval,
         )
         self.tasks.append(asyncio.create_task(relay.run(), name="outbox-relay"))
-        for spec in self.definition.consumers:
+        for spec in self._consumer_specs():
             consumer = EventConsumer(
                 spec,
                 self.bus,
                 self.database,
                 self._producer(),
+                context=self.context,
                 max_attempts=self.settings.consumer_max_attempts,
                 retry_backoff=self.settings.consumer_retry_backoff,
             )
             self.consumers.append(consumer)
             self.tasks.append(asyncio.create_task(consumer.run(), name=f"consumer-{spec.name}"))
-        for job in self.definition.jobs:
+        for job in (*self.definition.jobs, *self._messaging_jobs()):
             self.tasks.append(asyncio.create_task(self._every(job), name=f"job-{job.name}"))
+
+    def _consumer_specs(self) -> list[ConsumerSpec]:
+        return [spec.renamed(self.settings.consumer_group_suffix) for spec in self.definition.consumers]
+
+    def _messaging_jobs(self) -> list[PeriodicJob]:
+        """Every service's tables that would otherwise grow for ever: published outbox rows and old inbox entries."""
+        settings = self.settings
+        outbox_retention = timedelta(hours=settings.outbox_retention_hours)
+        inbox_retention = timedelta(hours=settings.inbox_retention_hours)
+        return [
+            PeriodicJob("prune-outbox", settings.prune_interval, lambda ctx: prune_outbox(ctx, outbox_retention)),
+            PeriodicJob("prune-inbox", settings.prune_interval, lambda ctx: prune_inbox(ctx, inbox_retention)),
+        ]
 
     async def _every(self, job: PeriodicJob) -> None:
         while True:
             await asyncio.sleep(job.interval)
             try:
-                await job.run(self)
+                await job.run(self.context)
             except Exception:
                 log.exception("job.failed", job=job.name)
 
@@ -107,7 +159,7 @@ class ServiceRuntime:
 
     async def _ensure_topics(self) -> None:
         topics = [*self.definition.publishes]
-        for spec in self.definition.consumers:
+        for spec in self._consumer_specs():
             topics += [*spec.topics, *(f"{t}.dlq" for t in spec.topics)]
         try:
             await self.bus.ensure_topics(topics)
@@ -142,16 +194,31 @@ class ServiceRuntime:
         return checks
 
 
+def service_settings(definition: ServiceDefinition, given: Settings | None = None) -> Settings:
+    """The service's own settings class, from the environment or from the settings a test gives."""
+    values = given.model_dump(exclude_unset=True) if given is not None else {}
+    if values.get("service_name") in (None, "prasmes"):
+        values["service_name"] = definition.name
+    return definition.settings(**values)
+
+
 def create_service_app(
-    definition: ServiceDefinition, settings: Settings | None = None, clock: Clock | None = None
+    definition: ServiceDefinition,
+    settings: Settings | None = None,
+    clock: Clock | None = None,
+    adapters: object = None,
 ) -> FastAPI:
-    settings = settings or Settings(service_name=definition.name)
-    if settings.service_name == "prasmes":
-        settings = settings.model_copy(update={"service_name": definition.name})
+    settings = service_settings(definition, settings)
     configure_logging(settings.service_name, settings.log_level, settings.log_format)
     configure_tracing(settings)
     database = Database(settings.resolved_database_url())
-    runtime = ServiceRuntime(definition, settings, database, create_bus(settings), clock or SystemClock())
+    context = ServiceContext(
+        settings=settings,
+        database=database,
+        clock=clock or SystemClock(),
+        adapters=adapters if adapters is not None else definition.adapters(settings),
+    )
+    runtime = ServiceRuntime(definition, context, create_bus(settings))
 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -164,8 +231,6 @@ def create_service_app(
         title=definition.title, description=definition.description, lifespan=lifespan, root_path_in_servers=False
     )
     app.state.runtime = runtime
-    app.state.clock = runtime.clock
-    app.state.settings = settings
     app.state.token_verifier = TokenVerifier(
         issuer=settings.jwt_issuer, audience=settings.jwt_audience, jwks_url=settings.jwks_url
     )

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -30,6 +31,16 @@ class Settings(BaseSettings):
     relay_poll_interval: float = 0.5
     consumer_max_attempts: int = 3
     consumer_retry_backoff: float = 0.2
+    consumer_group_suffix: str = ""
+    """Appended to every consumer group's name (tests sharing one broker keep their groups apart)."""
+
+    outbox_retention_hours: float = Field(default=7 * 24, gt=0)
+    """Published outbox rows are deleted after this long (unpublished rows never are)."""
+    inbox_retention_hours: float = Field(default=8 * 24, gt=0)
+    """Inbox entries are forgotten after this long: keep it above the bus's retention (Kafka's default is 7 days),
+    since an event can be redelivered only while the bus still holds it."""
+    prune_interval: float = Field(default=3600, gt=0)
+    """Seconds between two runs of the pruning jobs."""
 
     jwks_url: str = "http://127.0.0.1:8000/.well-known/jwks.json"
     jwt_issuer: str = "prasmes-identity"

@@ -1,4 +1,4 @@
-"""Learning accounts, with the outbox and inbox.
+"""Learning accounts.
 
 Revision ID: 0001
 Revises:
@@ -7,16 +7,14 @@ Revises:
 import sqlalchemy as sa
 from alembic import op
 
-from prasmes_runtime.migrations import create_messaging_tables, drop_messaging_tables
 
 revision = "0001"
 down_revision = None
 branch_labels = None
-depends_on = None
+depends_on = "m0001"  # the runtime's messaging branch: the outbox and inbox
 
 
 def upgrade() -> None:
-    create_messaging_tables()
     op.create_table(
         "accounts",
         sa.Column("id", sa.Uuid(), primary_key=True),
@@ -29,4 +27,3 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("accounts")
-    drop_messaging_tables()

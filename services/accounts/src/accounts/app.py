@@ -4,11 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fastapi import FastAPI
-from prasmes_contracts.accounts import TOPICS
-from prasmes_runtime.clock import Clock
-from prasmes_runtime.service import PeriodicJob, ServiceDefinition, create_service_app
-from prasmes_runtime.settings import Settings
+from prasmes_runtime.service import PeriodicJob, ServiceDefinition
 
 from accounts.api import ROUTERS
 from accounts.consumers import CONSUMERS
@@ -20,15 +16,8 @@ DEFINITION = ServiceDefinition(
     description="Learning accounts (individuālie mācību konti) of adult learners.",
     routers=ROUTERS,
     migrations_dir=Path(__file__).resolve().parents[2] / "migrations",
-    publishes=[topic.name for topic in TOPICS],
-    jobs=[PeriodicJob("lapse-overdue", 900, lambda runtime: lapse_overdue(runtime.database, runtime.clock))],
     consumers=CONSUMERS,
+    jobs=[PeriodicJob("lapse-overdue", 900, lambda ctx: lapse_overdue(ctx.database, ctx.clock))],
 )
-
-
-def create_app(settings: Settings | None = None, clock: Clock | None = None) -> FastAPI:
-    return create_service_app(DEFINITION, settings, clock)
-
-
-def app_factory() -> FastAPI:
-    return create_app()
+create_app = DEFINITION.create_app
+app_factory = DEFINITION.app_factory

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 
-from prasmes_contracts import CloudEvent
 from prasmes_contracts.catalog import (
     GroupChanged,
     GroupScheduled,
@@ -14,7 +13,7 @@ from prasmes_contracts.catalog import (
     ProviderUserRemoved,
 )
 from prasmes_runtime.consumer import ConsumerSpec, Handlers
-from sqlalchemy.ext.asyncio import AsyncSession
+from prasmes_runtime.context import EventContext
 
 from accounts import db
 
@@ -22,9 +21,9 @@ handlers = Handlers()
 
 
 @handlers.on(ProgrammePublished)
-async def programme_published(session: AsyncSession, event: ProgrammePublished, _: CloudEvent) -> None:
+async def programme_published(ctx: EventContext, event: ProgrammePublished) -> None:
     await db.upsert(
-        session,
+        ctx.session,
         db.programmes,
         {"id": event.programme_id},
         {
@@ -39,19 +38,17 @@ async def programme_published(session: AsyncSession, event: ProgrammePublished, 
 
 
 @handlers.on(ProgrammeWithdrawn)
-async def programme_withdrawn(session: AsyncSession, event: ProgrammeWithdrawn, _: CloudEvent) -> None:
-    await session.execute(
+async def programme_withdrawn(ctx: EventContext, event: ProgrammeWithdrawn) -> None:
+    await ctx.session.execute(
         db.programmes.update().where(db.programmes.c.id == event.programme_id).values(published=False)
     )
 
 
 @handlers.on(GroupScheduled, GroupChanged)
-async def group_scheduled_or_changed(
-    session: AsyncSession, event: GroupScheduled | GroupChanged, _: CloudEvent
-) -> None:
+async def group_scheduled_or_changed(ctx: EventContext, event: GroupScheduled | GroupChanged) -> None:
     # `taken` is ours (it counts our enrolments), so an upsert never overwrites it.
     await db.upsert(
-        session,
+        ctx.session,
         db.groups,
         {"id": event.group_id},
         {
@@ -67,9 +64,9 @@ async def group_scheduled_or_changed(
 
 
 @handlers.on(ProviderUserAdded)
-async def provider_user_added(session: AsyncSession, event: ProviderUserAdded, _: CloudEvent) -> None:
+async def provider_user_added(ctx: EventContext, event: ProviderUserAdded) -> None:
     await db.upsert(
-        session,
+        ctx.session,
         db.provider_users,
         {"institution_id": event.institution_id, "user_id": event.user_id},
         {"role": event.role},
@@ -77,12 +74,8 @@ async def provider_user_added(session: AsyncSession, event: ProviderUserAdded, _
 
 
 @handlers.on(ProviderUserRemoved)
-async def provider_user_removed(session: AsyncSession, event: ProviderUserRemoved, _: CloudEvent) -> None:
-    await db.remove_provider_user(session, event.institution_id, event.user_id)
+async def provider_user_removed(ctx: EventContext, event: ProviderUserRemoved) -> None:
+    await db.remove_provider_user(ctx.session, event.institution_id, event.user_id)
 
 
-CONSUMERS = [
-    ConsumerSpec(
-        name="accounts", topics=["catalog.programmes", "catalog.groups", "catalog.providers"], handlers=handlers
-    ),
-]
+CONSUMERS = [ConsumerSpec(name="accounts", handlers=handlers)]

@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from prasmes_runtime.auth import CurrentUser, Principal, require_role
-from prasmes_runtime.dependencies import ClockDep, DatabaseDep
+from prasmes_runtime.dependencies import ClockDep, ContextDep, DatabaseDep
 from prasmes_runtime.errors import InvalidInput
 from pydantic import BaseModel, Field
 
@@ -39,6 +39,7 @@ from catalog.domain import (
     StudyGroup,
 )
 from catalog.registers import RegisteredInstitution, Registers
+from catalog.settings import CatalogAdapters, CatalogSettings
 
 router = APIRouter(prefix="/catalog")
 AGENCY_ROLES = ("agency_officer", "agency_admin")
@@ -52,12 +53,18 @@ RegisterReader = Annotated[
 ]
 
 
-def _registers(request: Request) -> Registers:
-    registers: Registers = request.app.state.registers
-    return registers
+def _registers(context: ContextDep) -> Registers:
+    adapters: CatalogAdapters = context.adapters
+    return adapters.registers
+
+
+def _settings(context: ContextDep) -> CatalogSettings:
+    settings: CatalogSettings = context.settings  # type: ignore[assignment]
+    return settings
 
 
 RegistersDep = Annotated[Registers, Depends(_registers)]
+SettingsDep = Annotated[CatalogSettings, Depends(_settings)]
 
 
 def _is_agency(principal: Principal) -> bool:
@@ -131,12 +138,13 @@ async def upload_document(
     user: CurrentUser,
     database: DatabaseDep,
     clock: ClockDep,
+    settings: SettingsDep,
     purpose: DocumentPurpose,
     filename: Annotated[
         str | None, Query(max_length=255, description="The original file name, e.g. apliecinajums.edoc")
     ] = None,
 ) -> DocumentOut:
-    content = await _read_capped(request, request.app.state.settings.max_document_bytes)
+    content = await _read_capped(request, settings.max_document_bytes)
     declared = request.headers.get("content-type")
     document = await service.upload_document(database, clock, user.subject, purpose, content, filename, declared)
     return DocumentOut.of(document)
@@ -1003,3 +1011,6 @@ async def public_programme(programme_id: uuid.UUID, database: DatabaseDep, clock
 )
 async def qualifications() -> list[QualificationOut]:
     return [QualificationOut(code=code, **names) for code, names in QUALIFICATIONS.items()]
+
+
+ROUTERS = [router]

@@ -3,43 +3,34 @@ enrolments fill study groups and its study record feeds the completion and dropo
 
 from __future__ import annotations
 
-from prasmes_contracts import CloudEvent
 from prasmes_contracts.accounts import EnrolmentConfirmed, StudiesCompleted, StudiesDiscontinued, StudiesStarted
 from prasmes_contracts.calls import CooperationAgreementEnded, CooperationAgreementSigned
 from prasmes_runtime.consumer import ConsumerSpec, Handlers
-from sqlalchemy.ext.asyncio import AsyncSession
+from prasmes_runtime.context import EventContext
 
 from catalog import service
 
-TOPICS = ("calls.offers", "accounts.studies")
 handlers = Handlers()
 
 
 @handlers.on(CooperationAgreementSigned)
-async def on_agreement_signed(session: AsyncSession, event: CooperationAgreementSigned, _: CloudEvent) -> None:
-    await service.agreement_signed(session, event)
+async def on_agreement_signed(ctx: EventContext, event: CooperationAgreementSigned) -> None:
+    await service.agreement_signed(ctx.session, event)
 
 
 @handlers.on(CooperationAgreementEnded)
-async def on_agreement_ended(session: AsyncSession, event: CooperationAgreementEnded, _: CloudEvent) -> None:
-    await service.agreement_ended(session, event)
+async def on_agreement_ended(ctx: EventContext, event: CooperationAgreementEnded) -> None:
+    await service.agreement_ended(ctx.session, event)
 
 
 @handlers.on(EnrolmentConfirmed)
-async def on_enrolment_confirmed(session: AsyncSession, event: EnrolmentConfirmed, _: CloudEvent) -> None:
-    await service.enrolment_confirmed(session, event)
+async def on_enrolment_confirmed(ctx: EventContext, event: EnrolmentConfirmed) -> None:
+    await service.enrolment_confirmed(ctx.session, event)
 
 
 @handlers.on(StudiesStarted, StudiesDiscontinued, StudiesCompleted)
-async def on_study_progress(
-    session: AsyncSession, event: StudiesStarted | StudiesDiscontinued | StudiesCompleted, _: CloudEvent
-) -> None:
-    await service.study_progress(session, event)
+async def on_study_progress(ctx: EventContext, event: StudiesStarted | StudiesDiscontinued | StudiesCompleted) -> None:
+    await service.study_progress(ctx.session, event)
 
 
-def consumer_specs(group: str = "catalog") -> list[ConsumerSpec]:
-    """One consumer group over both topics; `group` is overridable so tests on a shared broker stay apart."""
-    return [ConsumerSpec(name=group, topics=list(TOPICS), handlers=handlers)]
-
-
-CONSUMERS = consumer_specs()
+CONSUMERS = [ConsumerSpec(name="catalog", handlers=handlers)]

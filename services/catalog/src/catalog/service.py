@@ -63,7 +63,6 @@ from catalog.domain import (
 )
 from catalog.registers import RegisteredInstitution, Registers
 
-SOURCE = "/prasmes/catalog"
 log = get_logger(__name__)
 
 
@@ -255,7 +254,7 @@ async def _register(session: AsyncSession, institution: Institution, user_id: st
         name=institution.name,
         register_number=institution.register_number,
     )
-    await record_event(session, event, source=SOURCE, subject=str(institution.id))
+    await record_event(session, event)
     return institution
 
 
@@ -314,14 +313,12 @@ async def approve_provider(database: Database, clock: Clock, officer_id: str, in
     async with database.transaction() as session:
         await _decide(session, institution_id, InstitutionStatus.APPROVED, now, officer_id)
         await db.activate_members(session, institution_id)
-        await record_event(
-            session, ProviderApproved(institution_id=institution_id, at=now), source=SOURCE, subject=str(institution_id)
-        )
+        await record_event(session, ProviderApproved(institution_id=institution_id, at=now))
         for member in await db.members_of(session, institution_id):
             added = ProviderUserAdded(
                 institution_id=institution_id, at=now, user_id=member.user_id, role=member.role.value
             )
-            await record_event(session, added, source=SOURCE, subject=str(institution_id))
+            await record_event(session, added)
         institution = await db.institution_by_id(session, institution_id)
     assert institution is not None
     return institution
@@ -339,7 +336,7 @@ async def reject_provider(
         await _decide(session, institution_id, InstitutionStatus.REJECTED, now, officer_id, reason_code, reason.strip())
         await db.delete_members_of(session, institution_id)  # the registrant may register again
         event = ProviderRejected(institution_id=institution_id, at=now, reason_code=reason_code)
-        await record_event(session, event, source=SOURCE, subject=str(institution_id))
+        await record_event(session, event)
         institution = await db.institution_by_id(session, institution_id)
     assert institution is not None
     return institution
@@ -387,7 +384,7 @@ async def add_staff(
             await _refuse_member_elsewhere(session, user_id, institution_id)
             await db.insert_membership(session, membership)
             added = ProviderUserAdded(institution_id=institution_id, at=now, user_id=user_id, role="provider_staff")
-            await record_event(session, added, source=SOURCE, subject=str(institution_id))
+            await record_event(session, added)
     except IntegrityError:
         async with database.session() as session:
             await _refuse_member_elsewhere(session, user_id, institution_id)
@@ -416,7 +413,7 @@ async def remove_user(database: Database, clock: Clock, admin_id: str, instituti
             raise Conflict("the provider_admin cannot remove themself", {"user_id": user_id, "role": target.role.value})
         await db.delete_membership(session, institution_id, user_id)
         removed = ProviderUserRemoved(institution_id=institution_id, at=now, user_id=user_id)
-        await record_event(session, removed, source=SOURCE, subject=str(institution_id))
+        await record_event(session, removed)
 
 
 # --------------------------------------------------------------------------- locations
@@ -495,7 +492,7 @@ async def publish_coefficients(
                 valid_from=valid_from,
                 at=now,
             )
-            await record_event(session, event, source=SOURCE, subject=f"cost_coefficients/{version}")
+            await record_event(session, event)
     except IntegrityError:
         raise Conflict("another version was published at the same moment; try again", {"version": version}) from None
     return table
@@ -534,7 +531,7 @@ async def register_programme(
         cities = await db.location_cities(session, spec.location_ids)
         await db.insert_programme(session, programme, domain.programme_search_text(spec, institution.name, cities))
         await db.attach_document(session, spec.curriculum_document_id, institution_id)
-        await record_event(session, _registered_event(programme), source=SOURCE, subject=str(programme.id))
+        await record_event(session, _registered_event(programme))
     return programme
 
 
@@ -660,8 +657,6 @@ async def agreement_signed(session: AsyncSession, event: CooperationAgreementSig
         await record_event(
             session,
             _published_event(published, event.offer_id, names.get(programme.institution_id)),
-            source=SOURCE,
-            subject=str(programme.id),
         )
 
 
@@ -693,7 +688,7 @@ async def agreement_ended(session: AsyncSession, event: CooperationAgreementEnde
             withdrawn = ProgrammeWithdrawn(
                 programme_id=programme.id, institution_id=programme.institution_id, at=event.at
             )
-            await record_event(session, withdrawn, source=SOURCE, subject=str(programme.id))
+            await record_event(session, withdrawn)
 
 
 # --------------------------------------------------------------------------- study groups
@@ -733,7 +728,7 @@ async def schedule_group(
             uuid.uuid4(), programme_id, institution_id, spec, location.city, GroupStatus.SCHEDULED, 0, now, now
         )
         await db.insert_group(session, group)
-        await record_event(session, _group_event(group, GroupScheduled, now), source=SOURCE, subject=str(group.id))
+        await record_event(session, _group_event(group, GroupScheduled, now))
     return group
 
 
@@ -774,7 +769,7 @@ async def change_group(
         assert location is not None
         changed = replace(changed, city=location.city)
         await db.update_group(session, changed)
-        await record_event(session, _group_event(changed, GroupChanged, now), source=SOURCE, subject=str(group_id))
+        await record_event(session, _group_event(changed, GroupChanged, now))
         stored = await db.group_by_id(session, group_id)
     assert stored is not None
     return stored

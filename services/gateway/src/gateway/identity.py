@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
-from prasmes_runtime.auth import ROLES, CurrentUser, TokenIssuer, load_or_create_key
+from prasmes_runtime.auth import CurrentUser, TokenIssuer, load_or_create_key
 from prasmes_runtime.errors import Forbidden, NotFound
+from prasmes_runtime.roles import ROLES
 from pydantic import BaseModel
 
 from gateway.settings import GatewaySettings

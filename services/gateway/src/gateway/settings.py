@@ -4,16 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from prasmes_runtime import registry
 from prasmes_runtime.settings import Settings
 from pydantic import Field
 
-DEFAULT_SERVICE_URLS: dict[str, str] = {
-    "accounts": "http://127.0.0.1:8001",
-    "catalog": "http://127.0.0.1:8002",
-    "calls": "http://127.0.0.1:8003",
-    "surveys": "http://127.0.0.1:8004",
-    "notifications": "http://127.0.0.1:8005",
-}
+DEFAULT_SERVICE_URLS: dict[str, str] = registry.default_urls()
+"""Every backend of the service registry, where the launcher starts it on one machine."""
 
 
 class GatewaySettings(Settings):

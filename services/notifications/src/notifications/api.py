@@ -63,3 +63,6 @@ async def get_notice(notice_id: uuid.UUID, user: CurrentUser, database: Database
 @router.post("/{notice_id}/read", response_model=NoticeOut, summary="Mark one of my notices read")
 async def read_notice(notice_id: uuid.UUID, user: CurrentUser, database: DatabaseDep, clock: ClockDep) -> NoticeOut:
     return NoticeOut.of(await service.mark_read(database, clock, user.subject, notice_id))
+
+
+ROUTERS = [router]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from prasmes_contracts import CloudEvent
 from prasmes_contracts.accounts import (
     AccountOpened,
     ApplicationApproved,
@@ -11,62 +10,60 @@ from prasmes_contracts.accounts import (
     GrantReleased,
     GrantSpent,
 )
-from prasmes_runtime.clock import SystemClock
 from prasmes_runtime.consumer import ConsumerSpec, Handlers
-from sqlalchemy.ext.asyncio import AsyncSession
+from prasmes_runtime.context import EventContext
 
 from notifications import service
 
 handlers = Handlers()
-clock = SystemClock()
 
 
 @handlers.on(AccountOpened)
-async def on_account_opened(session: AsyncSession, event: AccountOpened, envelope: CloudEvent) -> None:
-    await service.welcome(session, event, envelope, clock)
+async def on_account_opened(ctx: EventContext, event: AccountOpened) -> None:
+    await service.welcome(ctx.session, event, ctx.envelope, ctx.clock)
 
 
 @handlers.on(ApplicationApproved)
-async def on_approved(session: AsyncSession, event: ApplicationApproved, envelope: CloudEvent) -> None:
+async def on_approved(ctx: EventContext, event: ApplicationApproved) -> None:
     await service.grant_changed(
-        session, "application_approved", event.learner_id, event.project_code, str(event.grant_amount), envelope, clock
+        ctx.session,
+        "application_approved",
+        event.learner_id,
+        event.project_code,
+        str(event.grant_amount),
+        ctx.envelope,
+        ctx.clock,
     )
 
 
 @handlers.on(ApplicationRejected)
-async def on_rejected(session: AsyncSession, event: ApplicationRejected, envelope: CloudEvent) -> None:
+async def on_rejected(ctx: EventContext, event: ApplicationRejected) -> None:
     await service.grant_changed(
-        session, "application_rejected", event.learner_id, event.project_code, None, envelope, clock
+        ctx.session, "application_rejected", event.learner_id, event.project_code, None, ctx.envelope, ctx.clock
     )
 
 
 @handlers.on(ApplicationLapsed)
-async def on_lapsed(session: AsyncSession, event: ApplicationLapsed, envelope: CloudEvent) -> None:
+async def on_lapsed(ctx: EventContext, event: ApplicationLapsed) -> None:
     await service.grant_changed(
-        session, "application_lapsed", event.learner_id, event.project_code, None, envelope, clock
+        ctx.session, "application_lapsed", event.learner_id, event.project_code, None, ctx.envelope, ctx.clock
     )
 
 
 @handlers.on(GrantSpent)
-async def on_spent(session: AsyncSession, event: GrantSpent, envelope: CloudEvent) -> None:
+async def on_spent(ctx: EventContext, event: GrantSpent) -> None:
     await service.grant_changed(
-        session, "grant_spent", event.learner_id, event.project_code, str(event.amount), envelope, clock
+        ctx.session, "grant_spent", event.learner_id, event.project_code, str(event.amount), ctx.envelope, ctx.clock
     )
 
 
 @handlers.on(GrantReleased)
-async def on_released(session: AsyncSession, event: GrantReleased, envelope: CloudEvent) -> None:
+async def on_released(ctx: EventContext, event: GrantReleased) -> None:
     if event.cause == "lapsed":
         return  # the lapse notice already says so
     await service.grant_changed(
-        session, "grant_released", event.learner_id, event.project_code, str(event.amount), envelope, clock
+        ctx.session, "grant_released", event.learner_id, event.project_code, str(event.amount), ctx.envelope, ctx.clock
     )
 
 
-CONSUMERS = [
-    ConsumerSpec(
-        name="notifications",
-        topics=["accounts.accounts", "accounts.applications", "accounts.grants"],
-        handlers=handlers,
-    ),
-]
+CONSUMERS = [ConsumerSpec(name="notifications", handlers=handlers)]

@@ -1,20 +1,19 @@
-"""The outbox and inbox.
+"""The service's first revision: its outbox and inbox come from the runtime's messaging branch.
 
 Revision ID: 0001
 Revises:
 """
 
-from prasmes_runtime.migrations import create_messaging_tables, drop_messaging_tables
 
 revision = "0001"
 down_revision = None
 branch_labels = None
-depends_on = None
+depends_on = "m0001"  # the runtime's messaging branch: the outbox and inbox
 
 
 def upgrade() -> None:
-    create_messaging_tables()
+    pass
 
 
 def downgrade() -> None:
-    drop_messaging_tables()
+    pass

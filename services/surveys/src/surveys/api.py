@@ -5,3 +5,5 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 router = APIRouter(prefix="/surveys", tags=["surveys"])
+
+ROUTERS = [router]

@@ -5,5 +5,3 @@
 - applications: submitting, deciding, withdrawing, allocating, lapsing; the grant ledger
 - studies: enrolment and the study record
 """
-
-SOURCE = "/prasmes/accounts"

@@ -18,7 +18,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from accounts import db
 from accounts.domain.account import Account, DigCompAssessment, Profile
 from accounts.domain.account import open_account as new_account
-from accounts.service import SOURCE
 
 
 def _summary(account: Account) -> dict[str, str]:
@@ -34,12 +33,7 @@ async def open_account(
         async with database.transaction() as session:
             await _refuse_second_account(session, learner_id, account)
             await db.insert_account(session, account)
-            await record_event(
-                session,
-                AccountOpened(account_id=account.id, learner_id=learner_id, opened_at=now),
-                source=SOURCE,
-                subject=str(account.id),
-            )
+            await record_event(session, AccountOpened(account_id=account.id, learner_id=learner_id, opened_at=now))
     except IntegrityError:
         # Two requests raced past the checks; the database's unique keys decided.
         async with database.session() as session:

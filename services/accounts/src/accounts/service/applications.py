@@ -33,7 +33,6 @@ from accounts.domain.account import Account
 from accounts.domain.applications import Application, ApplicationState, priority_score, ranking_key, submit
 from accounts.domain.ledger import LedgerEntry
 from accounts.domain.projects import AllocationMode, FundingProject
-from accounts.service import SOURCE
 from accounts.service.accounts import require_account
 
 S = ApplicationState
@@ -63,7 +62,7 @@ async def submit_application(
             await _refuse_second_open(session, learner_id, project_code)
             application = submit(account, project_code, now, learning_need, programme_id)
             await db.insert_application(session, application)
-            await emit(
+            await record_event(
                 session,
                 ApplicationSubmitted(**_base(application, now), learning_need=learning_need, programme_id=programme_id),
             )
@@ -87,10 +86,6 @@ def _base(application: Application, at: datetime) -> dict[str, Any]:
         "project_code": application.project_code,
         "at": at,
     }
-
-
-async def emit(session: AsyncSession, event: Any) -> None:
-    await record_event(session, event, source=SOURCE, subject=str(getattr(event, event.key_field)))
 
 
 async def load_application(
@@ -145,8 +140,8 @@ async def _grant(
     approved = replace(approved, grant=grant)
     await save_application(session, approved)
     await _ledger(session, approved, entry, now)
-    await emit(session, ApplicationApproved(**_base(approved, now), grant_amount=amount))
-    await emit(session, GrantReserved(**_base(approved, now), amount=amount))
+    await record_event(session, ApplicationApproved(**_base(approved, now), grant_amount=amount))
+    await record_event(session, GrantReserved(**_base(approved, now), amount=amount))
     return approved
 
 
@@ -158,7 +153,7 @@ async def reject(
         application = await load_application(session, application_id)
         rejected = replace(application.move_to(S.REJECTED, now), reason=reason, reason_code=reason_code)
         await save_application(session, rejected)
-        await emit(session, ApplicationRejected(**_base(rejected, now), reason_code=reason_code))
+        await record_event(session, ApplicationRejected(**_base(rejected, now), reason_code=reason_code))
     return rejected
 
 
@@ -169,7 +164,7 @@ async def withdraw(database: Database, clock: Clock, learner_id: str, applicatio
         withdrawn = application.move_to(S.WITHDRAWN, now)
         withdrawn = await _release(session, withdrawn, "withdrawn", now)
         await save_application(session, withdrawn)
-        await emit(session, ApplicationWithdrawn(**_base(withdrawn, now)))
+        await record_event(session, ApplicationWithdrawn(**_base(withdrawn, now)))
     return withdrawn
 
 
@@ -179,7 +174,7 @@ async def _release(session: AsyncSession, application: Application, cause: str, 
         return application
     await db.move_budget(session, application.project_code, released=entry.amount, spent=Decimal("0"))
     await _ledger(session, application, entry, now)
-    await emit(session, GrantReleased(**_base(application, now), amount=entry.amount, cause=cause))
+    await record_event(session, GrantReleased(**_base(application, now), amount=entry.amount, cause=cause))
     return replace(application, grant=grant)
 
 
@@ -198,7 +193,7 @@ async def spend(
         return application
     await db.move_budget(session, application.project_code, released=Decimal("0"), spent=entry.amount)
     await _ledger(session, application, entry, now)
-    await emit(
+    await record_event(
         session,
         GrantSpent(
             **_base(application, now), amount=entry.amount, programme_id=programme_id, institution_id=institution_id
@@ -243,7 +238,7 @@ async def allocate(database: Database, clock: Clock, project_code: str, seed: st
             raise Conflict("the project's budget changed during the allocation", found[1].as_dict())
         await db.save_applications(session, [*approved, *rejected])
         await db.add_ledger_entries(session, [(a, a.grant.reserve_entry(), now) for a in approved])
-        await record_events(session, _allocation_events(approved, rejected, now), source=SOURCE)
+        await record_events(session, _allocation_events(approved, rejected, now))
         await db.update_project(session, replace(project, allocated_at=now, lottery_seed=seed))
     return Allocation(project_code, seed, len(ranked), len(approved), len(rejected))
 
@@ -339,7 +334,7 @@ async def lapse_overdue(database: Database, clock: Clock) -> int:
             lapsed = db.application_from_row(row).move_to(S.LAPSED, now)
             lapsed = await _release(session, lapsed, "lapsed", now)
             await save_application(session, lapsed)
-            await emit(session, ApplicationLapsed(**_base(lapsed, now)))
+            await record_event(session, ApplicationLapsed(**_base(lapsed, now)))
     return len(rows)
 
 

@@ -13,13 +13,14 @@ from prasmes_contracts.accounts import EnrolmentConfirmed, StudiesCompleted, Stu
 from prasmes_runtime.clock import Clock
 from prasmes_runtime.db import Database
 from prasmes_runtime.errors import Conflict, InvalidInput, NotFound
+from prasmes_runtime.outbox import record_event
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from accounts import db
 from accounts.domain.account import DigCompAssessment
 from accounts.domain.applications import Application, ApplicationState
 from accounts.domain.studies import Enrolment, StudyState
-from accounts.service.applications import emit, load_application, release_remainder, save_application, spend
+from accounts.service.applications import load_application, release_remainder, save_application, spend
 
 S = ApplicationState
 
@@ -60,7 +61,7 @@ async def enrol(
         )
         await save_application(session, enrolled)
         await db.insert_enrolment(session, enrolment)
-        await emit(session, EnrolmentConfirmed(**_study_base(enrolment), at=now))
+        await record_event(session, EnrolmentConfirmed(**_study_base(enrolment), at=now))
     return enrolment
 
 
@@ -90,7 +91,7 @@ async def start(database: Database, clock: Clock, user_id: str, enrolment_id: uu
         application = (await load_application(session, enrolment.application_id)).move_to(S.STUDYING, clock.now())
         await save_application(session, application)
         await db.save_enrolment(session, enrolment)
-        await emit(session, StudiesStarted(**_study_base(enrolment), started_on=on))
+        await record_event(session, StudiesStarted(**_study_base(enrolment), started_on=on))
     return enrolment
 
 
@@ -104,7 +105,9 @@ async def discontinue(
         application = await release_remainder(session, application, "discontinued", now)
         await save_application(session, application)
         await db.save_enrolment(session, enrolment)
-        await emit(session, StudiesDiscontinued(**_study_base(enrolment), discontinued_on=on, reason_code=reason))
+        await record_event(
+            session, StudiesDiscontinued(**_study_base(enrolment), discontinued_on=on, reason_code=reason)
+        )
     return enrolment
 
 
@@ -121,7 +124,7 @@ async def complete(
         application = await release_remainder(session, application, "remainder", now)
         await save_application(session, application)
         await db.save_enrolment(session, enrolment)
-        await emit(
+        await record_event(
             session,
             StudiesCompleted(**_study_base(enrolment), completed_on=on, hours_attended=hours_attended, result=result),
         )

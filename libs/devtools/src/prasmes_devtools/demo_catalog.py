@@ -10,8 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
-
-from catalog import samples
+from prasmes_testing import samples
 
 API = "/api/catalog/catalog"
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from prasmes_contracts import CloudEvent, Event, from_kafka, to_kafka, topic_for
-
 from prasmes_runtime.bus import Bus
 
 

@@ -1,7 +1,7 @@
 """Run the whole platform on one machine: the gateway and every service as separate processes.
 
-    python -m prasmes_runtime.devstack            # embedded defaults: SQLite per service, embedded event log
-    python -m prasmes_runtime.devstack --bus kafka # Kafka and PostgreSQL (started here unless the env names them)
+    python -m prasmes_devtools.devstack            # embedded defaults: SQLite per service, embedded event log
+    python -m prasmes_devtools.devstack --bus kafka # Kafka and PostgreSQL (started here unless the env names them)
 
 Used by `make run`, the end-to-end tests and the benchmarks.
 """
@@ -26,26 +26,13 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import httpx
-
+from prasmes_runtime import registry
 from prasmes_runtime.auth import TokenIssuer, load_or_create_key
 
+from prasmes_devtools.demo_catalog import seed_demo as seed_catalog
 
-@dataclass(frozen=True)
-class ServiceSpec:
-    name: str
-    factory: str
-    port_offset: int
-
-
-SERVICES: tuple[ServiceSpec, ...] = (
-    ServiceSpec("gateway", "gateway.app:app_factory", 0),
-    ServiceSpec("accounts", "accounts.app:app_factory", 1),
-    ServiceSpec("catalog", "catalog.app:app_factory", 2),
-    ServiceSpec("calls", "calls.app:app_factory", 3),
-    ServiceSpec("surveys", "surveys.app:app_factory", 4),
-    ServiceSpec("notifications", "notifications.app:app_factory", 5),
-)
-BACKENDS = tuple(s.name for s in SERVICES if s.name != "gateway")
+SERVICES = registry.SERVICES
+BACKENDS = registry.BACKENDS
 
 
 @dataclass
@@ -61,7 +48,7 @@ class Stack:
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
 
     def url(self, name: str) -> str:
-        return f"http://127.0.0.1:{self.base_port + _spec(name).port_offset}"
+        return f"http://127.0.0.1:{self.base_port + registry.entry(name).port_offset}"
 
     @property
     def gateway_url(self) -> str:
@@ -82,7 +69,7 @@ class Stack:
             VAR_DIR=str(self.var_dir),
             BUS=self.bus,
             JWKS_URL=f"{self.gateway_url}/.well-known/jwks.json",
-            SERVICE_URLS=json.dumps({s: self.url(s) for s in BACKENDS}),
+            SERVICE_URLS=json.dumps(registry.default_urls(self.base_port)),
             SIGNING_KEY_PATH=str(self.signing_key_path),
             DEV_MODE=env.get("DEV_MODE", "true"),
         )
@@ -102,7 +89,7 @@ class Stack:
             self.wait_ready(name, timeout)
 
     def start_service(self, name: str) -> None:
-        spec = _spec(name)
+        spec = registry.entry(name)
         log_dir = self.log_dir or self.var_dir / "logs"
         log_dir.mkdir(parents=True, exist_ok=True)
         out = (log_dir / f"{name}.log").open("ab")
@@ -174,13 +161,6 @@ def _block_is_free(base: int) -> bool:
     return True
 
 
-def _spec(name: str) -> ServiceSpec:
-    for spec in SERVICES:
-        if spec.name == name:
-            return spec
-    raise KeyError(name)
-
-
 @contextlib.contextmanager
 def kafka_backends() -> Iterator[tuple[str, dict[str, str]]]:
     """Kafka and one PostgreSQL database per service: from the environment, or started here."""
@@ -215,8 +195,6 @@ def _dev_login(client: httpx.Client, username: str) -> dict[str, str]:
 
 def _seed_catalog(stack: Stack, client: httpx.Client) -> None:
     try:
-        from catalog.demo import seed_demo as seed_catalog  # type: ignore[import-not-found, unused-ignore]
-
         ids = seed_catalog(client)
         _publish_demo_programme(stack, client, ids["institution_id"], ids["programme_id"])
     except Exception as exc:  # demo data is a convenience: the platform runs without it
@@ -227,10 +205,9 @@ def _publish_demo_programme(stack: Stack, client: httpx.Client, institution_id: 
     """The calls service is not built yet: sign the demo offer's agreement on the bus as it will, then
     schedule a group, so that the public catalogue has a programme with free places."""
     from prasmes_contracts.calls import CooperationAgreementSigned
-
     from prasmes_runtime.bus.embedded import EmbeddedBus
     from prasmes_runtime.bus.kafka import KafkaBus
-    from prasmes_runtime.testing.events import publish
+    from prasmes_testing.events import publish
 
     bus = KafkaBus(stack.kafka_bootstrap) if stack.kafka_bootstrap else EmbeddedBus(stack.var_dir / "events.db")
     offer = uuid.uuid5(uuid.NAMESPACE_URL, f"prasmes-demo-offer:{programme_id}")

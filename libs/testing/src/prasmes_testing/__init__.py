@@ -1,0 +1,1 @@
+"""Test support shared by every service's tests (never imported by production code)."""

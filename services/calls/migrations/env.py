@@ -1,4 +1,0 @@
-from calls.db import metadata
-from prasmes_runtime.migrations import run_env
-
-run_env(metadata)

@@ -1,0 +1,28 @@
+"""The catalog service's settings and adapters, as its `ServiceDefinition` declares them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from prasmes_runtime.settings import Settings
+from pydantic import Field
+
+from catalog.registers import DEFAULT_DATA_FILE, FileRegisters, Registers
+
+
+class CatalogSettings(Settings):
+    service_name: str = "catalog"
+    registers_file: Path = DEFAULT_DATA_FILE
+    """The seeded extract of the register of education institutions and VIIS (the local adapter)."""
+    max_document_bytes: int = Field(default=8 * 1024 * 1024, gt=0)
+    """Uploads above this are refused with 422 (rule max_size); the gateway refuses bodies over 10 MiB with 413."""
+
+
+@dataclass(frozen=True)
+class CatalogAdapters:
+    registers: Registers
+
+
+def build_adapters(settings: CatalogSettings) -> CatalogAdapters:
+    return CatalogAdapters(registers=FileRegisters(settings.registers_file))

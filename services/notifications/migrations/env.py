@@ -1,4 +1,0 @@
-from notifications.db import metadata
-from prasmes_runtime.migrations import run_env
-
-run_env(metadata)
