@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib
+import os
 import socket
 from collections.abc import Iterator
 from typing import Any
@@ -24,6 +25,16 @@ def _port_open(port: int) -> bool:
     with socket.socket() as sock:
         sock.settimeout(0.5)
         return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+def _running(pid: int | None) -> bool:
+    if pid is None:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
 
 
 async def _produce(bootstrap: str, value: bytes) -> None:
@@ -71,18 +82,24 @@ def test_repo_root_and_free_port() -> None:
 def test_kafka_broker_keeps_messages_across_restart(broker: LocalKafkaBroker) -> None:
     bootstrap = broker.start()
     assert bootstrap == broker.bootstrap == f"127.0.0.1:{broker.port}"
+    first_watchdog = broker.watchdog_pid
+    assert _running(first_watchdog)
     asyncio.run(_produce(bootstrap, b"hello"))
     assert asyncio.run(_consume_all(bootstrap)) == [b"hello"]
 
     broker.stop()
     assert not broker.running
     assert not _port_open(broker.port)
+    assert broker.watchdog_pid is None and not _running(first_watchdog)  # no stray watchdog
 
     assert broker.start() == bootstrap
+    second_watchdog = broker.watchdog_pid
+    assert _running(second_watchdog) and second_watchdog != first_watchdog
     assert asyncio.run(_consume_all(bootstrap)) == [b"hello"]
     data_dir = broker.data_dir
     broker.close()
     assert not data_dir.exists()
+    assert not _running(second_watchdog)
 
 
 @pytest.mark.postgres
@@ -92,6 +109,8 @@ def test_local_postgres_create_database_and_query() -> None:
     try:
         url = server.start()
         assert url == f"postgresql+asyncpg://postgres@127.0.0.1:{server.port}/postgres"
+        watchdog = server.watchdog_pid
+        assert _running(watchdog)
         db_url = create_database(url, "servers_selftest")
         assert db_url.endswith("/servers_selftest")
         assert create_database(url, "servers_selftest") == db_url  # idempotent
@@ -110,6 +129,7 @@ def test_local_postgres_create_database_and_query() -> None:
         server.stop()
     assert data_dir is not None and not data_dir.exists()
     assert not _port_open(server.port)
+    assert server.watchdog_pid is None and not _running(watchdog)  # no stray watchdog
 
 
 def test_create_database_rejects_bad_names() -> None:

@@ -9,6 +9,10 @@ Order of preference in :func:`kafka_server` / :func:`postgres_server`:
 
 Nothing is skipped: when no server can be had, a ``RuntimeError`` says why.
 
+A local server is stopped by the context managers (and ``atexit``) on every ordinary exit, and
+by a watchdog process (:mod:`prasmes_runtime.testing.watchdog`) when the process that started it
+is killed hard: a SIGKILLed or crashed test run leaves no PostgreSQL or Kafka running.
+
 CLI: ``python -m prasmes_runtime.testing.servers kafka|postgres`` runs one server in the
 foreground, prints ``KAFKA_BOOTSTRAP_SERVERS=...`` or ``DATABASE_URL=...`` and stops it on
 SIGINT/SIGTERM.
@@ -38,6 +42,8 @@ from pathlib import Path
 from types import FrameType, TracebackType
 from typing import IO, Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
+
+from prasmes_runtime.testing.watchdog import Watchdog
 
 __all__ = [
     "LocalKafkaBroker",
@@ -164,6 +170,7 @@ class LocalKafkaBroker:
             self.controller_port = free_port()
         self._proc: subprocess.Popen[bytes] | None = None
         self._log: IO[bytes] | None = None
+        self._watchdog: Watchdog | None = None
         self._atexit_registered = False
 
     @property
@@ -177,6 +184,11 @@ class LocalKafkaBroker:
     @property
     def running(self) -> bool:
         return self._proc is not None and self._proc.poll() is None
+
+    @property
+    def watchdog_pid(self) -> int | None:
+        """The watchdog that stops the broker if this process dies (while it runs)."""
+        return None if self._watchdog is None else self._watchdog.pid
 
     def start(self, timeout: float = 90) -> str:
         """Start (or restart) the broker; return the bootstrap string once it serves."""
@@ -208,6 +220,9 @@ class LocalKafkaBroker:
         if self._log is not None:
             self._log.close()
             self._log = None
+        watchdog, self._watchdog = self._watchdog, None
+        if watchdog is not None:
+            watchdog.disarm()
 
     def close(self) -> None:
         """Stop the broker and delete the data dir if this object created it."""
@@ -297,6 +312,17 @@ class LocalKafkaBroker:
             cwd=self.data_dir,
             start_new_session=True,
         )
+        try:
+            self._watchdog = Watchdog.spawn(
+                pid=self._proc.pid,
+                signals=(signal.SIGTERM,),  # the JVM's shutdown hook: a controlled shutdown
+                grace=30,
+                kill_group=True,
+                remove=(self.data_dir,) if self._owns_dir else (),
+            )
+        except BaseException:
+            self.stop()
+            raise
 
     def _wait_ready(self, offset: int, timeout: float) -> None:
         deadline = time.monotonic() + timeout
@@ -357,6 +383,12 @@ class LocalPostgres:
         self.data_dir: Path | None = None
         self._bin: Path | None = None
         self._as_root = os.geteuid() == 0
+        self._watchdog: Watchdog | None = None
+
+    @property
+    def watchdog_pid(self) -> int | None:
+        """The watchdog that stops the cluster if this process dies (while it runs)."""
+        return None if self._watchdog is None else self._watchdog.pid
 
     @property
     def url(self) -> str:
@@ -370,10 +402,21 @@ class LocalPostgres:
         # As root the cluster runs as `postgres`, which must reach the dir: stay in /tmp.
         self.data_dir = Path(tempfile.mkdtemp(prefix="pg-", dir="/tmp" if self._as_root else None))
         try:
+            # Armed before the server exists: if this process dies during pg_ctl start, the
+            # watchdog finds the postmaster in postmaster.pid.
+            self._watchdog = Watchdog.spawn(
+                pidfile=self.data_dir / "postmaster.pid",
+                signals=(signal.SIGINT, signal.SIGQUIT),  # pg_ctl's "fast", then "immediate"
+                grace=15,
+                kill_group=True,
+                remove=(self.data_dir,),
+            )
             self._initdb()
             self._pg_ctl_start(timeout)
+            self._watch_postmaster()
         except BaseException:
             self._remove_dir()
+            self._disarm()
             raise
         atexit.register(self.stop)
         return self.url
@@ -390,6 +433,7 @@ class LocalPostgres:
                 timeout=120,
             )
         self._remove_dir()
+        self._disarm()
 
     def __enter__(self) -> LocalPostgres:
         self.start()
@@ -443,6 +487,16 @@ class LocalPostgres:
             )
         except RuntimeError as exc:
             raise RuntimeError(f"{exc}\n--- postgres.log ---\n{_tail(log)}") from exc
+
+    def _watch_postmaster(self) -> None:
+        assert self.data_dir is not None and self._watchdog is not None
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            self._watchdog.watch(int((self.data_dir / "postmaster.pid").read_text().split()[0]))
+
+    def _disarm(self) -> None:
+        watchdog, self._watchdog = self._watchdog, None
+        if watchdog is not None:
+            watchdog.disarm()
 
     def _empty_dir(self) -> None:
         assert self.data_dir is not None
