@@ -20,11 +20,13 @@ help:
 
 # A stdlib venv bootstraps uv; uv installs the pinned lock (exact versions and hashes). The workspace's own
 # packages (libs/* and every service of the registry, libs/runtime/src/prasmes_runtime/services.toml) are in it.
-$(INSTALLED): requirements.lock $(wildcard libs/*/pyproject.toml services/*/pyproject.toml) libs/runtime/src/prasmes_runtime/services.toml
-	$(PYTHON) tools/workspace.py check-lock
+$(BIN)/uv:
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip --version >/dev/null 2>&1 || $(BIN)/python -m ensurepip
 	$(BIN)/python -m pip install -q --disable-pip-version-check uv
+
+$(INSTALLED): $(BIN)/uv requirements.lock $(wildcard libs/*/pyproject.toml services/*/pyproject.toml) libs/runtime/src/prasmes_runtime/services.toml
+	$(PYTHON) tools/workspace.py check-lock
 	$(BIN)/uv pip install -q -p $(BIN)/python -r requirements.lock
 	touch $@
 
@@ -37,7 +39,7 @@ deps-system:
 	@command -v mvn >/dev/null || (echo "Maven is needed to fetch the Kafka jars" && exit 1)
 
 kafka-lib: $(INSTALLED)
-	$(BIN)/python -c "from prasmes_runtime.testing.servers import ensure_kafka_jars; ensure_kafka_jars()"
+	$(BIN)/python -c "from prasmes_testing.servers import ensure_kafka_jars; ensure_kafka_jars()"
 
 run: $(INSTALLED)
 	@if [ "$(BUS)" = "kafka" ]; then $(MAKE) --no-print-directory deps-system kafka-lib; fi
@@ -60,7 +62,7 @@ contracts: $(INSTALLED)
 	$(BIN)/prasmes-contracts generate
 
 # requirements.in names the tools; the workspace's own packages come from libs/ and the service registry.
-lock: $(INSTALLED)
+lock: $(BIN)/uv
 	{ cat requirements.in; $(PYTHON) tools/workspace.py requirements; } | $(BIN)/uv pip compile - -o requirements.lock --generate-hashes -p 3.11 -q
 
 bench: $(INSTALLED) deps-system kafka-lib

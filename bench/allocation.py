@@ -30,7 +30,7 @@ from prasmes_runtime import migrations
 from prasmes_runtime.clock import FixedClock
 from prasmes_runtime.db import Database
 from prasmes_runtime.messaging import outbox
-from prasmes_runtime.testing.servers import create_database, postgres_server
+from prasmes_testing.servers import create_database, postgres_server
 
 GRANTS = 7_574
 CLOSES = datetime(2026, 9, 19, 20, 59, tzinfo=UTC)  # the 4th call's deadline, 23:59 in Riga

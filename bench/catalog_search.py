@@ -41,7 +41,7 @@ from catalog.domain import (
 )
 from prasmes_devtools.devstack import Stack, free_base_port
 from prasmes_runtime import migrations
-from prasmes_runtime.testing.servers import create_database, free_port, postgres_server
+from prasmes_testing.servers import create_database, free_port, postgres_server
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from bench import procs

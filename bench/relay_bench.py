@@ -16,7 +16,7 @@ from prasmes_runtime import migrations
 from prasmes_runtime.bus.kafka import KafkaBus
 from prasmes_runtime.db import Database
 from prasmes_runtime.outbox import OutboxRelay, record_event
-from prasmes_runtime.testing.servers import create_database
+from prasmes_testing.servers import create_database
 
 from bench.stats import rounded
 

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from prasmes_devtools.devstack import BACKENDS, Stack, free_base_port
-from prasmes_runtime.testing.servers import create_database, kafka_server, postgres_server
+from prasmes_testing.servers import create_database, kafka_server, postgres_server
 
 from bench import procs, relay_bench, stack_bench
 from bench.stack_bench import STACK_ENV, Codes, Learners

@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 from prasmes_devtools.devstack import Stack
 from prasmes_runtime.auth import TokenIssuer
-from prasmes_runtime.testing.servers import free_port
+from prasmes_testing.servers import free_port
 
 from bench import procs
 from bench.stats import percentile, rounded, summary_ms

@@ -21,7 +21,7 @@ from typing import Any
 
 import httpx
 from prasmes_devtools.devstack import BACKENDS, Stack
-from prasmes_runtime.testing.servers import create_database, free_port, kafka_server, postgres_server
+from prasmes_testing.servers import create_database, free_port, kafka_server, postgres_server
 
 from bench import procs
 from bench.run import _machine, _start

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Makes sure PostgreSQL server binaries (initdb, pg_ctl) exist under /usr/lib/postgresql/*/bin.
-# Used by `make deps-system`; the test helpers in prasmes_runtime.testing.servers need them.
+# Used by `make deps-system`; the test helpers in prasmes_testing.servers need them.
 set -euo pipefail
 
 find_initdb() {

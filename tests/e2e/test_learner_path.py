@@ -28,8 +28,8 @@ from prasmes_devtools.devstack import BACKENDS, Stack, free_base_port
 from prasmes_runtime.bus import Bus
 from prasmes_runtime.bus.embedded import EmbeddedBus
 from prasmes_runtime.bus.kafka import KafkaBus
-from prasmes_runtime.testing.servers import create_database
 from prasmes_testing.events import events_on, publish
+from prasmes_testing.servers import create_database
 
 from tests.support import eventually, personal_code
 

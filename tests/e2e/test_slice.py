@@ -15,7 +15,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from prasmes_devtools.devstack import BACKENDS, Stack, free_base_port
 from prasmes_runtime.auth import TokenIssuer
-from prasmes_runtime.testing.servers import create_database
+from prasmes_testing.servers import create_database
 
 from tests.support import eventually, personal_code
 

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from notifications.db import notices
 from prasmes_devtools.devstack import Stack, free_base_port
 from prasmes_runtime.db import Database
-from prasmes_runtime.testing.servers import LocalKafkaBroker, create_database
+from prasmes_testing.servers import LocalKafkaBroker, create_database
 
 from tests.support import eventually, personal_code
 

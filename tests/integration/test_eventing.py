@@ -30,7 +30,7 @@ from prasmes_runtime.context import EventContext
 from prasmes_runtime.db import Database
 from prasmes_runtime.messaging import inbox
 from prasmes_runtime.outbox import OutboxRelay, record_event
-from prasmes_runtime.testing.servers import create_database
+from prasmes_testing.servers import create_database
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
 

@@ -19,7 +19,10 @@ SERVICES: list[ServiceDefinition] = [
 
 
 def _metadata(definition: ServiceDefinition) -> sa.MetaData:
-    module = __import__(f"{definition.name}.db", fromlist=["metadata"])
+    """The service's own tables (none for a service that has only the outbox and inbox)."""
+    if definition.migrations_dir is None:
+        return sa.MetaData()
+    module = importlib.import_module(f"{registry.entry(definition.name).package}.db")
     metadata: sa.MetaData = module.metadata
     return metadata
 
@@ -54,7 +57,10 @@ async def test_migrations_up_and_down(definition: ServiceDefinition, database_ur
 
 
 def test_every_service_has_its_migrations() -> None:
+    assert {d.name for d in SERVICES} == set(registry.BACKENDS)
     for definition in SERVICES:
+        if definition.migrations_dir is None:
+            continue  # only the outbox and inbox: the runtime's messaging branch
         assert isinstance(definition.migrations_dir, Path)
         assert not (definition.migrations_dir / "env.py").exists(), "the environment is the runtime's, not copied"
         assert list((definition.migrations_dir / "versions").glob("0001_*.py"))

@@ -164,7 +164,7 @@ def _block_is_free(base: int) -> bool:
 @contextlib.contextmanager
 def kafka_backends() -> Iterator[tuple[str, dict[str, str]]]:
     """Kafka and one PostgreSQL database per service: from the environment, or started here."""
-    from prasmes_runtime.testing.servers import create_database, kafka_server, postgres_server
+    from prasmes_testing.servers import create_database, kafka_server, postgres_server
 
     with kafka_server() as bootstrap, postgres_server() as server_url:
         yield bootstrap, {name: create_database(server_url, f"prasmes_{name}") for name in BACKENDS}

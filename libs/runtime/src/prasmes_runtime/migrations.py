@@ -28,22 +28,24 @@ ENVIRONMENT = Path(__file__).with_name("alembic_env")
 MESSAGING_VERSIONS = ENVIRONMENT / "messaging"
 
 
-def alembic_config(migrations_dir: Path, url: str, metadata: MetaData | None = None) -> Config:
+def alembic_config(migrations_dir: Path | None, url: str, metadata: MetaData | None = None) -> Config:
+    """A service's Alembic configuration: its own versions (if it has tables) and the messaging branch."""
     config = Config()
     config.set_main_option("script_location", str(ENVIRONMENT))
     config.set_main_option("path_separator", "os")
-    config.set_main_option("version_locations", f"{migrations_dir / 'versions'}:{MESSAGING_VERSIONS}")
+    locations = [MESSAGING_VERSIONS] if migrations_dir is None else [migrations_dir / "versions", MESSAGING_VERSIONS]
+    config.set_main_option("version_locations", ":".join(str(location) for location in locations))
     config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     config.attributes["target_metadata"] = metadata
     return config
 
 
-def upgrade(migrations_dir: Path, url: str, revision: str = "heads") -> None:
+def upgrade(migrations_dir: Path | None, url: str, revision: str = "heads") -> None:
     """Blocking; call through asyncio.to_thread from async code."""
     command.upgrade(alembic_config(migrations_dir, url), revision)
 
 
-def downgrade(migrations_dir: Path, url: str, revision: str = "base") -> None:
+def downgrade(migrations_dir: Path | None, url: str, revision: str = "base") -> None:
     command.downgrade(alembic_config(migrations_dir, url), revision)
 
 

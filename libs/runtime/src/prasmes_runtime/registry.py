@@ -18,10 +18,12 @@ class ServiceEntry:
     port_offset: int
     edge: bool = False
     """The gateway: in front of the others, not itself routed to."""
+    package: str = ""
+    """The Python package under `src/`; default: the name (see services.toml for when it differs)."""
 
-    @property
-    def package(self) -> str:
-        return self.name
+    def __post_init__(self) -> None:
+        if not self.package:
+            object.__setattr__(self, "package", self.name)
 
     @property
     def distribution(self) -> str:
@@ -35,18 +37,19 @@ class ServiceEntry:
     @property
     def factory(self) -> str:
         """The ASGI app factory uvicorn starts (`--factory`)."""
-        return f"{self.name}.app:app_factory"
+        return f"{self.package}.app:app_factory"
 
     @property
     def definition(self) -> str:
         """`module:attribute` of the service's `ServiceDefinition` (none for the edge)."""
-        return f"{self.name}.app:DEFINITION"
+        return f"{self.package}.app:DEFINITION"
 
 
 def load(path: Path = REGISTRY_FILE) -> tuple[ServiceEntry, ...]:
     entries = tomllib.loads(path.read_text(encoding="utf-8"))["services"]
     return tuple(
-        ServiceEntry(name=str(e["name"]), port_offset=i, edge=bool(e.get("edge", False))) for i, e in enumerate(entries)
+        ServiceEntry(str(e["name"]), i, bool(e.get("edge", False)), str(e.get("package", "")))
+        for i, e in enumerate(entries)
     )
 
 

@@ -45,8 +45,9 @@ class ServiceDefinition:
     name: str
     """As in the service registry (services.toml)."""
     title: str
-    routers: Sequence[APIRouter]
-    migrations_dir: Path
+    routers: Sequence[APIRouter] = ()
+    migrations_dir: Path | None = None
+    """The service's `migrations/` (holding `versions/`); None: it has no tables beyond the outbox and inbox."""
     consumers: Sequence[ConsumerSpec] = ()
     description: str = ""
     jobs: Sequence[PeriodicJob] = ()

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from prasmes_runtime.testing.servers import (
+from prasmes_testing.servers import (
     LocalKafkaBroker,
     LocalPostgres,
     create_database,

@@ -1,6 +1,6 @@
 """A parent-death watchdog: a server the test run started stops when the test run dies.
 
-Fixture teardown and ``atexit`` stop the local servers of :mod:`prasmes_runtime.testing.servers`
+Fixture teardown and ``atexit`` stop the local servers of :mod:`prasmes_testing.servers`
 on every ordinary exit, but not when the process that started them is killed hard (SIGKILL, a
 crash, ``os._exit``): PostgreSQL and Kafka run in sessions of their own and would stay up. So
 every server is accompanied by a watchdog, a tiny Python process (standard library only, started
@@ -27,7 +27,7 @@ signal only, with no escalation and no removal of the data directory; and it is 
 watchdog process has none of these problems, and the owner's start and stop stay as they were.
 
 The same file is the owner-side handle (:class:`Watchdog`) and the watchdog's program
-(``python -m prasmes_runtime.testing.watchdog --help``). Control lines on the pipe:
+(``python -m prasmes_testing.watchdog --help``). Control lines on the pipe:
 ``pid <n>`` names the server once it is known, ``disarm`` ends the watchdog.
 """
 
@@ -284,7 +284,7 @@ def _watch(args: argparse.Namespace) -> int:
 
 def _main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m prasmes_runtime.testing.watchdog",
+        prog="python -m prasmes_testing.watchdog",
         description="Stop a server when the process that started it dies (stdin: the owner's pipe).",
     )
     parser.add_argument("--owner", type=int, required=True, help="PID of the owner (the parent)")

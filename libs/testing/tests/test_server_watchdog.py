@@ -21,14 +21,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from prasmes_runtime.testing.watchdog import Watchdog
+from prasmes_testing.watchdog import Watchdog
 
 # Starts a server through the same context manager the test fixtures use, then waits forever.
 # The environment must not name a server, and Docker must not be chosen: a local one is started.
 _SERVER_OWNER = r"""
 import json, sys, time
 from urllib.parse import urlsplit
-import prasmes_runtime.testing.servers as servers
+import prasmes_testing.servers as servers
 servers._docker_available = lambda: False
 kind = sys.argv[1]
 manager = servers.postgres_server() if kind == "postgres" else servers.kafka_server()
@@ -42,7 +42,7 @@ with manager as value:
 _DUMMY_OWNER = r"""
 import json, subprocess, sys, time
 from pathlib import Path
-from prasmes_runtime.testing.watchdog import Watchdog
+from prasmes_testing.watchdog import Watchdog
 mode, data = sys.argv[1], Path(sys.argv[2])
 deaf = "import signal; signal.signal(signal.SIGTERM, signal.SIG_IGN); " if mode == "stubborn" else ""
 code = deaf + "import time; print('ready', flush=True); time.sleep(3600)"

@@ -10,10 +10,10 @@ Order of preference in :func:`kafka_server` / :func:`postgres_server`:
 Nothing is skipped: when no server can be had, a ``RuntimeError`` says why.
 
 A local server is stopped by the context managers (and ``atexit``) on every ordinary exit, and
-by a watchdog process (:mod:`prasmes_runtime.testing.watchdog`) when the process that started it
+by a watchdog process (:mod:`prasmes_testing.watchdog`) when the process that started it
 is killed hard: a SIGKILLed or crashed test run leaves no PostgreSQL or Kafka running.
 
-CLI: ``python -m prasmes_runtime.testing.servers kafka|postgres`` runs one server in the
+CLI: ``python -m prasmes_testing.servers kafka|postgres`` runs one server in the
 foreground, prints ``KAFKA_BOOTSTRAP_SERVERS=...`` or ``DATABASE_URL=...`` and stops it on
 SIGINT/SIGTERM.
 """
@@ -43,7 +43,7 @@ from types import FrameType, TracebackType
 from typing import IO, Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
-from prasmes_runtime.testing.watchdog import Watchdog
+from prasmes_testing.watchdog import Watchdog
 
 __all__ = [
     "LocalKafkaBroker",
@@ -640,7 +640,7 @@ def _wait_for_signal() -> None:
 
 def _main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m prasmes_runtime.testing.servers",
+        prog="python -m prasmes_testing.servers",
         description="Run a local server in the foreground until SIGINT/SIGTERM.",
     )
     parser.add_argument("server", choices=["kafka", "postgres"])

@@ -1,1 +1,0 @@
-"""Helpers for tests: real Kafka and PostgreSQL servers on 127.0.0.1."""
