@@ -27,17 +27,18 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from catalog import db, domain
-from catalog.domain import (
+from catalog.db import groups as group_tables
+from catalog.db import programmes as programme_tables
+from catalog.db import providers as provider_tables
+from catalog.domain import programmes as domain
+from catalog.domain.groups import GroupInput, GroupStatus, StudyGroup
+from catalog.domain.programmes import (
     QUALIFICATIONS,
-    GroupInput,
-    GroupStatus,
     OperatingSystem,
     ProgrammeForm,
     ProgrammeInput,
     ProgrammeStatus,
     ProgrammeType,
-    StudyGroup,
 )
 from prasmes_devtools.devstack import Stack, free_base_port
 from prasmes_runtime import migrations
@@ -141,7 +142,7 @@ def _programme(
         call_id=None,
     )
     search_text = domain.programme_search_text(spec, name, [locations[c] for c in chosen])
-    return db.programme_values(programme, search_text), spec
+    return programme_tables.programme_values(programme, search_text), spec
 
 
 def _groups(
@@ -177,7 +178,7 @@ def _groups(
             now,
             now,
         )
-        rows.append(db.group_values(group))
+        rows.append(group_tables.group_values(group))
     return rows
 
 
@@ -232,7 +233,7 @@ def seed(url: str, plan: Plan, rng_seed: int = 42) -> dict[str, int]:
         institution_id = owners[i % len(owners)]
         values, spec = _programme(rng, i, institution_id, names[institution_id], per_institution[institution_id], now)
         programmes.append(values)
-        specs.append({"programme_id": values["id"], "spec": db.spec_json(spec)})
+        specs.append({"programme_id": values["id"], "spec": programme_tables.spec_json(spec)})
         qualifications += [{"programme_id": values["id"], "qualification": q} for q in spec.qualifications]
         links += [{"programme_id": values["id"], "location_id": loc} for loc in spec.location_ids]
         groups += _groups(rng, values, spec, per_programme, per_institution[institution_id], now)
@@ -242,14 +243,14 @@ def seed(url: str, plan: Plan, rng_seed: int = 42) -> dict[str, int]:
 
 async def _bulk(url: str, *rows: list[dict[str, Any]]) -> None:
     tables = [
-        db.institutions,
-        db.locations,
-        db.memberships,
-        db.programmes,
-        db.programme_specs,
-        db.programme_qualifications,
-        db.programme_locations,
-        db.study_groups,
+        provider_tables.institutions,
+        provider_tables.locations,
+        provider_tables.memberships,
+        programme_tables.programmes,
+        programme_tables.programme_specs,
+        programme_tables.programme_qualifications,
+        programme_tables.programme_locations,
+        group_tables.study_groups,
     ]
     engine = create_async_engine(url)
     async with engine.begin() as conn:

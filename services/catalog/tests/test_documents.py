@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 from asn1crypto import cms
-from catalog import signatures
-from catalog.signatures import DocumentFormat
+from catalog.adapters import signatures
+from catalog.adapters.signatures import DocumentFormat
 from prasmes_runtime.errors import InvalidInput
 from prasmes_testing import samples
 
@@ -136,7 +136,7 @@ def test_inspection_works_in_a_process_that_never_built_a_sample(tmp_path: Path)
     (tmp_path / "a.pdf").write_bytes(samples.pades_pdf())
     (tmp_path / "a.edoc").write_bytes(samples.asice_container())
     script = (
-        "import sys; from catalog import signatures as s; "
+        "import sys; from catalog.adapters import signatures as s; "
         "print(*(s.inspect(open(p, 'rb').read()).timestamps for p in sys.argv[1:]))"
     )
     done = subprocess.run(

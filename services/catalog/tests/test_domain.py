@@ -7,15 +7,16 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
-from catalog import domain
-from catalog.domain import ProgrammeForm, ProgrammeInput, ProgrammeType
-from catalog.registers import FileRegisters, RegisteredInstitution
+from catalog.adapters.registers import FileRegisters
+from catalog.domain import catalogue, common, groups, programmes, providers
+from catalog.domain.programmes import ProgrammeForm, ProgrammeInput, ProgrammeType
+from catalog.domain.providers import RegisteredInstitution
 from prasmes_runtime.errors import InvalidInput
 from prasmes_testing import samples
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 ICT = "Datorsistēmas, datubāzes un datortīkli"
-TABLE = domain.CoefficientTable(1, Decimal("1.56"), {ICT: Decimal("1.28")}, date(2024, 1, 1), NOW)
+TABLE = programmes.CoefficientTable(1, Decimal("1.56"), {ICT: Decimal("1.28")}, date(2024, 1, 1), NOW)
 LOCATION = uuid.uuid4()
 
 
@@ -51,7 +52,7 @@ def _spec(**changes: object) -> ProgrammeInput:
         entry_level=3,
         prior_knowledge="Izklājlapas",
         equipment="Dators ar Windows",
-        operating_systems=(domain.OperatingSystem.WINDOWS,),
+        operating_systems=(programmes.OperatingSystem.WINDOWS,),
         location_ids=(LOCATION,),
         curriculum_document_id=uuid.uuid4(),
     )
@@ -60,7 +61,7 @@ def _spec(**changes: object) -> ProgrammeInput:
 
 def _violations(spec: ProgrammeInput, registered: RegisteredInstitution = GOOD) -> set[tuple[str, str]]:
     try:
-        domain.register_programme(
+        programmes.register_programme(
             uuid.uuid4(), spec, registered.licence(spec.licence_number), TABLE, [LOCATION], "liga", NOW
         )
     except InvalidInput as exc:
@@ -69,8 +70,10 @@ def _violations(spec: ProgrammeInput, registered: RegisteredInstitution = GOOD) 
 
 
 def test_a_good_programme_is_a_costed_draft() -> None:
-    programme = domain.register_programme(uuid.uuid4(), _spec(), GOOD.licence("P-1234"), TABLE, [LOCATION], "l", NOW)
-    assert programme.status == domain.ProgrammeStatus.DRAFT
+    programme = programmes.register_programme(
+        uuid.uuid4(), _spec(), GOOD.licence("P-1234"), TABLE, [LOCATION], "l", NOW
+    )
+    assert programme.status == programmes.ProgrammeStatus.DRAFT
     assert programme.cost.per_participant == Decimal("320.00")
     assert programme.cost.table_version == 1
 
@@ -120,14 +123,14 @@ def test_licence_data_that_differs_from_the_register_is_caught() -> None:
 
 
 def test_search_key_ignores_diacritics_and_case() -> None:
-    assert domain.search_key("Datu analīze ĢĶĻŅ čšž") == "datu analize gkln csz"
-    assert domain.search_words("  DATU   analize!  ") == ["datu", "analize"]
+    assert common.search_key("Datu analīze ĢĶĻŅ čšž") == "datu analize gkln csz"
+    assert common.search_words("  DATU   analize!  ") == ["datu", "analize"]
 
 
 def test_viis_addresses_match_without_diacritics_or_punctuation() -> None:
-    assert domain.match_viis_address("address", "brivibas iela 100 riga lv-1001", GOOD)[1] == "Rīga"
+    assert providers.match_viis_address("address", "brivibas iela 100 riga lv-1001", GOOD)[1] == "Rīga"
     with pytest.raises(InvalidInput) as caught:
-        domain.match_viis_address("address", "Tērbatas iela 1, Rīga", GOOD)
+        providers.match_viis_address("address", "Tērbatas iela 1, Rīga", GOOD)
     violation = caught.value.violations[0]
     assert (violation.field, violation.rule) == ("address", "registered_in_viis")
     assert "Tērbatas iela 1, Rīga" in violation.message
@@ -153,7 +156,7 @@ def test_registration_rules(changes: dict[str, str], violation: tuple[str, str])
     } | changes
     registered = asyncio.run(FileRegisters().institution(values["register_number"]))
     with pytest.raises(InvalidInput) as caught:
-        domain.validate_registration(**values, registered=registered)
+        providers.validate_registration(**values, registered=registered)
     assert violation in {(v.field, v.rule) for v in caught.value.violations}
 
 
@@ -166,38 +169,40 @@ def test_registration_rules(changes: dict[str, str], violation: tuple[str, str])
     ],
 )
 def test_register_checks_for_calls(number: str, failing: set[str]) -> None:
-    checks = domain.eligibility_checks(_registered(number), date(2026, 3, 2))
+    checks = providers.eligibility_checks(_registered(number), date(2026, 3, 2))
     assert {c.rule for c in checks if not c.passed} == failing
 
 
 def test_a_rating_is_shown_only_from_ten_raters_and_the_count_always() -> None:
-    averages = {a: Decimal("4.44") for a in domain.RATING_ASPECTS}
-    nine = domain.public_rating(domain.RatingSummary(uuid.uuid4(), 9, averages))
+    averages = {a: Decimal("4.44") for a in catalogue.RATING_ASPECTS}
+    nine = catalogue.public_rating(catalogue.RatingSummary(uuid.uuid4(), 9, averages))
     assert (nine.shown, nine.raters, nine.averages, nine.overall) == (False, 9, None, None)
-    ten = domain.public_rating(domain.RatingSummary(uuid.uuid4(), 10, averages))
+    ten = catalogue.public_rating(catalogue.RatingSummary(uuid.uuid4(), 10, averages))
     assert ten.shown and ten.raters == 10
-    assert ten.averages == {a: Decimal("4.4") for a in domain.RATING_ASPECTS}
+    assert ten.averages == {a: Decimal("4.4") for a in catalogue.RATING_ASPECTS}
     assert ten.overall == Decimal("4.4")
-    nobody = domain.public_rating(None)
+    nobody = catalogue.public_rating(None)
     assert (nobody.shown, nobody.raters) == (False, 0)
 
 
 def test_rating_summaries_are_validated() -> None:
     with pytest.raises(InvalidInput):
-        domain.validate_rating_summary(domain.RatingSummary(uuid.uuid4(), 12, {"teacher": Decimal("5.5")}))
+        catalogue.validate_rating_summary(catalogue.RatingSummary(uuid.uuid4(), 12, {"teacher": Decimal("5.5")}))
     with pytest.raises(InvalidInput):
-        domain.validate_rating_summary(domain.RatingSummary(uuid.uuid4(), 12, {"vibes": Decimal(4)}))
+        catalogue.validate_rating_summary(catalogue.RatingSummary(uuid.uuid4(), 12, {"vibes": Decimal(4)}))
 
 
 def test_completion_and_dropout_rates() -> None:
-    counts = domain.OutcomeCounts(started=8, completed=5, discontinued=1)
+    counts = groups.OutcomeCounts(started=8, completed=5, discontinued=1)
     assert (counts.completion_rate, counts.dropout_rate) == (Decimal("62.5"), Decimal("12.5"))
-    assert domain.OutcomeCounts(0, 0, 0).completion_rate is None
+    assert groups.OutcomeCounts(0, 0, 0).completion_rate is None
 
 
-def _published() -> domain.Programme:
-    programme = domain.register_programme(uuid.uuid4(), _spec(), GOOD.licence("P-1234"), TABLE, [LOCATION], "l", NOW)
-    return replace(programme, status=domain.ProgrammeStatus.PUBLISHED, publication_valid_until=date(2026, 4, 30))
+def _published() -> programmes.Programme:
+    programme = programmes.register_programme(
+        uuid.uuid4(), _spec(), GOOD.licence("P-1234"), TABLE, [LOCATION], "l", NOW
+    )
+    return replace(programme, status=programmes.ProgrammeStatus.PUBLISHED, publication_valid_until=date(2026, 4, 30))
 
 
 @pytest.mark.parametrize(
@@ -212,15 +217,59 @@ def _published() -> domain.Programme:
     ],
 )
 def test_group_rules(changes: dict[str, object], violation: tuple[str, str]) -> None:
-    spec = domain.GroupInput(LOCATION, date(2026, 3, 10), date(2026, 4, 20), "Otrdienās 18-21", 20, "lv", 3)
-    domain.validate_group(spec, _published(), date(2026, 3, 2))
+    spec = groups.GroupInput(LOCATION, date(2026, 3, 10), date(2026, 4, 20), "Otrdienās 18-21", 20, "lv", 3)
+    groups.validate_group(spec, _published(), date(2026, 3, 2))
     with pytest.raises(InvalidInput) as caught:
-        domain.validate_group(replace(spec, **changes), _published(), date(2026, 3, 2))  # type: ignore[arg-type]
+        groups.validate_group(replace(spec, **changes), _published(), date(2026, 3, 2))  # type: ignore[arg-type]
     assert violation in {(v.field, v.rule) for v in caught.value.violations}
 
 
 def test_capacity_cannot_drop_below_enrolled() -> None:
-    spec = domain.GroupInput(LOCATION, date(2026, 3, 10), date(2026, 4, 20), "Otrdienās", 5, "lv", 3)
+    spec = groups.GroupInput(LOCATION, date(2026, 3, 10), date(2026, 4, 20), "Otrdienās", 5, "lv", 3)
     with pytest.raises(InvalidInput) as caught:
-        domain.validate_group(spec, _published(), date(2026, 3, 2), enrolled=6, new=False)
+        groups.validate_group(spec, _published(), date(2026, 3, 2), enrolled=6, new=False)
     assert caught.value.violations[0].rule == "not_below_enrolled"
+
+
+def _draft() -> programmes.Programme:
+    return programmes.register_programme(uuid.uuid4(), _spec(), GOOD.licence("P-1234"), TABLE, [LOCATION], "l", NOW)
+
+
+def test_a_signed_agreement_publishes_a_draft_under_its_call() -> None:
+    call = uuid.uuid4()
+    published = _draft().signed_under(call, NOW, date(2026, 6, 30))
+    assert (published.status, published.published_at, published.call_id) == (
+        programmes.ProgrammeStatus.PUBLISHED,
+        NOW,
+        call,
+    )
+    assert published.publication_valid_until == date(2026, 6, 30)
+
+
+def test_a_second_agreement_keeps_the_first_call_and_the_longest_end() -> None:
+    first, second, later = uuid.uuid4(), uuid.uuid4(), datetime(2026, 4, 1, tzinfo=UTC)
+    published = _draft().signed_under(first, NOW, date(2026, 6, 30))
+    longer = published.signed_under(second, later, date(2026, 12, 31))
+    assert (longer.published_at, longer.call_id, longer.publication_valid_until) == (NOW, first, date(2026, 12, 31))
+    assert published.signed_under(second, later, date(2026, 4, 30)) == published
+
+
+def test_an_ended_agreement_withdraws_unless_another_still_covers() -> None:
+    published = _draft().signed_under(uuid.uuid4(), NOW, date(2026, 6, 30))
+    other = programmes.Agreement(
+        uuid.uuid4(), uuid.uuid4(), published.institution_id, programmes.AgreementStatus.SIGNED, date(2026, 9, 30)
+    )
+    kept = published.agreement_ended(other)
+    assert (kept.status, kept.call_id, kept.publication_valid_until) == (
+        programmes.ProgrammeStatus.PUBLISHED,
+        other.call_id,
+        date(2026, 9, 30),
+    )
+    withdrawn = published.agreement_ended(None)
+    assert (withdrawn.status, withdrawn.published_at, withdrawn.call_id) == (
+        programmes.ProgrammeStatus.WITHDRAWN,
+        None,
+        None,
+    )
+    draft = _draft()
+    assert draft.agreement_ended(None) == draft

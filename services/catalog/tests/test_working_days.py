@@ -3,7 +3,7 @@
 from datetime import date, datetime
 
 import pytest
-from catalog import domain
+from catalog.domain import providers
 from prasmes_runtime.clock import RIGA
 
 
@@ -14,27 +14,27 @@ def riga(*args: int) -> datetime:
 def test_a_registration_on_the_friday_before_a_public_holiday_is_due_on_tuesday() -> None:
     # 4 May 2024 (Restoration of Independence) fell on a Saturday and moved to Monday 6 May.
     friday = riga(2024, 5, 3, 16, 30)
-    assert domain.decision_due(friday) == riga(2024, 5, 8, 0, 0)  # the end of Tuesday 7 May
-    assert not domain.is_overdue(friday, riga(2024, 5, 6, 12, 0))  # the holiday does not count
-    assert not domain.is_overdue(friday, riga(2024, 5, 7, 23, 59))
-    assert domain.is_overdue(friday, riga(2024, 5, 8, 0, 0))
+    assert providers.decision_due(friday) == riga(2024, 5, 8, 0, 0)  # the end of Tuesday 7 May
+    assert not providers.is_overdue(friday, riga(2024, 5, 6, 12, 0))  # the holiday does not count
+    assert not providers.is_overdue(friday, riga(2024, 5, 7, 23, 59))
+    assert providers.is_overdue(friday, riga(2024, 5, 8, 0, 0))
 
 
 def test_18_november_on_a_saturday_moves_the_day_off_to_monday() -> None:
     assert date(2023, 11, 18).weekday() == 5
-    assert not domain.is_working_day(date(2023, 11, 20))
-    assert domain.next_working_day(date(2023, 11, 17)) == date(2023, 11, 21)
+    assert not providers.is_working_day(date(2023, 11, 20))
+    assert providers.next_working_day(date(2023, 11, 17)) == date(2023, 11, 21)
 
 
 def test_4_may_on_a_sunday_moves_to_monday() -> None:
     assert date(2025, 5, 4).weekday() == 6
-    assert not domain.is_working_day(date(2025, 5, 5))
+    assert not providers.is_working_day(date(2025, 5, 5))
 
 
 def test_a_transferred_working_saturday_counts_and_its_day_off_does_not() -> None:
     # 2025: Monday 17 November is a day off, worked on Saturday 8 November instead.
-    assert not domain.is_working_day(date(2025, 11, 17))
-    assert domain.is_working_day(date(2025, 11, 8))
+    assert not providers.is_working_day(date(2025, 11, 17))
+    assert providers.is_working_day(date(2025, 11, 8))
 
 
 @pytest.mark.parametrize(
@@ -47,9 +47,9 @@ def test_a_transferred_working_saturday_counts_and_its_day_off_does_not() -> Non
     ],
 )
 def test_due_dates(registered: datetime, due: datetime) -> None:
-    assert domain.decision_due(registered) == due
+    assert providers.decision_due(registered) == due
 
 
 def test_the_day_is_judged_in_riga_not_utc() -> None:
     late_thursday_utc = datetime.fromisoformat("2026-06-04T22:30:00+00:00")  # already Friday 01:30 in Riga
-    assert domain.decision_due(late_thursday_utc) == riga(2026, 6, 9, 0, 0)  # Friday -> end of Monday 8 June
+    assert providers.decision_due(late_thursday_utc) == riga(2026, 6, 9, 0, 0)  # Friday -> end of Monday 8 June

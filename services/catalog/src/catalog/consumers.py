@@ -8,29 +8,29 @@ from prasmes_contracts.calls import CooperationAgreementEnded, CooperationAgreem
 from prasmes_runtime.consumer import ConsumerSpec, Handlers
 from prasmes_runtime.context import EventContext
 
-from catalog import service
+from catalog.service import groups, programmes
 
 handlers = Handlers()
 
 
 @handlers.on(CooperationAgreementSigned)
 async def on_agreement_signed(ctx: EventContext, event: CooperationAgreementSigned) -> None:
-    await service.agreement_signed(ctx.session, event)
+    await programmes.agreement_signed(ctx.session, event)
 
 
 @handlers.on(CooperationAgreementEnded)
 async def on_agreement_ended(ctx: EventContext, event: CooperationAgreementEnded) -> None:
-    await service.agreement_ended(ctx.session, event)
+    await programmes.agreement_ended(ctx.session, event)
 
 
 @handlers.on(EnrolmentConfirmed)
 async def on_enrolment_confirmed(ctx: EventContext, event: EnrolmentConfirmed) -> None:
-    await service.enrolment_confirmed(ctx.session, event)
+    await groups.enrolment_confirmed(ctx.session, event)
 
 
 @handlers.on(StudiesStarted, StudiesDiscontinued, StudiesCompleted)
-async def on_study_progress(ctx: EventContext, event: StudiesStarted | StudiesDiscontinued | StudiesCompleted) -> None:
-    await service.study_progress(ctx.session, event)
+async def on_study_progress(ctx: EventContext, event: groups.StudyProgress) -> None:
+    await groups.study_progress(ctx.session, event)
 
 
 CONSUMERS = [ConsumerSpec(name="catalog", handlers=handlers)]

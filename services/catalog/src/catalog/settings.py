@@ -8,7 +8,7 @@ from pathlib import Path
 from prasmes_runtime.settings import Settings
 from pydantic import Field
 
-from catalog.registers import DEFAULT_DATA_FILE, FileRegisters, Registers
+from catalog.adapters.registers import DEFAULT_DATA_FILE, FileRegisters, Registers
 
 
 class CatalogSettings(Settings):

@@ -1,55 +1,21 @@
 """The state registers behind one adapter: the register of education institutions and VIIS.
 
-`Registers` is the port, in domain terms. `FileRegisters` is the local implementation, fed from a
-seeded data file; a production adapter calling the registers' services implements the same Protocol.
+`Registers` is the port, in domain terms: it answers with the domain's `RegisteredInstitution`.
+`FileRegisters` is the local implementation, fed from a seeded data file; a production adapter calling the
+registers' services implements the same Protocol.
 Other services ask catalog (GET /catalog/registers/institutions/{number}), never the data file.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any, Protocol
 
-DEFAULT_DATA_FILE = Path(__file__).resolve().parent / "data" / "registers.json"
+from catalog.domain.providers import LicensedProgramme, RegisteredAddress, RegisteredInstitution
 
-
-@dataclass(frozen=True)
-class LicensedProgramme:
-    number: str
-    licence_date: date
-    title: str
-    hours: int
-    theory_hours: int
-    practice_hours: int
-    content_summary: str
-    accredited: bool
-    kind: str
-    """"vocational" (profesionālā izglītība) or "professional_development" (profesionālā pilnveide)."""
-
-
-@dataclass(frozen=True)
-class RegisteredAddress:
-    viis_id: str
-    address: str
-    city: str
-
-
-@dataclass(frozen=True)
-class RegisteredInstitution:
-    register_number: str
-    name: str
-    legal_address: str
-    registration_date: date
-    accredited: bool
-    accreditation_valid_until: date | None
-    licensed_programmes: tuple[LicensedProgramme, ...]
-    addresses: tuple[RegisteredAddress, ...]
-
-    def licence(self, number: str) -> LicensedProgramme | None:
-        return next((p for p in self.licensed_programmes if p.number == number.strip()), None)
+DEFAULT_DATA_FILE = Path(__file__).resolve().parents[1] / "data" / "registers.json"
 
 
 class Registers(Protocol):

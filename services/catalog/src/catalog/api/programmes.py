@@ -1,0 +1,214 @@
+"""The cost coefficient table and the programmes providers register."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from decimal import Decimal
+
+from fastapi import APIRouter
+from prasmes_runtime.auth import CurrentUser
+from prasmes_runtime.dependencies import ClockDep, DatabaseDep
+from prasmes_runtime.schemas import StrictModel
+from pydantic import BaseModel, Field
+
+from catalog.api.common import PREFIX, PUBLIC, Agency, AgencyAdmin, RegistersDep
+from catalog.domain.programmes import (
+    CoefficientTable,
+    OperatingSystem,
+    Programme,
+    ProgrammeForm,
+    ProgrammeInput,
+    ProgrammeType,
+)
+from catalog.service import programmes
+
+router = APIRouter(prefix=PREFIX)
+
+
+# =========================================================================== coefficients
+
+
+class CoefficientTableIn(StrictModel):
+    hourly_rate: Decimal = Field(description="EUR per hour before the coefficient, e.g. 1.56.")
+    coefficients: dict[str, Decimal] = Field(description="Programme group -> minimum cost coefficient.", max_length=500)
+    valid_from: date
+
+
+class CoefficientTableOut(BaseModel):
+    version: int
+    hourly_rate: Decimal
+    coefficients: dict[str, Decimal]
+    valid_from: date
+    created_at: datetime
+
+    @classmethod
+    def of(cls, table: CoefficientTable) -> CoefficientTableOut:
+        return cls(
+            version=table.version,
+            hourly_rate=table.hourly_rate,
+            coefficients=dict(table.coefficients),
+            valid_from=table.valid_from,
+            created_at=table.created_at,
+        )
+
+
+@router.get(
+    "/coefficients",
+    response_model=CoefficientTableOut,
+    tags=["coefficients"],
+    summary="The cost coefficient table in force",
+    openapi_extra=PUBLIC,
+)
+async def current_coefficients(database: DatabaseDep, clock: ClockDep) -> CoefficientTableOut:
+    return CoefficientTableOut.of(await programmes.current_coefficients(database, clock))
+
+
+@router.get(
+    "/coefficients/versions",
+    response_model=list[CoefficientTableOut],
+    tags=["coefficients"],
+    summary="Every version, newest first",
+    openapi_extra=PUBLIC,
+)
+async def coefficient_versions(database: DatabaseDep) -> list[CoefficientTableOut]:
+    return [CoefficientTableOut.of(t) for t in await programmes.coefficient_history(database)]
+
+
+@router.post(
+    "/coefficients",
+    status_code=201,
+    response_model=CoefficientTableOut,
+    tags=["coefficients"],
+    summary="Publish a new version of the coefficient table (agency_admin)",
+)
+async def publish_coefficients(
+    body: CoefficientTableIn, admin: AgencyAdmin, database: DatabaseDep, clock: ClockDep
+) -> CoefficientTableOut:
+    table = await programmes.publish_coefficients(
+        database, clock, admin.subject, body.hourly_rate, body.coefficients, body.valid_from
+    )
+    return CoefficientTableOut.of(table)
+
+
+# =========================================================================== programmes
+
+
+class ProgrammeIn(StrictModel):
+    """Every field of the licensed programme. No cost: the platform computes it."""
+
+    title: dict[str, str] = Field(
+        description="lv and en.", json_schema_extra={"examples": [{"lv": "Datu analīze", "en": "Data analysis"}]}
+    )
+    licence_number: str = Field(max_length=100)
+    licence_date: date
+    thematic_area: str = Field(max_length=1000)
+    programme_group: str = Field(
+        max_length=1000, description="As in the coefficient table, e.g. Datorsistēmas, datubāzes un datortīkli."
+    )
+    programme_type: ProgrammeType
+    form: ProgrammeForm
+    digcomp_level: int = Field(description="DigComp proficiency level 1-8.")
+    total_hours: int
+    theory_hours: int
+    practice_hours: int
+    digital_share_percent: Decimal = Field(description="Share of digital skills in the programme, 0-100.")
+    qualifications: list[str] = Field(max_length=20, description="Codes from GET /catalog/public/qualifications.")
+    professional_competences: list[str] = Field(max_length=100)
+    learning_outcomes: list[str] = Field(max_length=100)
+    description: str = Field(max_length=20000)
+    language: str = Field(max_length=10)
+    entry_level: int = Field(description="The DigComp level a learner really needs on entry (1-8).")
+    prior_knowledge: str = Field(max_length=4000, description="The prior knowledge really needed, in plain words.")
+    equipment: str = Field(max_length=4000, description="The computer and other equipment the learner must have.")
+    operating_systems: list[OperatingSystem] = Field(max_length=5)
+    location_ids: list[uuid.UUID] = Field(max_length=50)
+    curriculum_document_id: uuid.UUID
+
+    def to_domain(self) -> ProgrammeInput:
+        return ProgrammeInput(**{name: getattr(self, name) for name in ProgrammeIn.model_fields})
+
+
+class CostOut(BaseModel):
+    per_participant: Decimal
+    per_hour: Decimal
+    hourly_rate: Decimal
+    coefficient: Decimal
+    coefficient_table_version: int
+    currency: str = "EUR"
+
+
+class ProgrammeOut(ProgrammeIn):
+    id: uuid.UUID
+    institution_id: uuid.UUID
+    status: str
+    cost: CostOut
+    registered_at: datetime
+    published_at: datetime | None
+    publication_valid_until: date | None
+    call_id: uuid.UUID | None
+
+    @classmethod
+    def of(cls, programme: Programme) -> ProgrammeOut:
+        spec = programme.spec
+        c = programme.cost
+        return cls(
+            **{name: getattr(spec, name) for name in ProgrammeIn.model_fields},
+            id=programme.id,
+            institution_id=programme.institution_id,
+            status=programme.status.value,
+            cost=CostOut(
+                per_participant=c.per_participant,
+                per_hour=c.per_hour,
+                hourly_rate=c.hourly_rate,
+                coefficient=c.coefficient,
+                coefficient_table_version=c.table_version,
+            ),
+            registered_at=programme.registered_at,
+            published_at=programme.published_at,
+            publication_valid_until=programme.publication_valid_until,
+            call_id=programme.call_id,
+        )
+
+
+@router.post(
+    "/providers/{institution_id}/programmes",
+    status_code=201,
+    response_model=ProgrammeOut,
+    tags=["programmes"],
+    summary="Register a programme (a draft; checked against the register and costed by the platform)",
+)
+async def register_programme(
+    institution_id: uuid.UUID,
+    body: ProgrammeIn,
+    user: CurrentUser,
+    database: DatabaseDep,
+    clock: ClockDep,
+    registers: RegistersDep,
+) -> ProgrammeOut:
+    programme = await programmes.register_programme(
+        database, clock, registers, user.subject, institution_id, body.to_domain()
+    )
+    return ProgrammeOut.of(programme)
+
+
+@router.get("/providers/{institution_id}/programmes", response_model=list[ProgrammeOut], tags=["programmes"])
+async def list_programmes(institution_id: uuid.UUID, user: CurrentUser, database: DatabaseDep) -> list[ProgrammeOut]:
+    return [ProgrammeOut.of(p) for p in await programmes.programmes_of(database, user.subject, institution_id)]
+
+
+@router.get("/providers/{institution_id}/programmes/{programme_id}", response_model=ProgrammeOut, tags=["programmes"])
+async def get_programme(
+    institution_id: uuid.UUID, programme_id: uuid.UUID, user: CurrentUser, database: DatabaseDep
+) -> ProgrammeOut:
+    return ProgrammeOut.of(await programmes.programme_of(database, user.subject, institution_id, programme_id))
+
+
+@router.get(
+    "/programmes/{programme_id}",
+    response_model=ProgrammeOut,
+    tags=["programmes"],
+    summary="Any programme, draft or published (agency, e.g. to evaluate an offer)",
+)
+async def get_programme_for_agency(programme_id: uuid.UUID, _: Agency, database: DatabaseDep) -> ProgrammeOut:
+    return ProgrammeOut.of(await programmes.programme_for_agency(database, programme_id))

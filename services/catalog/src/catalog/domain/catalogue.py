@@ -1,0 +1,129 @@
+"""The public catalogue: its search query, the page of a published programme, and its ratings."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+from enum import StrEnum
+
+from prasmes_runtime.errors import Violation
+
+from catalog.domain.common import check_digcomp, raise_if_any, search_words
+from catalog.domain.groups import OutcomeCounts, StudyGroup
+from catalog.domain.programmes import QUALIFICATIONS, Programme, ProgrammeForm
+
+RATING_ASPECTS = ("knowledge_and_skills", "content_quality", "teacher", "learning_process")
+MIN_PUBLIC_RATERS = 10
+ONE_PLACE = Decimal("0.1")
+
+
+# --------------------------------------------------------------------------- ratings (fed by surveys)
+
+
+@dataclass(frozen=True)
+class RatingSummary:
+    """Surveys' aggregate for one programme: how many completers rated it and the average per aspect."""
+
+    programme_id: uuid.UUID
+    raters: int
+    averages: Mapping[str, Decimal] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class PublicRating:
+    raters: int
+    shown: bool
+    averages: Mapping[str, Decimal] | None
+    overall: Decimal | None
+
+
+def public_rating(summary: RatingSummary | None) -> PublicRating:
+    """A rating is public once at least 10 completers have rated; the count of raters is always shown."""
+    raters = summary.raters if summary else 0
+    if summary is None or raters < MIN_PUBLIC_RATERS or not summary.averages:
+        return PublicRating(raters=raters, shown=False, averages=None, overall=None)
+    averages = {k: v.quantize(ONE_PLACE, ROUND_HALF_UP) for k, v in summary.averages.items()}
+    overall = (sum(summary.averages.values(), Decimal(0)) / len(summary.averages)).quantize(ONE_PLACE, ROUND_HALF_UP)
+    return PublicRating(raters=raters, shown=True, averages=averages, overall=overall)
+
+
+def validate_rating_summary(summary: RatingSummary) -> None:
+    violations: list[Violation] = []
+    if summary.raters < 0:
+        violations.append(Violation("raters", "min_0", "cannot be negative"))
+    for aspect, value in summary.averages.items():
+        if aspect not in RATING_ASPECTS:
+            violations.append(Violation(f"averages.{aspect}", "known_aspect", f"one of {RATING_ASPECTS}"))
+        elif not Decimal(1) <= value <= Decimal(5):
+            violations.append(Violation(f"averages.{aspect}", "range_1_5", "an average of 1 to 5 stars"))
+    raise_if_any(violations)
+
+
+# --------------------------------------------------------------------------- the search
+
+
+class CatalogueSort(StrEnum):
+    TITLE = "title"
+    COST = "cost"
+    COST_DESC = "-cost"
+    HOURS = "hours"
+    HOURS_DESC = "-hours"
+    START = "start"
+    """The earliest upcoming group first; programmes without one last."""
+    NEWEST = "-published"
+
+
+@dataclass(frozen=True)
+class CatalogueQuery:
+    text: str = ""
+    digcomp_levels: tuple[int, ...] = ()
+    qualification: str | None = None
+    city: str | None = None
+    form: ProgrammeForm | None = None
+    starts_from: date | None = None
+    starts_until: date | None = None
+    free_places: bool = False
+    sort: CatalogueSort = CatalogueSort.TITLE
+    limit: int = 20
+    offset: int = 0
+
+    @property
+    def words(self) -> list[str]:
+        return search_words(self.text)
+
+    @property
+    def filters_groups(self) -> bool:
+        """City, dates and free places select programmes having one upcoming group that matches them all."""
+        return bool(self.city or self.starts_from or self.starts_until or self.free_places)
+
+    def validate(self) -> None:
+        violations: list[Violation] = []
+        for level in self.digcomp_levels:
+            check_digcomp(violations, "digcomp_level", level)
+        if self.qualification is not None and self.qualification not in QUALIFICATIONS:
+            violations.append(Violation("qualification", "known", f"one of {sorted(QUALIFICATIONS)}"))
+        if self.starts_from and self.starts_until and self.starts_until < self.starts_from:
+            violations.append(Violation("starts_until", "not_before_from", "the period ends before it begins"))
+        if len(self.text) > 200:
+            violations.append(Violation("q", "max_length", "at most 200 characters"))
+        raise_if_any(violations)
+
+
+# --------------------------------------------------------------------------- a programme's public page
+
+
+@dataclass(frozen=True)
+class CatalogueEntry:
+    programme: Programme
+    institution_name: str
+    groups: Sequence[StudyGroup]
+    """Upcoming groups, earliest first."""
+    rating: PublicRating
+    outcomes: OutcomeCounts
+
+    @property
+    def has_free_places(self) -> bool:
+        return any(g.free_places > 0 for g in self.groups)

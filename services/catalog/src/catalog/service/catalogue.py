@@ -1,0 +1,67 @@
+"""The public catalogue (no token needed) and the ratings read model surveys feeds."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+
+from prasmes_runtime.clock import Clock, today_in_riga
+from prasmes_runtime.db import Database
+from prasmes_runtime.errors import NotFound
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from catalog.db import catalogue as db
+from catalog.db import groups as groups_db
+from catalog.db import programmes as programmes_db
+from catalog.db import providers as providers_db
+from catalog.domain import catalogue as domain
+from catalog.domain.catalogue import CatalogueEntry, CatalogueQuery, RatingSummary
+from catalog.domain.groups import NO_OUTCOMES
+from catalog.domain.programmes import Programme
+
+# --------------------------------------------------------------------------- ratings (fed by surveys)
+
+
+async def record_rating_summary(session: AsyncSession, summary: RatingSummary, clock: Clock) -> None:
+    """The surveys issue wires its rating events to this: the latest aggregate for one programme."""
+    domain.validate_rating_summary(summary)
+    await db.save_rating(session, summary, clock.now())
+
+
+# --------------------------------------------------------------------------- the public catalogue
+
+
+async def _entries(session: AsyncSession, found: list[tuple[Programme, str]], today: date) -> list[CatalogueEntry]:
+    ids = [p.id for p, _ in found]
+    groups = await groups_db.upcoming_groups(session, ids, today)
+    outcomes = await groups_db.outcome_counts(session, ids)
+    ratings = await db.ratings(session, ids)
+    return [
+        CatalogueEntry(
+            programme=p,
+            institution_name=name,
+            groups=groups.get(p.id, []),
+            rating=domain.public_rating(ratings.get(p.id)),
+            outcomes=outcomes.get(p.id, NO_OUTCOMES),
+        )
+        for p, name in found
+    ]
+
+
+async def search_catalogue(database: Database, clock: Clock, query: CatalogueQuery) -> tuple[list[CatalogueEntry], int]:
+    query.validate()
+    today = today_in_riga(clock)
+    async with database.session() as session:
+        found, total = await db.search_programmes(session, query, today)
+        return await _entries(session, found, today), total
+
+
+async def public_programme(database: Database, clock: Clock, programme_id: uuid.UUID) -> CatalogueEntry:
+    today = today_in_riga(clock)
+    async with database.session() as session:
+        programme = await programmes_db.programme_by_id(session, programme_id)
+        if programme is None or not programme.published:
+            raise NotFound(f"no published programme {programme_id}")
+        names = await providers_db.institution_names(session, [programme.institution_id])
+        (entry,) = await _entries(session, [(programme, names.get(programme.institution_id, ""))], today)
+    return entry
