@@ -21,6 +21,7 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from prasmes_testing.servers import free_port
 from pydantic import BaseModel
+from starlette.types import ASGIApp
 
 
 @dataclass
@@ -87,7 +88,7 @@ def upstream_app(seen: list[Seen]) -> FastAPI:
 class ThreadedServer:
     """uvicorn on a free port in a daemon thread; real HTTP between the gateway and the upstream."""
 
-    def __init__(self, app: FastAPI) -> None:
+    def __init__(self, app: ASGIApp) -> None:
         self.port = free_port()
         config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="off")
         self._server = uvicorn.Server(config)
@@ -105,6 +106,12 @@ class ThreadedServer:
     def __exit__(self, *_: object) -> None:
         self._server.should_exit = True
         self._thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def threaded_server() -> type[ThreadedServer]:
+    """Serves any ASGI app over real HTTP: `with threaded_server(app) as server: ... server.port`."""
+    return ThreadedServer
 
 
 @pytest.fixture(scope="session")

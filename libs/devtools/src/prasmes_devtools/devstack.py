@@ -108,6 +108,10 @@ class Stack:
             "warning",
             "--timeout-keep-alive",
             "75",  # longer than the gateway's pooled connections live
+            # uvicorn would otherwise believe X-Forwarded-For from 127.0.0.1 and rewrite the peer before the app sees
+            # it: one made-up header per request and the gateway's rate limit is gone. The gateway alone decides
+            # whom to believe (its TRUSTED_PROXIES, none by default); no process here lets the server decide.
+            "--no-proxy-headers",
         ]
         self.processes[name] = subprocess.Popen(command, env=self.env_for(name), stdout=out, stderr=out)
 

@@ -23,9 +23,13 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi import Depends, Request
 
 from prasmes_runtime.errors import Forbidden, Unauthorized, Unavailable
+from prasmes_runtime.logging import get_logger
 from prasmes_runtime.roles import ROLES
 
 ALGORITHM = "EdDSA"
+TOKEN_NOT_VALID = "the token is not valid"
+TOKEN_EXPIRED = "the token has expired"
+log = get_logger(__name__)
 
 
 @dataclass(frozen=True)
@@ -39,7 +43,12 @@ class Principal:
 
 
 class InvalidToken(Exception):
-    pass
+    """A token that does not verify. Its message says why, for the log; `public` is what the caller is told
+    (never the decoder's internals)."""
+
+    def __init__(self, message: str, *, public: str = TOKEN_NOT_VALID) -> None:
+        super().__init__(message)
+        self.public = public
 
 
 def load_or_create_key(path: Path) -> Ed25519PrivateKey:
@@ -131,7 +140,8 @@ class TokenVerifier:
                 response.raise_for_status()
                 self._load(response.json())
         except (httpx.HTTPError, ValueError, KeyError) as exc:
-            raise Unavailable(f"the identity provider's key set could not be read: {exc}") from exc
+            log.warning("auth.jwks_unavailable", error=type(exc).__name__, detail=str(exc))
+            raise Unavailable("the identity provider's key set could not be read") from exc
 
     async def verify(self, token: str) -> Principal:
         try:
@@ -150,6 +160,8 @@ class TokenVerifier:
                 issuer=self._issuer,
                 options={"require": ["exp", "iat", "sub", "aud", "iss"]},
             )
+        except jwt.ExpiredSignatureError as exc:
+            raise InvalidToken(str(exc), public=TOKEN_EXPIRED) from exc
         except jwt.PyJWTError as exc:
             raise InvalidToken(str(exc)) from exc
         roles = frozenset(r for r in claims.get("roles", []) if r in ROLES)
@@ -165,7 +177,8 @@ async def authenticated(request: Request) -> Principal:
     try:
         principal = await verifier.verify(token.strip())
     except InvalidToken as exc:
-        raise Unauthorized(str(exc)) from exc
+        log.info("auth.token_refused", reason=str(exc))
+        raise Unauthorized(exc.public) from exc
     request.state.principal = principal
     return principal
 

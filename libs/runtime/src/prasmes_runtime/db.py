@@ -100,13 +100,18 @@ class Database:
         await self.engine.dispose()
 
 
+ENGINE_OPTIONS: dict[str, Any] = {"hide_parameters": True}
+"""Every engine of the platform: a statement's parameters (names, e-mail addresses, phone numbers, ...) appear in
+no error message and no log line, `echo` included; the statement itself still does."""
+
+
 def _create_engine(url: str, *, echo: bool) -> AsyncEngine:
     if url.startswith("sqlite"):
         _ensure_parent(url)
-        engine = create_async_engine(url, echo=echo, connect_args={"timeout": 30})
+        engine = create_async_engine(url, echo=echo, connect_args={"timeout": 30}, **ENGINE_OPTIONS)
         _serialise_sqlite_writers(engine)
         return engine
-    return create_async_engine(url, echo=echo, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    return create_async_engine(url, echo=echo, pool_size=10, max_overflow=20, pool_pre_ping=True, **ENGINE_OPTIONS)
 
 
 def _ensure_parent(url: str) -> None:

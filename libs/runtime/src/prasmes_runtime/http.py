@@ -1,33 +1,81 @@
-"""The HTTP side every service shares: request ids, access logs, metrics, health, error mapping."""
+"""The HTTP side every service shares: request ids, access logs, metrics, health, error mapping, a body cap.
+
+Metrics are for the operators' scraper only, through a credential rather than a separate port: `/metrics` asks
+for `Authorization: Bearer <METRICS_TOKEN>` (compared in constant time). Without a token it answers only in dev
+mode (`make run`, the tests) and is a 404 everywhere else. Why a token and not a port: uvicorn serves one app on one
+port, so a second port would mean a second server in every process and a second port per service in the launcher's
+layout; and a port is private only as long as every network in front keeps it so, which no process can check,
+while the token is enforced by the process itself wherever it runs and whatever an ingress exposes. Prometheus
+sends one natively (`authorization: {credentials_file: ...}`). The gateway never forwards a service's internal
+endpoints (`INTERNAL_PATHS`) in any case.
+"""
 
 from __future__ import annotations
 
+import hmac
 import re
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
+from http import HTTPStatus
+from typing import Any
 
 import structlog
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from opentelemetry import trace
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from prasmes_runtime import metrics
-from prasmes_runtime.errors import DomainError, InvalidInput, Violation
+from prasmes_runtime.errors import DomainError, InvalidInput, NotFound, Unauthorized, Violation
 from prasmes_runtime.logging import get_logger
+from prasmes_runtime.settings import Settings
 
 REQUEST_ID = "x-request-id"
 _SAFE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 UNTRACED_URLS = r"//[^/]+/(healthz|readyz|metrics)(\?|$)"
 """Probe and scrape endpoints: anchored, so that /api/x/metrics is still traced."""
+INTERNAL_PATHS = frozenset({"healthz", "readyz", "metrics", "docs", "redoc", "openapi.json"})
+"""First path segments every service serves for probes, the scraper and developers, never for the public: the
+gateway does not forward them (`/api/<service>/metrics` is a 404), and reads `/openapi.json` from each service
+directly for its merged document."""
+NOTHING_HERE = "there is nothing at this path"
+"""The message of every 404 for a path, an unknown route and a refused internal endpoint alike."""
+INTERNAL_ERROR = "an internal error occurred; the request id identifies it in the logs"
 ReadinessCheck = Callable[[], Awaitable[dict[str, str]]]
 log = get_logger("http")
 
+_HTTP_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    406: "not_acceptable",
+    409: "conflict",
+    411: "length_required",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    416: "range_not_satisfiable",
+    422: "invalid_input",
+    429: "rate_limited",
+    500: "internal_error",
+    503: "unavailable",
+}
 
-def install_common(app: FastAPI, readiness: ReadinessCheck) -> None:
-    """Health, readiness, metrics, the request-id middleware and the error mapping."""
+
+def install_common(app: FastAPI, readiness: ReadinessCheck, settings: Settings | None = None) -> None:
+    """Health, readiness, metrics, the body cap, the request-id middleware and the error mapping.
+
+    `settings` gives the body cap (`max_body_bytes`) and who may read /metrics (`metrics_token`, `dev_mode`);
+    default: the shared settings from the environment."""
+    settings = settings if settings is not None else Settings()
     install_error_handlers(app)
+    # Added before the request-id middleware, so that it runs inside it: a 413 is logged and has an id too.
+    app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes)
     app.middleware("http")(_request_context)
 
     @app.get("/healthz", include_in_schema=False)
@@ -42,8 +90,90 @@ def install_common(app: FastAPI, readiness: ReadinessCheck) -> None:
         return JSONResponse(body, status_code=200 if ready else 503)
 
     @app.get("/metrics", include_in_schema=False)
-    async def prometheus() -> Response:
+    async def prometheus(request: Request) -> Response:
+        _authorise_scrape(request, settings)
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+
+def _authorise_scrape(request: Request, settings: Settings) -> None:
+    """Lets the operators' scraper through (see the module's docstring)."""
+    if settings.metrics_token is None:
+        if settings.dev_mode:
+            return
+        raise NotFound(NOTHING_HERE)
+    expected = settings.metrics_token.get_secret_value().encode()
+    scheme, _, given = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), expected):
+        raise Unauthorized("the scraper's bearer token is required")
+
+
+class BodyTooLarge(HTTPException):
+    """Raised from `receive` once a request body passes the cap; answered as a 413 in the platform's shape."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, f"the request body exceeds {limit} bytes")
+
+
+class BodyLimitMiddleware:
+    """Caps request bodies as they arrive (pure ASGI, nothing buffered here).
+
+    A Content-Length over the cap is refused at once, unread. Otherwise the bytes are counted as the app reads
+    them, and the read that passes the cap raises `BodyTooLarge`: the app never holds more than the cap. What the
+    client still sends after the 413 the server discards as it arrives (nothing is buffered). The connection is not
+    closed on the client: closing with its upload unread resets it, and the client would miss the 413.
+    """
+
+    def __init__(self, app: ASGIApp, *, max_body_bytes: int) -> None:
+        if max_body_bytes < 1:
+            raise ValueError("max_body_bytes must be >= 1")
+        self.app = app
+        self.max_body_bytes = max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        limit = self.max_body_bytes
+        if _declared_length(scope) > limit:
+            await _too_large(limit)(scope, receive, send)
+            return
+        received = 0
+        started = False
+
+        async def counting_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    raise BodyTooLarge(limit)
+            return message
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, counting_receive, tracking_send)
+        except BodyTooLarge:
+            # Raised where no handler turned it into the answer (e.g. read by a plain ASGI layer).
+            if started:
+                raise
+            await _too_large(limit)(scope, receive, send)
+
+
+def _declared_length(scope: Scope) -> int:
+    for name, value in scope.get("headers", ()):
+        if name == b"content-length":
+            declared = value.decode("latin-1").strip()
+            return int(declared) if declared.isdigit() else 0
+    return 0
+
+
+def _too_large(limit: int) -> JSONResponse:
+    body = {"error": _HTTP_CODES[413], "message": f"the request body exceeds {limit} bytes"}
+    return JSONResponse(body, status_code=413)
 
 
 def _field_name(location: tuple[object, ...]) -> str:
@@ -51,12 +181,32 @@ def _field_name(location: tuple[object, ...]) -> str:
     return ".".join(parts) or ".".join(str(p) for p in location)
 
 
+def _violation(error: Mapping[str, Any]) -> Violation:
+    location: tuple[object, ...] = tuple(error["loc"])
+    if error["type"] == "json_invalid" and len(location) == 2 and location[0] == "body":
+        # FastAPI puts the decoder's position where the field goes: the field is the body itself.
+        return Violation("body", "json_invalid", f"the request body is not valid JSON (at character {location[1]})")
+    return Violation(_field_name(location), str(error["type"]), str(error["msg"]))
+
+
 def _from_validation(exc: RequestValidationError) -> InvalidInput:
-    return InvalidInput(*(Violation(_field_name(tuple(e["loc"])), str(e["type"]), str(e["msg"])) for e in exc.errors()))
+    return InvalidInput(*(_violation(e) for e in exc.errors()))
+
+
+def _http_message(request: Request, exc: HTTPException) -> str:
+    status = exc.status_code
+    if isinstance(exc.detail, str) and exc.detail and exc.detail != HTTPStatus(status).phrase:
+        return exc.detail
+    if status == 404:
+        return NOTHING_HERE
+    if status == 405:
+        return f"{request.method} is not allowed at this path"
+    return HTTPStatus(status).phrase.lower()
 
 
 def install_error_handlers(app: FastAPI) -> None:
-    """The one mapping of domain errors (and request validation) to HTTP answers."""
+    """The one mapping of errors to HTTP answers, all in the platform's shape `{"error", "message", ...}`: domain
+    errors, request validation, and the framework's own (an unknown route's 404, a wrong method's 405, ...)."""
 
     async def on_domain_error(_: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, DomainError)
@@ -67,8 +217,29 @@ def install_error_handlers(app: FastAPI) -> None:
         error = _from_validation(exc)
         return JSONResponse(error.body(), status_code=error.status)
 
+    async def on_http_exception(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, HTTPException)
+        status = exc.status_code
+        headers = dict(exc.headers or {})
+        if status < 400:  # e.g. 304: no body at all
+            return Response(status_code=status, headers=headers)
+        body = {"error": _HTTP_CODES.get(status, f"http_{status}"), "message": _http_message(request, exc)}
+        return JSONResponse(body, status_code=status, headers=headers)
+
     app.add_exception_handler(DomainError, on_domain_error)
     app.add_exception_handler(RequestValidationError, on_validation_error)
+    app.add_exception_handler(HTTPException, on_http_exception)
+
+
+def _internal_error(request: Request, exc: Exception) -> Response:
+    """An exception no handler answered: logged here once, as a structured line with the request id (the engine
+    hides SQL parameters, the log hides locals), and answered with a plain 500 that shows nothing of it."""
+    route = getattr(request.scope.get("route"), "path", "unmatched")
+    log.error("http.unhandled_error", method=request.method, route=route, error=type(exc).__name__, exc_info=exc)
+    span = trace.get_current_span()
+    span.record_exception(exc)
+    span.set_status(trace.Status(trace.StatusCode.ERROR, type(exc).__name__))
+    return JSONResponse({"error": _HTTP_CODES[500], "message": INTERNAL_ERROR}, status_code=500)
 
 
 def request_id_of(request: Request) -> str:
@@ -89,6 +260,8 @@ async def _request_context(request: Request, call_next: Callable[[Request], Awai
     started = time.perf_counter()
     try:
         response = await call_next(request)
+    except Exception as exc:
+        response = _internal_error(request, exc)
     finally:
         structlog.contextvars.unbind_contextvars("request_id")
     elapsed = time.perf_counter() - started

@@ -22,6 +22,7 @@ from sqlalchemy import MetaData, pool
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from prasmes_runtime.db import ENGINE_OPTIONS
 from prasmes_runtime.messaging import messaging_metadata
 
 ENVIRONMENT = Path(__file__).with_name("alembic_env")
@@ -61,7 +62,7 @@ def run_env(metadata: MetaData | None) -> None:
             context.run_migrations()
 
     async def run() -> None:
-        engine = create_async_engine(url, poolclass=pool.NullPool)
+        engine = create_async_engine(url, poolclass=pool.NullPool, **ENGINE_OPTIONS)
         async with engine.connect() as connection:
             await connection.run_sync(migrate)
         await engine.dispose()

@@ -25,6 +25,7 @@ from prasmes_runtime.clock import Clock, SystemClock
 from prasmes_runtime.consumer import ConsumerSpec, EventConsumer, prune_inbox
 from prasmes_runtime.context import ServiceContext
 from prasmes_runtime.db import Database
+from prasmes_runtime.docs import install_docs
 from prasmes_runtime.http import UNTRACED_URLS, install_common
 from prasmes_runtime.logging import configure_logging, get_logger
 from prasmes_runtime.outbox import OutboxRelay, prune_outbox
@@ -228,14 +229,21 @@ def create_service_app(
         yield
         await runtime.stop()
 
+    # The docs are the runtime's (no CDN); the service's own /docs, /redoc and /openapi.json are internal paths.
     app = FastAPI(
-        title=definition.title, description=definition.description, lifespan=lifespan, root_path_in_servers=False
+        title=definition.title,
+        description=definition.description,
+        lifespan=lifespan,
+        root_path_in_servers=False,
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.runtime = runtime
     app.state.token_verifier = TokenVerifier(
         issuer=settings.jwt_issuer, audience=settings.jwt_audience, jwks_url=settings.jwks_url
     )
-    install_common(app, runtime.readiness)
+    install_common(app, runtime.readiness, settings)
+    install_docs(app, title=f"{definition.title} — API")
     for router in definition.routers:
         app.include_router(router)
     FastAPIInstrumentor.instrument_app(app, excluded_urls=UNTRACED_URLS)

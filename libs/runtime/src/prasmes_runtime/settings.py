@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -45,6 +45,14 @@ class Settings(BaseSettings):
     jwks_url: str = "http://127.0.0.1:8000/.well-known/jwks.json"
     jwt_issuer: str = "prasmes-identity"
     jwt_audience: str = "prasmes"
+
+    max_body_bytes: int = Field(default=11 * 1024 * 1024, gt=0)
+    """A request body longer than this is refused with 413 as it arrives (a too-large Content-Length at once).
+    A little above the gateway's 10 MiB, so that behind the gateway its answer comes first; a service taking
+    bigger uploads raises it in its own settings."""
+    metrics_token: SecretStr | None = None
+    """The operators' scraper's bearer token for /metrics (METRICS_TOKEN; a long random value). Unset: /metrics
+    answers only in dev mode, and is a 404 everywhere else."""
 
     dev_mode: bool = False
     log_level: str = "INFO"

@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from opentelemetry.instrumentation.utils import suppress_http_instrumentation
 from prasmes_runtime.auth import TokenVerifier
+from prasmes_runtime.docs import install_docs
 from prasmes_runtime.http import UNTRACED_URLS, ReadinessCheck, install_common
 from prasmes_runtime.logging import configure_logging
 from prasmes_runtime.telemetry import configure_tracing
@@ -35,7 +36,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         yield
         await client.aclose()
 
-    # The framework's own /openapi.json and /docs are replaced by the merged document's.
+    # The framework's own /openapi.json and /docs are replaced by the merged document's, served without a CDN.
     app = FastAPI(
         title="Prasmes API", version="0.1.0", lifespan=lifespan, openapi_url=None, docs_url=None, redoc_url=None
     )
@@ -55,7 +56,8 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     app.state.limiter = TokenBucketLimiter(settings.rate_limit_per_minute, settings.rate_limit_burst)
     # Added before install_common, so it runs inside the request-id middleware: a 429 gets an id too.
     app.add_middleware(RateLimitMiddleware, limiter=app.state.limiter, client_key=ClientKey(settings.trusted_proxies))
-    install_common(app, upstream_readiness(client, settings.service_urls))
+    install_common(app, upstream_readiness(client, settings.service_urls), settings)
+    install_docs(app, title=f"{app.title} — API")  # over the merged document at /openapi.json
     for router in (identity.router, openapi.router, proxy.router):
         app.include_router(router)
     FastAPIInstrumentor.instrument_app(app, excluded_urls=UNTRACED_URLS)

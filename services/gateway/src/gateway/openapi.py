@@ -10,8 +10,6 @@ from typing import Any
 
 import httpx
 from fastapi import APIRouter, Request
-from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import HTMLResponse
 
 from gateway.proxy import METHODS
 
@@ -145,8 +143,3 @@ class MergedOpenApi:
 async def openapi_document(request: Request) -> Json:
     merged: MergedOpenApi = request.app.state.openapi
     return await merged.document()
-
-
-@router.get("/docs", include_in_schema=False)
-async def swagger_ui(request: Request) -> HTMLResponse:
-    return get_swagger_ui_html(openapi_url="/openapi.json", title=f"{request.app.title} — API")

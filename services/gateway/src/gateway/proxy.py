@@ -1,4 +1,8 @@
-"""`/api/{service}/{path}`: forwards a request to the owning service and passes its answer back."""
+"""`/api/{service}/{path}`: forwards a request to the owning service and passes its answer back.
+
+Only the API: a service's internal endpoints (`prasmes_runtime.http.INTERNAL_PATHS`: its probes, its metrics, its
+own docs and OpenAPI document) answer a 404 here, as an unknown route does, whatever the method or the encoding of
+the path. The merged document at the gateway's /openapi.json reads each service's directly, not through here."""
 
 from __future__ import annotations
 
@@ -8,7 +12,7 @@ import httpx
 from fastapi import APIRouter, Request, Response
 from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
 from prasmes_runtime.errors import DomainError, NotFound
-from prasmes_runtime.http import REQUEST_ID, request_id_of
+from prasmes_runtime.http import INTERNAL_PATHS, NOTHING_HERE, REQUEST_ID, request_id_of
 from prasmes_runtime.logging import get_logger
 
 from gateway.settings import GatewaySettings
@@ -96,9 +100,19 @@ def _upstream_url(base: str, request: Request, service: str, path: str) -> str:
     rest = _raw_rest(request, service) or quote(path, safe=_PCHAR_SAFE)
     if any(unquote(segment) in (".", "..") for segment in rest.split("/")):
         raise NotFound("dot segments are not allowed in a service path")
+    if is_internal(rest) or is_internal(path):
+        raise NotFound(NOTHING_HERE)
     url = f"{base.rstrip('/')}/{rest}"
     query = request.scope.get("query_string", b"")
     return f"{url}?{query.decode('latin-1')}" if query else url
+
+
+def is_internal(rest: str) -> bool:
+    """Whether a service path (as sent, maybe percent-encoded) names one of the services' internal endpoints.
+    Compared on its first non-empty segment, decoded and in any case: `metrics`, `/metrics/`, `%6Detrics`, `METRICS`
+    are all refused (an upstream would route some of them to the endpoint, and none of them is API)."""
+    first = next((segment for segment in unquote(rest).split("/") if segment), "")
+    return first.lower() in INTERNAL_PATHS
 
 
 def _raw_rest(request: Request, service: str) -> str | None:

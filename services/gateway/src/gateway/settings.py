@@ -19,10 +19,13 @@ class GatewaySettings(Settings):
     """Service name -> base URL; from the environment as JSON: SERVICE_URLS='{"catalog": "http://..."}'."""
 
     max_body_bytes: int = Field(default=10 * 1024 * 1024, gt=0)
+    """Below every service's own cap (the runtime's default is 11 MiB), so that the gateway's 413 comes first."""
     rate_limit_per_minute: int = Field(default=1200, gt=0)
     rate_limit_burst: int = Field(default=200, ge=1)
     trusted_proxies: list[str] = Field(default_factory=list)
-    """Peers (IP addresses or CIDR networks) whose X-Forwarded-For is believed; JSON list."""
+    """Peers (IP addresses or CIDR networks) whose X-Forwarded-For is believed; JSON list. None by default: the
+    limiter keys on the real peer. The server must not rewrite the peer itself: run uvicorn with
+    `--no-proxy-headers` (the launcher does), or it believes X-Forwarded-For from 127.0.0.1."""
 
     signing_key_path: Path | None = None
     """The identity provider's Ed25519 key (PEM); default var_dir/identity/signing-key.pem."""
