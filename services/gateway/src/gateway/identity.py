@@ -27,6 +27,11 @@ class DevUser:
     roles: frozenset[str]
     display_name: str
 
+    @property
+    def email(self) -> str:
+        """Development users' addresses are in the reserved example.lv domain: no mail reaches a person."""
+        return f"{self.username}@example.lv"
+
 
 def _dev_user(username: str, display_name: str, *roles: str) -> DevUser:
     assert set(roles) <= ROLES, f"unknown roles {set(roles) - ROLES}"

@@ -1,0 +1,67 @@
+"""The identity provider's user directory: who a user name or an e-mail address is, and the display names
+of subjects, for the services that must show people without storing their names (catalog's provider users).
+
+In development the directory is the seeded users; in production the identity provider's own store (or the
+federated eID's) answers. Only staff may look people up — an institution's users and the agency — and only
+by an exact user name, e-mail address or subject: there is no listing of everyone.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
+from prasmes_runtime import roles
+from prasmes_runtime.auth import Principal, require_role
+from prasmes_runtime.errors import InvalidInput, NotFound
+from pydantic import BaseModel
+
+from gateway.identity import DEV_USERS, DevUser
+from gateway.settings import GatewaySettings
+
+
+def _users(request: Request) -> dict[str, DevUser]:
+    """The users this identity provider knows: the seeded ones in dev mode (no store of its own yet)."""
+    settings: GatewaySettings = request.app.state.settings
+    return DEV_USERS if settings.dev_mode else {}
+
+
+Users = Annotated[dict[str, DevUser], Depends(_users)]
+Staff = Annotated[Principal, Depends(require_role(*roles.PROVIDER, *roles.AGENCY))]
+MAX_SUBJECTS = 200
+router = APIRouter(prefix="/auth/directory", tags=["identity"])
+
+
+class DirectoryUser(BaseModel):
+    subject: str
+    username: str
+    display_name: str
+    email: str
+
+
+class DirectoryUsers(BaseModel):
+    users: list[DirectoryUser]
+
+
+def _view(user: DevUser) -> DirectoryUser:
+    return DirectoryUser(subject=user.subject, username=user.username, display_name=user.display_name, email=user.email)
+
+
+@router.get("/users", response_model=DirectoryUser | DirectoryUsers, summary="Find a user, or name subjects")
+async def find_users(
+    _: Staff,
+    users: Users,
+    username: Annotated[str | None, Query(max_length=200)] = None,
+    email: Annotated[str | None, Query(max_length=320)] = None,
+    subject: Annotated[list[str] | None, Query(max_length=MAX_SUBJECTS)] = None,
+) -> DirectoryUser | DirectoryUsers:
+    """`?username=` or `?email=`: the one user (404 when unknown); `?subject=A&subject=B`: the known ones."""
+    if subject:
+        known = {user.subject: user for user in users.values()}
+        return DirectoryUsers(users=[_view(known[s]) for s in dict.fromkeys(subject) if s in known])
+    if (username is None) == (email is None):
+        raise InvalidInput.of("username", "one_of", "give exactly one of username, email or subject")
+    for user in users.values():
+        if user.username == username or (email is not None and user.email == email.strip().lower()):
+            return _view(user)
+    raise NotFound("no such user in the directory")
