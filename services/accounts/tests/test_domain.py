@@ -16,8 +16,9 @@ from accounts.domain.applications import (
 )
 from accounts.domain.ledger import EntryKind, Grant
 from accounts.domain.personal_code import parse_personal_code
-from accounts.domain.projects import FundingProject, ProjectBudget, money
+from accounts.domain.projects import FundingProject, ProjectBudget
 from prasmes_runtime.errors import Conflict, InvalidInput
+from prasmes_runtime.money import money
 
 S = ApplicationState
 NOW = datetime(2026, 11, 30, 10, 0, tzinfo=UTC)

@@ -11,9 +11,11 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
+from prasmes_runtime import roles
 from prasmes_runtime.auth import Principal, require_role
 from prasmes_runtime.dependencies import ClockDep, DatabaseDep
-from pydantic import BaseModel, ConfigDict, Field
+from prasmes_runtime.schemas import Page, StrictModel
+from pydantic import BaseModel, Field
 
 from accounts.domain.account import DIGCOMP_AREAS, Account, DigCompAssessment, EducationLevel, EmploymentStatus
 from accounts.domain.applications import PRIORITY_RULES, Application, ApplicationState
@@ -24,22 +26,16 @@ from accounts.service import applications as application_service
 from accounts.service import projects as project_service
 from accounts.service import studies as study_service
 
-Learner = Annotated[Principal, Depends(require_role("learner"))]
-Officer = Annotated[Principal, Depends(require_role("agency_officer", "agency_admin"))]
-Admin = Annotated[Principal, Depends(require_role("agency_admin"))]
-Staff = Annotated[Principal, Depends(require_role("provider_staff"))]
-ProviderAdmin = Annotated[Principal, Depends(require_role("provider_admin"))]
-Provider = Annotated[Principal, Depends(require_role("provider_staff", "provider_admin"))]
+Learner = Annotated[Principal, Depends(require_role(*roles.LEARNERS))]
+Officer = Annotated[Principal, Depends(require_role(*roles.AGENCY))]
+Admin = Annotated[Principal, Depends(require_role(*roles.AGENCY_ADMINS))]
+Staff = Annotated[Principal, Depends(require_role(roles.PROVIDER_STAFF))]
+ProviderAdmin = Annotated[Principal, Depends(require_role(*roles.PROVIDER_ADMINS))]
+Provider = Annotated[Principal, Depends(require_role(*roles.PROVIDER))]
 
 
 Amount = Annotated[Decimal, Field(gt=0, max_digits=14, decimal_places=2)]
 ShortText = Annotated[str, Field(min_length=1, max_length=200)]
-
-
-class Strict(BaseModel):
-    """Request bodies refuse unknown fields: a typo or a forbidden field is a 422, not silently ignored."""
-
-    model_config = ConfigDict(extra="forbid")
 
 
 # --- accounts --------------------------------------------------------------------------------
@@ -47,7 +43,7 @@ class Strict(BaseModel):
 accounts_router = APIRouter(prefix="/accounts", tags=["learning accounts"])
 
 
-class OpenAccount(Strict):
+class OpenAccount(StrictModel):
     personal_code: str = Field(
         min_length=1,
         max_length=20,
@@ -83,7 +79,7 @@ class AccountOut(BaseModel):
         p = account.profile
         return cls(
             id=account.id,
-            personal_code_masked=f"{account.personal_code.digits[:2]}****-*****",
+            personal_code_masked=account.personal_code.masked,
             birth_date=account.birth_date,
             opened_at=account.opened_at,
             profile=ProfileOut(
@@ -98,7 +94,7 @@ class AccountOut(BaseModel):
         )
 
 
-class ProfileChange(Strict):
+class ProfileChange(StrictModel):
     """Only the fields given change. The personal code and the birth date are not editable."""
 
     first_name: str | None = Field(default=None, min_length=1, max_length=100)
@@ -110,7 +106,7 @@ class ProfileChange(Strict):
     employment_status: EmploymentStatus | None = None
 
 
-class DigCompIn(Strict):
+class DigCompIn(StrictModel):
     levels: dict[str, Annotated[int, Field(ge=1, le=8)]] = Field(
         description=f"A level 1–8 for each area: {', '.join(DIGCOMP_AREAS)}.",
         json_schema_extra={"examples": [dict.fromkeys(DIGCOMP_AREAS, 3)]},
@@ -170,7 +166,7 @@ async def get_account(account_id: uuid.UUID, learner: Learner, database: Databas
 projects_router = APIRouter(prefix="/funding-projects", tags=["funding projects"])
 
 
-class ProjectIn(Strict):
+class ProjectIn(StrictModel):
     code: str = Field(pattern=r"^[A-Z0-9_-]{2,20}$", examples=["IMK"])
     name: ShortText
     budget: Amount
@@ -198,7 +194,7 @@ class ProjectIn(Strict):
         )
 
 
-class ProjectChange(Strict):
+class ProjectChange(StrictModel):
     name: ShortText | None = None
     budget: Amount | None = None
     window_opens_at: datetime | None = None
@@ -295,7 +291,7 @@ async def lapse(_: Admin, database: DatabaseDep, clock: ClockDep) -> dict[str, i
 applications_router = APIRouter(prefix="/applications", tags=["applications for studies"])
 
 
-class ApplicationIn(Strict):
+class ApplicationIn(StrictModel):
     project_code: str = Field(min_length=1, max_length=20, examples=["IMK"])
     learning_need: str | None = Field(
         default=None, min_length=1, max_length=500, description="The learning need or field the learner wants to study."
@@ -334,7 +330,7 @@ class ApplicationOut(BaseModel):
         )
 
 
-class EnrolIn(Strict):
+class EnrolIn(StrictModel):
     group_id: uuid.UUID
 
 
@@ -442,18 +438,17 @@ class StudyOut(BaseModel):
 
 @accounts_router.get("/me/grant", response_model=GrantOut, summary="My grants: reserved, spent, available")
 async def my_grant(learner: Learner, database: DatabaseDep) -> GrantOut:
-    applications, entries = await application_service.my_ledger(database, learner.subject)
-    grants = [a.grant for a in applications]
+    grant, entries = await application_service.my_grant(database, learner.subject)
     return GrantOut(
-        reserved=sum((g.reserved for g in grants), Decimal("0.00")),
-        spent=sum((g.spent for g in grants), Decimal("0.00")),
-        released=sum((g.released for g in grants), Decimal("0.00")),
-        available=sum((g.outstanding for g in grants), Decimal("0.00")),
+        reserved=grant.reserved,
+        spent=grant.spent,
+        released=grant.released,
+        available=grant.outstanding,
         entries=[
             LedgerEntryOut(
                 application_id=e.application_id,
                 project_code=e.project_code,
-                kind=e.kind,
+                kind=e.kind.value,
                 amount=e.amount,
                 cause=e.cause,
                 at=e.at,
@@ -499,7 +494,7 @@ CSV_COLUMNS = [
 ]
 
 
-class Rejection(Strict):
+class Rejection(StrictModel):
     reason_code: Literal["not_eligible", "incomplete", "duplicate", "budget_exhausted", "other"]
     reason: str = Field(min_length=1, max_length=1000, description="Shown to the learner.")
 
@@ -509,20 +504,11 @@ class AgencyApplicationOut(ApplicationOut):
     birth_date: date
 
 
-class AgencyPage(BaseModel):
-    items: list[AgencyApplicationOut]
-    total: int
-    limit: int
-    offset: int
-
-
-def _learner_name(account: Account) -> str | None:
-    return " ".join(p for p in (account.profile.first_name, account.profile.last_name) if p) or None
-
-
 def _agency_item(application: Application, account: Account) -> AgencyApplicationOut:
     base = ApplicationOut.of(application)
-    return AgencyApplicationOut(**base.model_dump(), learner_name=_learner_name(account), birth_date=account.birth_date)
+    return AgencyApplicationOut(
+        **base.model_dump(), learner_name=account.profile.full_name, birth_date=account.birth_date
+    )
 
 
 def _csv_row(application: Application, account: Account) -> list[object]:
@@ -550,7 +536,7 @@ def _csv_row(application: Application, account: Account) -> list[object]:
 StatesQuery = Annotated[list[ApplicationState], Query(default_factory=list)]
 
 
-@agency_router.get("", response_model=AgencyPage, summary="Applications by project and state")
+@agency_router.get("", response_model=Page[AgencyApplicationOut], summary="Applications by project and state")
 async def agency_list(
     _: Officer,
     database: DatabaseDep,
@@ -558,11 +544,13 @@ async def agency_list(
     project_code: str | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
-) -> AgencyPage:
+) -> Page[AgencyApplicationOut]:
     page, total = await application_service.agency_applications(
         database, project_code, [s.value for s in state], limit, offset
     )
-    return AgencyPage(items=[_agency_item(*item) for item in page], total=total, limit=limit, offset=offset)
+    return Page[AgencyApplicationOut](
+        items=[_agency_item(*item) for item in page], total=total, limit=limit, offset=offset
+    )
 
 
 @agency_router.get(".csv", summary="The same list as CSV", response_class=Response)
@@ -610,16 +598,16 @@ async def reject(
 provider_router = APIRouter(prefix="/provider/enrolments", tags=["provider: study record"])
 
 
-class Started(Strict):
+class Started(StrictModel):
     started_on: date
 
 
-class Discontinued(Strict):
+class Discontinued(StrictModel):
     discontinued_on: date
     reason: str | None = Field(default=None, max_length=500)
 
 
-class Completed(Strict):
+class Completed(StrictModel):
     completed_on: date
     hours_attended: int = Field(ge=0, le=5000)
     result: str = Field(min_length=1, max_length=200, examples=["passed"])

@@ -9,6 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from prasmes_runtime.auth import CurrentUser
 from prasmes_runtime.dependencies import ClockDep, DatabaseDep
+from prasmes_runtime.schemas import Page
 from pydantic import BaseModel
 
 from notifications import service
@@ -37,22 +38,15 @@ class NoticeOut(BaseModel):
         )
 
 
-class NoticePage(BaseModel):
-    items: list[NoticeOut]
-    total: int
-    limit: int
-    offset: int
-
-
-@router.get("", response_model=NoticePage, summary="My notices, newest first")
+@router.get("", response_model=Page[NoticeOut], summary="My notices, newest first")
 async def my_notices(
     user: CurrentUser,
     database: DatabaseDep,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     offset: Annotated[int, Query(ge=0)] = 0,
-) -> NoticePage:
+) -> Page[NoticeOut]:
     items, total = await service.list_notices(database, user.subject, limit, offset)
-    return NoticePage(items=[NoticeOut.of(n) for n in items], total=total, limit=limit, offset=offset)
+    return Page[NoticeOut](items=[NoticeOut.of(n) for n in items], total=total, limit=limit, offset=offset)
 
 
 @router.get("/{notice_id}", response_model=NoticeOut, summary="One of my notices")

@@ -14,56 +14,43 @@ from prasmes_runtime.consumer import ConsumerSpec, Handlers
 from prasmes_runtime.context import EventContext
 
 from notifications import service
+from notifications.domain import SILENT_RELEASES
 
 handlers = Handlers()
 
 
 @handlers.on(AccountOpened)
 async def on_account_opened(ctx: EventContext, event: AccountOpened) -> None:
-    await service.welcome(ctx.session, event, ctx.envelope, ctx.clock)
+    await service.welcome(ctx, event)
 
 
 @handlers.on(ApplicationApproved)
 async def on_approved(ctx: EventContext, event: ApplicationApproved) -> None:
     await service.grant_changed(
-        ctx.session,
-        "application_approved",
-        event.learner_id,
-        event.project_code,
-        str(event.grant_amount),
-        ctx.envelope,
-        ctx.clock,
+        ctx, "application_approved", event.learner_id, event.project_code, str(event.grant_amount)
     )
 
 
 @handlers.on(ApplicationRejected)
 async def on_rejected(ctx: EventContext, event: ApplicationRejected) -> None:
-    await service.grant_changed(
-        ctx.session, "application_rejected", event.learner_id, event.project_code, None, ctx.envelope, ctx.clock
-    )
+    await service.grant_changed(ctx, "application_rejected", event.learner_id, event.project_code, None)
 
 
 @handlers.on(ApplicationLapsed)
 async def on_lapsed(ctx: EventContext, event: ApplicationLapsed) -> None:
-    await service.grant_changed(
-        ctx.session, "application_lapsed", event.learner_id, event.project_code, None, ctx.envelope, ctx.clock
-    )
+    await service.grant_changed(ctx, "application_lapsed", event.learner_id, event.project_code, None)
 
 
 @handlers.on(GrantSpent)
 async def on_spent(ctx: EventContext, event: GrantSpent) -> None:
-    await service.grant_changed(
-        ctx.session, "grant_spent", event.learner_id, event.project_code, str(event.amount), ctx.envelope, ctx.clock
-    )
+    await service.grant_changed(ctx, "grant_spent", event.learner_id, event.project_code, str(event.amount))
 
 
 @handlers.on(GrantReleased)
 async def on_released(ctx: EventContext, event: GrantReleased) -> None:
-    if event.cause == "lapsed":
-        return  # the lapse notice already says so
-    await service.grant_changed(
-        ctx.session, "grant_released", event.learner_id, event.project_code, str(event.amount), ctx.envelope, ctx.clock
-    )
+    if event.cause in SILENT_RELEASES:
+        return
+    await service.grant_changed(ctx, "grant_released", event.learner_id, event.project_code, str(event.amount))
 
 
 CONSUMERS = [ConsumerSpec(name="notifications", handlers=handlers)]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import datetime
 
 import sqlalchemy as sa
 from prasmes_runtime.db import UtcDateTime
@@ -80,7 +79,8 @@ async def notice_by_id(session: AsyncSession, notice_id: uuid.UUID) -> Notice | 
     return _notice(row) if row else None
 
 
-async def mark_read(session: AsyncSession, notice_id: uuid.UUID, at: datetime) -> None:
+async def save_read(session: AsyncSession, notice: Notice) -> None:
+    """Record when the notice was read, unless it was read before (the first time stays)."""
     await session.execute(
-        notices.update().where(notices.c.id == notice_id, notices.c.read_at.is_(None)).values(read_at=at)
+        notices.update().where(notices.c.id == notice.id, notices.c.read_at.is_(None)).values(read_at=notice.read_at)
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 
@@ -19,6 +19,10 @@ class Notice:
     created_at: datetime
     read_at: datetime | None = None
     cause_event_id: str | None = None
+
+    def read(self, at: datetime) -> Notice:
+        """Marked read at `at`; a notice read before keeps the time it was first read."""
+        return self if self.read_at is not None else replace(self, read_at=at)
 
 
 def welcome_notice(recipient_id: str, account_id: uuid.UUID, at: datetime, cause_event_id: str) -> Notice:
@@ -73,6 +77,10 @@ _GRANT_NOTICES: dict[str, tuple[dict[str, str], dict[str, str]]] = {
         },
     ),
 }
+
+
+SILENT_RELEASES = frozenset({"lapsed"})
+"""Causes of a grant's release that get no notice of their own: the lapse notice already says so."""
 
 
 def grant_notice(

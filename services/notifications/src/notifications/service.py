@@ -3,37 +3,27 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import replace
 
-from prasmes_contracts import CloudEvent
 from prasmes_contracts.accounts import AccountOpened
 from prasmes_runtime.clock import Clock
+from prasmes_runtime.context import EventContext
 from prasmes_runtime.db import Database
 from prasmes_runtime.errors import NotFound
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from notifications import db
 from notifications.domain import Notice, grant_notice, welcome_notice
 
 
-async def welcome(session: AsyncSession, event: AccountOpened, envelope: CloudEvent, clock: Clock) -> Notice:
-    """Runs inside the consumer's transaction, beside its inbox row."""
-    notice = welcome_notice(event.learner_id, event.account_id, clock.now(), envelope.id)
-    await db.insert_notice(session, notice)
+async def welcome(ctx: EventContext, event: AccountOpened) -> Notice:
+    """Runs inside the consumer's transaction, beside its inbox row (as every handler's use case here)."""
+    notice = welcome_notice(event.learner_id, event.account_id, ctx.clock.now(), ctx.envelope.id)
+    await db.insert_notice(ctx.session, notice)
     return notice
 
 
-async def grant_changed(
-    session: AsyncSession,
-    kind: str,
-    recipient_id: str,
-    project: str,
-    amount: str | None,
-    envelope: CloudEvent,
-    clock: Clock,
-) -> Notice:
-    notice = grant_notice(kind, recipient_id, project, amount, clock.now(), envelope.id)
-    await db.insert_notice(session, notice)
+async def grant_changed(ctx: EventContext, kind: str, recipient_id: str, project: str, amount: str | None) -> Notice:
+    notice = grant_notice(kind, recipient_id, project, amount, ctx.clock.now(), ctx.envelope.id)
+    await db.insert_notice(ctx.session, notice)
     return notice
 
 
@@ -53,9 +43,8 @@ async def get_notice(database: Database, recipient_id: str, notice_id: uuid.UUID
 
 async def mark_read(database: Database, clock: Clock, recipient_id: str, notice_id: uuid.UUID) -> Notice:
     notice = await get_notice(database, recipient_id, notice_id)
-    if notice.read_at is not None:
-        return notice
-    now = clock.now()
-    async with database.transaction() as session:
-        await db.mark_read(session, notice_id, now)
-    return replace(notice, read_at=now)
+    read = notice.read(clock.now())
+    if read != notice:
+        async with database.transaction() as session:
+            await db.save_read(session, read)
+    return read

@@ -2,8 +2,10 @@
 
 - personal_code: validating personas kods and deriving the birth date
 - account: the learning account and the learner's profile with DigComp self-assessments
-- projects: funding projects, eligibility, the project budget
-- applications: applications for studies, their state machine, ranking for fair allocation
-- ledger: the grant of one application (reserved, spent, released)
-- studies: enrolments in study groups and the study record
+- projects: funding projects, eligibility, allocation's preconditions, the project budget
+- applications: applications for studies, their state machine and decisions, ranking and fair allocation
+- ledger: the grant of one application (reserved, spent, released) and a learner's total
+- studies: enrolments in study groups, the study record and what it does to the grant, the learning history
+- programmes: what accounts knows of catalog's programmes and study groups
+- events: what the aggregates (account, application, enrolment) raise and collect until it is recorded
 """

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 
 from prasmes_runtime.errors import InvalidInput
 
+from accounts.domain.events import AccountOpened, DomainEvent
 from accounts.domain.personal_code import PersonalCode, birth_date_of, parse_personal_code
 
 DIGCOMP_AREAS = (
@@ -19,6 +21,7 @@ DIGCOMP_AREAS = (
     "problem_solving",
 )
 """The five competence areas of DigComp 2.2."""
+_AREAS = frozenset(DIGCOMP_AREAS)
 
 
 class EducationLevel(StrEnum):
@@ -54,7 +57,21 @@ class DigCompAssessment:
         return sum(self.levels.values()) / len(self.levels)
 
 
+def latest_until(assessments: Sequence[DigCompAssessment], day: date) -> DigCompAssessment | None:
+    """The last of `assessments` (in the order they were made) made on `day` or before."""
+    made = [a for a in assessments if a.assessed_at.date() <= day]
+    return made[-1] if made else None
+
+
+def latest_since(assessments: Sequence[DigCompAssessment], day: date) -> DigCompAssessment | None:
+    """The last of `assessments` (in the order they were made) made on `day` or after."""
+    made = [a for a in assessments if a.assessed_at.date() >= day]
+    return made[-1] if made else None
+
+
 def check_digcomp_levels(levels: dict[str, int]) -> None:
+    if levels.keys() == _AREAS and all(1 <= level <= 8 for level in levels.values()):
+        return  # the common case, cheaply: an allocation reads every waiting learner's latest assessment
     missing = [a for a in DIGCOMP_AREAS if a not in levels]
     unknown = [a for a in levels if a not in DIGCOMP_AREAS]
     if missing or unknown:
@@ -74,6 +91,11 @@ class Profile:
     education_level: EducationLevel | None = None
     employment_status: EmploymentStatus | None = None
 
+    @property
+    def full_name(self) -> str | None:
+        """First and last name as far as they are given; None when neither is."""
+        return " ".join(n for n in (self.first_name, self.last_name) if n) or None
+
 
 @dataclass(frozen=True)
 class Account:
@@ -84,6 +106,8 @@ class Account:
     birth_date: date
     opened_at: datetime
     profile: Profile = field(default_factory=Profile)
+    events: tuple[DomainEvent, ...] = field(default=(), compare=False, repr=False)
+    """What opening it raised, not yet recorded (none on an account read from the database)."""
 
     def age_on(self, day: date) -> int:
         before_birthday = (day.month, day.day) < (self.birth_date.month, self.birth_date.day)
@@ -93,4 +117,6 @@ class Account:
 def open_account(learner_id: str, raw_code: str, stated_birth_date: date | None, now: datetime, today: date) -> Account:
     code = parse_personal_code(raw_code)
     birth_date = birth_date_of(code, stated_birth_date, today)
-    return Account(uuid.uuid4(), learner_id, code, birth_date, now)
+    account_id = uuid.uuid4()
+    opened = AccountOpened(account_id=account_id, learner_id=learner_id, opened_at=now)
+    return Account(account_id, learner_id, code, birth_date, now, events=(opened,))

@@ -1,17 +1,23 @@
-"""Applications for studies: the state machine and the ranking used for fair allocation."""
+"""Applications for studies: the state machine, the decisions with the events they raise, and the ranking
+and allocation of a window_then_rank project."""
 
 from __future__ import annotations
 
 import hashlib
 import uuid
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
 from enum import StrEnum
+from typing import Any
 
 from prasmes_runtime.errors import Conflict
 
-from accounts.domain.account import Account, EducationLevel, EmploymentStatus
-from accounts.domain.ledger import Grant
+from accounts.domain import events as ev
+from accounts.domain.account import Account, DigCompAssessment, EducationLevel, EmploymentStatus
+from accounts.domain.ledger import Grant, LedgerEntry
+from accounts.domain.projects import AllocationMode, FundingProject, ProjectBudget
 
 
 class ApplicationState(StrEnum):
@@ -37,9 +43,20 @@ TRANSITIONS: dict[ApplicationState, frozenset[ApplicationState]] = {
 OPEN_STATES = frozenset({S.SUBMITTED, S.APPROVED, S.ENROLLED, S.STUDYING})
 """At most one application per person per project may be in one of these."""
 
+BUDGET_EXHAUSTED = "budget_exhausted"
+RANKED_LOWER = "The project's budget was granted to applications ranked higher."
+"""The reason a learner is shown when an allocation's budget ran out before their application."""
+
 
 @dataclass(frozen=True)
 class Application:
+    """The aggregate of an application and its grant.
+
+    Every change returns a new application that carries, beside its new state, what the change raised and
+    what it wrote to the grant's ledger, in order: `events` and `entries`, until the use case writes them
+    with the application (an application read from the database carries none).
+    """
+
     id: uuid.UUID
     account_id: uuid.UUID
     learner_id: str
@@ -53,6 +70,8 @@ class Application:
     reason_code: str | None = None
     grant: Grant = field(default_factory=Grant)
     version: int = 1
+    events: tuple[ev.DomainEvent, ...] = field(default=(), compare=False, repr=False)
+    entries: tuple[LedgerEntry, ...] = field(default=(), compare=False, repr=False)
 
     def current(self) -> dict[str, str]:
         return {"application_id": str(self.id), "state": self.state.value, "project_code": self.project_code}
@@ -63,13 +82,81 @@ class Application:
         decided = at if self.state is S.SUBMITTED else self.decided_at
         return replace(self, state=target, decided_at=decided, version=self.version + 1)
 
+    def approve(self, amount: Decimal, at: datetime) -> Application:
+        """Grant `amount`: approved, with the grant reserved (an officer's approval and an allocation's alike)."""
+        approved = self.move_to(S.APPROVED, at)
+        grant, entry = approved.grant.reserve(amount)
+        return approved._raised(
+            ev.ApplicationApproved(**self._about(at), grant_amount=amount),
+            ev.GrantReserved(**self._about(at), amount=amount),
+            entry=entry,
+            grant=grant,
+        )
+
+    def reject(self, reason_code: str, reason: str, at: datetime) -> Application:
+        """Refused: the learner is shown `reason`; only `reason_code` is published."""
+        rejected = ev.ApplicationRejected(**self._about(at), reason_code=reason_code)
+        return self.move_to(S.REJECTED, at)._raised(rejected, reason=reason, reason_code=reason_code)
+
+    def withdraw(self, at: datetime) -> Application:
+        """The learner withdraws: before a decision, or giving an approved grant back (released at once)."""
+        withdrawn = self.move_to(S.WITHDRAWN, at).release_rest("withdrawn", at)
+        return withdrawn._raised(ev.ApplicationWithdrawn(**self._about(at)))
+
+    def lapse(self, at: datetime) -> Application:
+        """No enrolment by the project's deadline: the grant is released."""
+        lapsed = self.move_to(S.LAPSED, at).release_rest("lapsed", at)
+        return lapsed._raised(ev.ApplicationLapsed(**self._about(at)))
+
+    def spend(
+        self, cost: Decimal, cause: str, at: datetime, programme_id: uuid.UUID, institution_id: uuid.UUID
+    ) -> Application:
+        """Pay the programme's cost from the grant, never more than is outstanding; nothing when nothing is."""
+        grant, entry = self.grant.spend(cost, cause)
+        if entry.amount == 0:
+            return self
+        spent = ev.GrantSpent(
+            **self._about(at), amount=entry.amount, programme_id=programme_id, institution_id=institution_id
+        )
+        return self._raised(spent, entry=entry, grant=grant)
+
+    def release_rest(self, cause: str, at: datetime) -> Application:
+        """Give what is outstanding of the grant back to the project's budget (nothing when nothing is)."""
+        grant, entry = self.grant.release_all(cause)
+        if entry is None:
+            return self
+        released = ev.GrantReleased(**self._about(at), amount=entry.amount, cause=cause)
+        return self._raised(released, entry=entry, grant=grant)
+
+    def _about(self, at: datetime) -> dict[str, Any]:
+        return {"application_id": self.id, "learner_id": self.learner_id, "project_code": self.project_code, "at": at}
+
+    def _raised(self, *raised: ev.DomainEvent, entry: LedgerEntry | None = None, **changes: Any) -> Application:
+        """This application with `changes`, having raised `raised` and written `entry` to the grant's ledger."""
+        entries = (*self.entries, entry) if entry is not None else self.entries
+        return replace(self, events=(*self.events, *raised), entries=entries, **changes)
+
 
 def submit(
     account: Account, project_code: str, at: datetime, learning_need: str | None, programme_id: uuid.UUID | None
 ) -> Application:
-    return Application(
+    application = Application(
         uuid.uuid4(), account.id, account.learner_id, project_code, S.SUBMITTED, at, learning_need, programme_id
     )
+    submitted = ev.ApplicationSubmitted(
+        **application._about(at), learning_need=learning_need, programme_id=programme_id
+    )
+    return application._raised(submitted)
+
+
+def approve_one(application: Application, project: FundingProject, at: datetime) -> Application:
+    """An officer's approval of one application: only where the project grants first come, first served."""
+    if project.allocation_mode is AllocationMode.WINDOW_THEN_RANK:
+        raise Conflict(
+            f"{project.code} grants by ranking after its window closes, not one by one",
+            {**application.current(), "allocation_mode": project.allocation_mode.value},
+        )
+    return application.approve(project.grant_per_person, at)
 
 
 # The priority score of window_then_rank allocation. Documented and stable: changing it changes
@@ -104,3 +191,67 @@ def lottery_ticket(seed: str, application_id: uuid.UUID) -> str:
 def ranking_key(score: int, seed: str, application_id: uuid.UUID) -> tuple[int, str]:
     """Sort ascending: the highest score first, then the lottery ticket."""
     return (-score, lottery_ticket(seed, application_id))
+
+
+def rank(
+    applicants: Sequence[tuple[Application, Account]],
+    digcomp: Mapping[uuid.UUID, DigCompAssessment],
+    seed: str,
+    closing_day: date,
+) -> list[Application]:
+    """The applications in the order they are granted: by priority score, ties by the lottery.
+
+    `digcomp` holds each account's latest self-assessment; the learner's age counts on `closing_day`.
+    """
+
+    def key(applicant: tuple[Application, Account]) -> tuple[int, str]:
+        application, account = applicant
+        assessment = digcomp.get(account.id)
+        score = priority_score(account, assessment.average if assessment else None, account.age_on(closing_day))
+        return ranking_key(score, seed, application.id)
+
+    return [application for application, _ in sorted(applicants, key=key)]
+
+
+@dataclass(frozen=True)
+class Allocation:
+    """A window's allocation: the project as allocated, and its applications approved and rejected in rank order."""
+
+    project: FundingProject
+    approved: tuple[Application, ...]
+    rejected: tuple[Application, ...]
+
+    @property
+    def seed(self) -> str:
+        """The lottery's seed, recorded on the project."""
+        assert self.project.lottery_seed is not None
+        return self.project.lottery_seed
+
+    @property
+    def decided(self) -> tuple[Application, ...]:
+        return (*self.approved, *self.rejected)
+
+    @property
+    def reserved(self) -> Decimal:
+        """What the approvals take from the project's budget together."""
+        return self.project.grant_per_person * len(self.approved)
+
+
+def allocate(
+    project: FundingProject,
+    budget: ProjectBudget,
+    applicants: Sequence[tuple[Application, Account]],
+    digcomp: Mapping[uuid.UUID, DigCompAssessment],
+    seed: str,
+    at: datetime,
+) -> Allocation:
+    """Rank a closed window's submitted applications and grant them in order while the budget lasts; the rest
+    are rejected for the exhausted budget. The lottery's `seed` is recorded on the project."""
+    project.check_allocatable(at)
+    ranked = rank(applicants, digcomp, seed, project.window_closes_at.date())
+    grants = min(budget.grants_of(project.grant_per_person), len(ranked))
+    return Allocation(
+        replace(project, allocated_at=at, lottery_seed=seed),
+        tuple(a.approve(project.grant_per_person, at) for a in ranked[:grants]),
+        tuple(a.reject(BUDGET_EXHAUSTED, RANKED_LOWER, at) for a in ranked[grants:]),
+    )

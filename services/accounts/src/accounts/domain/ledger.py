@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
+from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 
@@ -22,6 +25,18 @@ class LedgerEntry:
 
 
 @dataclass(frozen=True)
+class LedgerLine:
+    """One written line of a learner's ledger: an entry of one application's grant, and when."""
+
+    application_id: uuid.UUID
+    project_code: str
+    kind: EntryKind
+    amount: Decimal
+    cause: str
+    at: datetime
+
+
+@dataclass(frozen=True)
 class Grant:
     """Invariant: spent + released <= reserved; the outstanding amount is never negative."""
 
@@ -33,13 +48,18 @@ class Grant:
     def outstanding(self) -> Decimal:
         return self.reserved - self.spent - self.released
 
+    @classmethod
+    def total(cls, grants: Iterable[Grant]) -> Grant:
+        """A learner's grant over all their applications: what is reserved, spent and released summed (and so
+        what is outstanding)."""
+        total = cls()
+        for g in grants:
+            total = cls(total.reserved + g.reserved, total.spent + g.spent, total.released + g.released)
+        return total
+
     def reserve(self, amount: Decimal) -> tuple[Grant, LedgerEntry]:
         assert self.reserved == 0, "a grant is reserved once"
         return replace(self, reserved=amount), LedgerEntry(EntryKind.RESERVE, amount, "approved")
-
-    def reserve_entry(self) -> LedgerEntry:
-        """The entry that recorded this grant's reservation."""
-        return LedgerEntry(EntryKind.RESERVE, self.reserved, "approved")
 
     def spend(self, cost: Decimal, cause: str) -> tuple[Grant, LedgerEntry]:
         """Spend the programme's cost, never more than what is outstanding."""
@@ -51,3 +71,18 @@ class Grant:
         if amount == 0:
             return self, None
         return replace(self, released=self.released + amount), LedgerEntry(EntryKind.RELEASE, amount, cause)
+
+
+def budget_moves(entries: Iterable[LedgerEntry]) -> tuple[Decimal, Decimal]:
+    """What `entries` give back to the project's budget and what they spend of it: (released, spent).
+
+    A reservation is not among them: it is taken from the budget before, by the one conditional update that
+    decides whether it still fits.
+    """
+    released = spent = Decimal("0.00")
+    for entry in entries:
+        if entry.kind is EntryKind.RELEASE:
+            released += entry.amount
+        elif entry.kind is EntryKind.SPEND:
+            spent += entry.amount
+    return released, spent

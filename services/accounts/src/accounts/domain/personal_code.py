@@ -22,6 +22,11 @@ class PersonalCode:
     def is_new_form(self) -> bool:
         return self.digits.startswith(NEW_FORM_PREFIX)
 
+    @property
+    def masked(self) -> str:
+        """As its owner is shown it: the first two digits only (161175-19997 -> 16****-*****)."""
+        return f"{self.digits[:2]}****-*****"
+
     def birth_date(self) -> date | None:
         """The birth date the old form carries; None for the new form."""
         return None if self.is_new_form else pvn.get_birth_date(self.digits)

@@ -4,18 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import date, datetime
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from enum import StrEnum
 
 from prasmes_runtime.errors import Conflict, InvalidInput
 
 from accounts.domain.account import Account, EmploymentStatus
-
-CENT = Decimal("0.01")
-
-
-def money(value: Decimal | str | int) -> Decimal:
-    return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 class AllocationMode(StrEnum):
@@ -69,6 +63,20 @@ class FundingProject:
             allowed = ", ".join(sorted(self.employment_statuses))
             raise InvalidInput.of("employment_status", "project_condition", f"{self.code} requires one of: {allowed}")
 
+    def check_allocatable(self, at: datetime) -> None:
+        """A window_then_rank project is allocated once, after its window closed; raise Conflict otherwise."""
+        current = {
+            "code": self.code,
+            "allocation_mode": self.allocation_mode.value,
+            "allocated_at": self.allocated_at.isoformat() if self.allocated_at else None,
+        }
+        if self.allocation_mode is not AllocationMode.WINDOW_THEN_RANK:
+            raise Conflict(f"{self.code} grants first come, first served; it is not allocated by ranking", current)
+        if at < self.window_closes_at:
+            raise Conflict(f"the window of {self.code} is still open", current)
+        if self.allocated_at is not None:
+            raise Conflict(f"{self.code} was already allocated", current)
+
 
 @dataclass(frozen=True)
 class ProjectBudget:
@@ -81,6 +89,16 @@ class ProjectBudget:
     @property
     def available(self) -> Decimal:
         return self.budget - self.reserved - self.spent
+
+    def grants_of(self, amount: Decimal) -> int:
+        """How many grants of `amount` the available budget still holds."""
+        return int(self.available // amount)
+
+    def resized(self, budget: Decimal) -> ProjectBudget:
+        """The budget changed to `budget`, never below what is already reserved and spent."""
+        if budget < self.reserved + self.spent:
+            raise Conflict("the budget cannot go below what is already reserved and spent", self.as_dict())
+        return replace(self, budget=budget)
 
     def reserve(self, amount: Decimal) -> ProjectBudget:
         if amount > self.available:

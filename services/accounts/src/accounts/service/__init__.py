@@ -4,4 +4,8 @@
 - projects: funding projects and their live budgets
 - applications: submitting, deciding, withdrawing, allocating, lapsing; the grant ledger
 - studies: enrolment and the study record
+- outbox: the events the aggregates collected, recorded as the published contracts
+
+A use case loads aggregates through `accounts.db`, lets the domain change them, and writes each changed
+aggregate with what it collected (ledger entries, events) in the same transaction.
 """

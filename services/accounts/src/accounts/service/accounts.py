@@ -7,17 +7,15 @@ from dataclasses import replace
 from datetime import date
 from typing import Any
 
-from prasmes_contracts.accounts import AccountOpened
 from prasmes_runtime.clock import Clock, today_in_riga
 from prasmes_runtime.db import Database
 from prasmes_runtime.errors import Conflict, NotFound
-from prasmes_runtime.outbox import record_event
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from accounts import db
+from accounts.db import ConstraintViolation, Session
+from accounts.db import account as account_db
 from accounts.domain.account import Account, DigCompAssessment, Profile
 from accounts.domain.account import open_account as new_account
+from accounts.service import outbox
 
 
 def _summary(account: Account) -> dict[str, str]:
@@ -27,14 +25,13 @@ def _summary(account: Account) -> dict[str, str]:
 async def open_account(
     database: Database, clock: Clock, learner_id: str, personal_code: str, birth_date: date | None
 ) -> Account:
-    now = clock.now()
-    account = new_account(learner_id, personal_code, birth_date, now, today_in_riga(clock))
+    account = new_account(learner_id, personal_code, birth_date, clock.now(), today_in_riga(clock))
     try:
         async with database.transaction() as session:
             await _refuse_second_account(session, learner_id, account)
-            await db.insert_account(session, account)
-            await record_event(session, AccountOpened(account_id=account.id, learner_id=learner_id, opened_at=now))
-    except IntegrityError:
+            await account_db.insert_account(session, account)
+            await outbox.record(session, account.events)
+    except ConstraintViolation:
         # Two requests raced past the checks; the database's unique keys decided.
         async with database.session() as session:
             await _refuse_second_account(session, learner_id, account)
@@ -42,17 +39,17 @@ async def open_account(
     return account
 
 
-async def _refuse_second_account(session: AsyncSession, learner_id: str, new: Account) -> None:
-    own = await db.account_of_learner(session, learner_id)
+async def _refuse_second_account(session: Session, learner_id: str, new: Account) -> None:
+    own = await account_db.account_of_learner(session, learner_id)
     if own is not None:
         raise Conflict("you already have a learning account", {"state": "open", **_summary(own)})
-    if await db.account_with_code(session, new.personal_code) is not None:
+    if await account_db.account_with_code(session, new.personal_code) is not None:
         # Never reveal whose account it is: only that the person already has one.
         raise Conflict("a learning account already exists for this personal code", {"state": "open"})
 
 
-async def require_account(session: AsyncSession, learner_id: str) -> Account:
-    account = await db.account_of_learner(session, learner_id)
+async def require_account(session: Session, learner_id: str) -> Account:
+    account = await account_db.account_of_learner(session, learner_id)
     if account is None:
         raise NotFound("you have no learning account yet")
     return account
@@ -66,7 +63,7 @@ async def account_of(database: Database, learner_id: str) -> Account:
 async def get_account(database: Database, learner_id: str, account_id: uuid.UUID) -> Account:
     """A learner's own account; another learner's is simply not found."""
     async with database.session() as session:
-        account = await db.account_by_id(session, account_id)
+        account = await account_db.account_by_id(session, account_id)
     if account is None or account.learner_id != learner_id:
         raise NotFound(f"no learning account {account_id}")
     return account
@@ -77,7 +74,7 @@ async def update_profile(database: Database, learner_id: str, changes: dict[str,
     async with database.transaction() as session:
         account = await require_account(session, learner_id)
         profile: Profile = replace(account.profile, **changes)
-        await db.update_profile(session, account.id, profile)
+        await account_db.update_profile(session, account.id, profile)
     return replace(account, profile=profile)
 
 
@@ -87,11 +84,11 @@ async def assess_digcomp(
     assessment = DigCompAssessment(dict(levels), clock.now())
     async with database.transaction() as session:
         account = await require_account(session, learner_id)
-        await db.add_assessment(session, account.id, assessment)
+        await account_db.add_assessment(session, account.id, assessment)
     return assessment
 
 
 async def assessments(database: Database, learner_id: str) -> list[DigCompAssessment]:
     async with database.session() as session:
         account = await require_account(session, learner_id)
-        return await db.assessments_of(session, account.id)
+        return await account_db.assessments_of(session, account.id)

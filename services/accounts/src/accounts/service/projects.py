@@ -7,18 +7,18 @@ from typing import Any
 
 from prasmes_runtime.db import Database
 from prasmes_runtime.errors import Conflict, NotFound
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from accounts import db
+from accounts.db import Session
+from accounts.db import project as project_db
 from accounts.domain.projects import FundingProject, ProjectBudget
 
 
 async def create_project(database: Database, project: FundingProject) -> FundingProject:
     async with database.transaction() as session:
-        existing = await db.project_by_code(session, project.code)
+        existing = await project_db.project_by_code(session, project.code)
         if existing is not None:
             raise Conflict(f"funding project {project.code} exists", {"code": project.code, **existing[1].as_dict()})
-        await db.insert_project(session, project)
+        await project_db.insert_project(session, project)
     return project
 
 
@@ -28,14 +28,13 @@ async def update_project(
     async with database.transaction() as session:
         project, budget = await _require(session, code)
         updated = replace(project, **changes)
-        if updated.budget < budget.reserved + budget.spent:
-            raise Conflict("the budget cannot go below what is already reserved and spent", budget.as_dict())
-        await db.update_project(session, updated)
-    return updated, replace(budget, budget=updated.budget)
+        resized = budget.resized(updated.budget)
+        await project_db.update_project(session, updated)
+    return updated, resized
 
 
-async def _require(session: AsyncSession, code: str) -> tuple[FundingProject, ProjectBudget]:
-    found = await db.project_by_code(session, code)
+async def _require(session: Session, code: str) -> tuple[FundingProject, ProjectBudget]:
+    found = await project_db.project_by_code(session, code)
     if found is None:
         raise NotFound(f"no funding project {code}")
     return found
@@ -48,4 +47,4 @@ async def get_project(database: Database, code: str) -> tuple[FundingProject, Pr
 
 async def list_projects(database: Database) -> list[tuple[FundingProject, ProjectBudget]]:
     async with database.session() as session:
-        return await db.all_projects(session)
+        return await project_db.all_projects(session)

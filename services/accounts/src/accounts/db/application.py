@@ -1,0 +1,205 @@
+"""Applications for studies, with their applicants, and the grant ledger."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from accounts.db.account import ACCOUNT_COLUMNS, account_from_joined
+from accounts.db.tables import OPEN, accounts, applications, funding_projects, ledger_entries
+from accounts.domain.account import Account
+from accounts.domain.applications import Application, ApplicationState
+from accounts.domain.ledger import EntryKind, Grant, LedgerEntry, LedgerLine
+
+S = ApplicationState
+
+
+def _application(row: sa.Row[Any]) -> Application:
+    m = row._mapping
+    return Application(
+        id=m["id"],
+        account_id=m["account_id"],
+        learner_id=m["learner_id"],
+        project_code=m["project_code"],
+        state=ApplicationState(m["state"]),
+        submitted_at=m["submitted_at"],
+        learning_need=m["learning_need"],
+        programme_id=m["programme_id"],
+        decided_at=m["decided_at"],
+        reason=m["reason"],
+        reason_code=m["reason_code"],
+        grant=Grant(m["reserved"], m["spent"], m["released"]),
+        version=m["version"],
+    )
+
+
+def _values(application: Application) -> dict[str, Any]:
+    return {
+        "state": application.state.value,
+        "decided_at": application.decided_at,
+        "reason": application.reason,
+        "reason_code": application.reason_code,
+        "reserved": application.grant.reserved,
+        "spent": application.grant.spent,
+        "released": application.grant.released,
+        "version": application.version,
+    }
+
+
+async def insert_application(session: AsyncSession, application: Application) -> None:
+    await session.execute(
+        applications.insert().values(
+            id=application.id,
+            account_id=application.account_id,
+            learner_id=application.learner_id,
+            project_code=application.project_code,
+            submitted_at=application.submitted_at,
+            learning_need=application.learning_need,
+            programme_id=application.programme_id,
+            **_values(application),
+        )
+    )
+
+
+async def save_application(session: AsyncSession, application: Application) -> bool:
+    """Write a changed application if nobody changed it meanwhile (optimistic lock on version)."""
+    result = await session.execute(
+        applications.update()
+        .where(applications.c.id == application.id, applications.c.version == application.version - 1)
+        .values(**_values(application))
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def save_applications(session: AsyncSession, changed: Sequence[Application]) -> None:
+    """Write many changed applications in one statement; each must still be at its previous version."""
+    if not changed:
+        return
+    c = applications.c
+    statement = (
+        applications.update()
+        .where(c.id == sa.bindparam("b_id"), c.version == sa.bindparam("b_previous"))
+        .values({k: sa.bindparam(f"b_{k}") for k in _values(changed[0])})
+    )
+    rows = [
+        {"b_id": a.id, "b_previous": a.version - 1, **{f"b_{k}": v for k, v in _values(a).items()}} for a in changed
+    ]
+    await session.execute(statement, rows)
+
+
+async def _all(session: AsyncSession, query: sa.Select[Any]) -> list[Application]:
+    return [_application(r) for r in await session.execute(query)]
+
+
+async def application_by_id(session: AsyncSession, application_id: uuid.UUID) -> Application | None:
+    found = await _all(session, sa.select(applications).where(applications.c.id == application_id))
+    return found[0] if found else None
+
+
+async def open_application(session: AsyncSession, learner_id: str, project_code: str) -> Application | None:
+    c = applications.c
+    found = await _all(
+        session,
+        sa.select(applications).where(c.learner_id == learner_id, c.project_code == project_code, c.state.in_(OPEN)),
+    )
+    return found[0] if found else None
+
+
+async def applications_of(session: AsyncSession, learner_id: str) -> list[Application]:
+    c = applications.c
+    return await _all(
+        session, sa.select(applications).where(c.learner_id == learner_id).order_by(c.submitted_at.desc())
+    )
+
+
+async def overdue_approvals(session: AsyncSession, today: date) -> list[Application]:
+    """Approved applications whose project's enrolment deadline passed before `today`."""
+    query = (
+        sa.select(applications)
+        .join(funding_projects, funding_projects.c.code == applications.c.project_code)
+        .where(applications.c.state == S.APPROVED.value, funding_projects.c.enrolment_deadline < today)
+    )
+    return await _all(session, query)
+
+
+def _with_applicants(*conditions: sa.ColumnElement[bool]) -> sa.Select[Any]:
+    return (
+        sa.select(applications, *ACCOUNT_COLUMNS)
+        .join(accounts, accounts.c.id == applications.c.account_id)
+        .where(*conditions)
+    )
+
+
+async def _pairs(session: AsyncSession, query: sa.Select[Any]) -> list[tuple[Application, Account]]:
+    return [(_application(row), account_from_joined(row)) for row in await session.execute(query)]
+
+
+async def waiting_with_applicants(session: AsyncSession, project_code: str) -> list[tuple[Application, Account]]:
+    """The project's submitted applications with their applicants: what an allocation ranks."""
+    c = applications.c
+    return await _pairs(session, _with_applicants(c.project_code == project_code, c.state == S.SUBMITTED.value))
+
+
+def _agency_filter(project_code: str | None, states: Sequence[str]) -> list[sa.ColumnElement[bool]]:
+    conditions: list[sa.ColumnElement[bool]] = []
+    if project_code:
+        conditions.append(applications.c.project_code == project_code)
+    if states:
+        conditions.append(applications.c.state.in_(states))
+    return conditions
+
+
+async def agency_applications(
+    session: AsyncSession, project_code: str | None, states: Sequence[str], limit: int | None = None, offset: int = 0
+) -> list[tuple[Application, Account]]:
+    """Applications with their applicants, oldest first: what an officer reviews."""
+    query = (
+        _with_applicants(*_agency_filter(project_code, states))
+        .order_by(applications.c.submitted_at, applications.c.id)
+        .limit(limit)
+        .offset(offset)
+    )
+    return await _pairs(session, query)
+
+
+async def count_applications(session: AsyncSession, project_code: str | None, states: Sequence[str]) -> int:
+    total = await session.scalar(
+        sa.select(sa.func.count()).select_from(applications).where(*_agency_filter(project_code, states))
+    )
+    return int(total or 0)
+
+
+async def add_ledger_entries(
+    session: AsyncSession, entries: Sequence[tuple[Application, LedgerEntry, datetime]]
+) -> None:
+    if entries:
+        await session.execute(
+            ledger_entries.insert(),
+            [
+                {
+                    "application_id": a.id,
+                    "learner_id": a.learner_id,
+                    "project_code": a.project_code,
+                    "kind": e.kind.value,
+                    "amount": e.amount,
+                    "cause": e.cause,
+                    "at": at,
+                }
+                for a, e, at in entries
+            ],
+        )
+
+
+async def ledger_of(session: AsyncSession, learner_id: str) -> list[LedgerLine]:
+    """The learner's ledger over all their applications, in the order it was written."""
+    rows = await session.execute(
+        sa.select(ledger_entries)
+        .where(ledger_entries.c.learner_id == learner_id)
+        .order_by(ledger_entries.c.at, ledger_entries.c.id)
+    )
+    return [LedgerLine(r.application_id, r.project_code, EntryKind(r.kind), r.amount, r.cause, r.at) for r in rows]
