@@ -31,6 +31,8 @@ from prasmes_runtime.auth import TokenIssuer, load_or_create_key
 
 from prasmes_devtools.demo_catalog import seed_demo as seed_catalog
 
+DEMO_PERSONAL_CODE = "161175-19997"
+"""Anna's, the demo learner's: a synthetic code valid by the checksum rule, used by no one else here."""
 SERVICES = registry.SERVICES
 BACKENDS = registry.BACKENDS
 
@@ -175,20 +177,24 @@ def kafka_backends() -> Iterator[tuple[str, dict[str, str]]]:
 
 
 def seed_demo(stack: Stack) -> None:
-    """Demo data through the API, as clients would: Anna opens her account and applies to IMK, which
-    Ilze approves; Jānis opens his and applies too; the catalog adds its own demo."""
+    """Demo data through the API, as clients would, and idempotent: a second start finds it and adds nothing.
+    Anna opens her account and applies to IMK, and Ilze approves that application; the catalog adds its own
+    demo. Jānis is left without an account, for the README's "Try it"."""
     with httpx.Client(base_url=stack.gateway_url, timeout=10) as client:
-        tokens = {u: _dev_login(client, u) for u in ("anna", "janis", "ilze")}
-        for user, code in (("anna", "161175-19997"), ("janis", "111111-11111")):
-            client.post("/api/accounts/accounts", json={"personal_code": code}, headers=tokens[user])
-            client.post(
+        anna, ilze = _dev_login(client, "anna"), _dev_login(client, "ilze")
+        if client.get("/api/accounts/accounts/me", headers=anna).status_code == 404:
+            client.post("/api/accounts/accounts", json={"personal_code": DEMO_PERSONAL_CODE}, headers=anna)
+        imk = [a for a in client.get("/api/accounts/applications", headers=anna).json() if a["project_code"] == "IMK"]
+        if not imk:
+            applied = client.post(
                 "/api/accounts/applications",
                 json={"project_code": "IMK", "learning_need": "datu analīze"},
-                headers=tokens[user],
+                headers=anna,
             )
-        waiting = client.get("/api/accounts/agency/applications?state=submitted", headers=tokens["ilze"]).json()
-        for item in waiting.get("items", [])[:1]:
-            client.post(f"/api/accounts/agency/applications/{item['id']}/approval", headers=tokens["ilze"])
+            imk = [applied.json()] if applied.status_code == 201 else []
+        for application in imk:
+            if application["state"] == "submitted":
+                client.post(f"/api/accounts/agency/applications/{application['id']}/approval", headers=ilze)
         _seed_catalog(stack, client)
 
 

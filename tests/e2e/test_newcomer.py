@@ -1,0 +1,56 @@
+"""A newcomer's first ten minutes: the demo data is seeded once however often the platform starts, and the
+README's "Try it" commands work as printed against a freshly started platform."""
+
+import re
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from prasmes_devtools.devstack import Stack, free_base_port, seed_demo
+
+pytestmark = pytest.mark.e2e
+README = Path(__file__).resolve().parents[2] / "README.md"
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    stack = Stack(var_dir=tmp_path_factory.mktemp("newcomer"), base_port=free_base_port())
+    stack.start()
+    yield stack
+    stack.stop()
+
+
+def _login(client: httpx.Client, username: str) -> dict[str, str]:
+    token = client.post("/auth/dev-login", json={"username": username}).json()["access_token"]
+    return {"Authorization": f"Bearer {token}"}
+
+
+def _try_it_commands() -> str:
+    """The shell block that follows "Try it" in the README, as a reader would copy it."""
+    found = re.search(r"Try it:\n```\n(.*?)```", README.read_text(encoding="utf-8"), re.S)
+    assert found, "the README has a 'Try it' block"
+    return found.group(1)
+
+
+def test_the_demo_is_seeded_once_however_often_the_platform_starts(stack: Stack) -> None:
+    seed_demo(stack)
+    seed_demo(stack)  # a second and a third start of `make run`
+    seed_demo(stack)
+    with httpx.Client(base_url=stack.gateway_url, timeout=10) as client:
+        anna, ilze = _login(client, "anna"), _login(client, "ilze")
+        applications = client.get("/api/accounts/applications", headers=anna).json()
+        assert [(a["project_code"], a["state"]) for a in applications] == [("IMK", "approved")]
+        everyone = client.get("/api/accounts/agency/applications", headers=ilze).json()
+        assert everyone["total"] == 1, "no application of anyone else was made or approved by the seed"
+        assert client.get("/api/accounts/accounts/me", headers=_login(client, "janis")).status_code == 404
+
+
+def test_the_readme_try_it_commands_work_as_printed(stack: Stack) -> None:
+    seed_demo(stack)
+    script = _try_it_commands().replace("localhost:8000", f"127.0.0.1:{stack.base_port}")
+    done = subprocess.run(["bash", "-euo", "pipefail", "-c", script], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert '"error"' not in done.stdout, done.stdout
+    assert '"personal_code"' in done.stdout or '"id"' in done.stdout, done.stdout
