@@ -34,9 +34,11 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         base_port=free_base_port(),
         extra_env={"DEV_MODE": "true", "RATE_LIMIT_PER_MINUTE": "100000", "RATE_LIMIT_BURST": "10000"},
     )
-    stack.start(("gateway", "catalog"))
-    yield stack
-    stack.stop()
+    try:  # a stack that failed to start stops too
+        stack.start(("gateway", "catalog"))
+        yield stack
+    finally:
+        stack.stop()
 
 
 async def _publish(stack: Stack, event: Event) -> None:

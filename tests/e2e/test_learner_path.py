@@ -12,6 +12,7 @@ from decimal import Decimal
 
 import httpx
 import pytest
+from prasmes_contracts import Event
 from prasmes_contracts.accounts import (
     AccountOpened,
     ApplicationApproved,
@@ -26,11 +27,10 @@ from prasmes_contracts.accounts import (
 from prasmes_contracts.catalog import GroupScheduled, ProgrammePublished, ProviderUserAdded
 from prasmes_devtools.devstack import BACKENDS, Stack, free_base_port
 from prasmes_runtime.bus import Bus
-from prasmes_runtime.bus.embedded import EmbeddedBus
-from prasmes_runtime.bus.kafka import KafkaBus
 from prasmes_testing.events import events_on, publish
 from prasmes_testing.servers import create_database
 
+from tests.e2e.leak_check import assert_no_personal_code, stack_bus
 from tests.support import eventually, personal_code
 
 pytestmark = pytest.mark.e2e
@@ -50,16 +50,11 @@ def stack(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
         stack.kafka_bootstrap = request.getfixturevalue("kafka_bootstrap")
         server = request.getfixturevalue("postgres_server_url")
         stack.database_urls = {name: create_database(server, f"path_{name}_{time.monotonic_ns()}") for name in BACKENDS}
-    stack.start(("gateway", "accounts", "notifications"))
-    yield stack
-    stack.stop()
-
-
-def _bus(stack: Stack) -> Bus:
-    if stack.bus == "kafka":
-        assert stack.kafka_bootstrap
-        return KafkaBus(stack.kafka_bootstrap)
-    return EmbeddedBus(stack.var_dir / "events.db")
+    try:  # a stack that failed to start stops too: its processes would join the next stack's consumer groups
+        stack.start(("gateway", "accounts", "notifications"))
+        yield stack
+    finally:
+        stack.stop()
 
 
 async def _login(client: httpx.AsyncClient, username: str) -> tuple[dict[str, str], str]:
@@ -68,7 +63,8 @@ async def _login(client: httpx.AsyncClient, username: str) -> tuple[dict[str, st
 
 
 async def test_from_account_to_completion(stack: Stack) -> None:
-    bus = _bus(stack)
+    bus = stack_bus(stack)
+    code = personal_code(70_000)
     institution, programme, group = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
     async with httpx.AsyncClient(base_url=stack.gateway_url, timeout=15) as client:
         anna, anna_id = await _login(client, "anna")
@@ -101,9 +97,7 @@ async def test_from_account_to_completion(stack: Stack) -> None:
             ),
         )
 
-        account = await client.post(
-            "/api/accounts/accounts", json={"personal_code": personal_code(70_000)}, headers=anna
-        )
+        account = await client.post("/api/accounts/accounts", json={"personal_code": code}, headers=anna)
         assert account.status_code == 201, account.text
         await client.patch(
             "/api/accounts/accounts/me/profile",
@@ -147,6 +141,9 @@ async def test_from_account_to_completion(stack: Stack) -> None:
         assert study["programme_title"]["en"] == "Cyber security basics" and study["enrolment"]["hours_attended"] == 156
 
     await _check_topics(bus, anna_id, application_id, enrolment_id)
+    # The code's value, not only a key's name: every other service's database, every topic, every log.
+    report = await assert_no_personal_code(stack, code)
+    assert report.values["notifications"] > 0 and report.records["accounts.studies"] > 0
 
 
 async def _notified(client: httpx.AsyncClient, headers: dict[str, str], kinds: set[str]) -> None:
@@ -160,7 +157,7 @@ async def _notified(client: httpx.AsyncClient, headers: dict[str, str], kinds: s
 
 
 async def _check_topics(bus: Bus, learner_id: str, application_id: str, enrolment_id: str) -> None:
-    expected = {
+    expected: dict[str, list[type[Event]]] = {
         "accounts.accounts": [AccountOpened],
         "accounts.applications": [ApplicationSubmitted, ApplicationApproved],
         "accounts.grants": [GrantReserved, GrantSpent, GrantReleased],

@@ -5,7 +5,6 @@ The calls and accounts services do not publish these events yet, so the test put
 exactly as those services will (CloudEvents in Kafka binary mode, keyed by aggregate id).
 """
 
-import asyncio
 import uuid
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, date, datetime
@@ -24,7 +23,9 @@ from prasmes_runtime.bus.kafka import KafkaBus
 from prasmes_runtime.clock import FixedClock
 from prasmes_runtime.db import Database
 from prasmes_runtime.messaging import inbox, outbox
+from prasmes_runtime.service import ServiceRuntime
 from prasmes_testing import samples
+from prasmes_testing.waiting import assert_alive, assert_ended_cleanly, caught_up
 
 from conftest import running
 from tests.support import eventually
@@ -36,8 +37,15 @@ Bearer = Callable[..., dict[str, str]]
 
 
 class Stage:
-    def __init__(self, client: httpx.AsyncClient, bus: KafkaBus, database: Database, bearer: Bearer) -> None:
-        self.client, self.bus, self.database, self.bearer = client, bus, database, bearer
+    def __init__(self, client: httpx.AsyncClient, bus: KafkaBus, runtime: ServiceRuntime, bearer: Bearer) -> None:
+        self.client, self.bus, self.runtime, self.bearer = client, bus, runtime, bearer
+        self.database: Database = runtime.database
+
+    async def all_consumed(self) -> None:
+        """Every record on the topics catalog consumes is committed by its group (and its tasks still run):
+        whatever the repeated deliveries were going to do, they have done."""
+        for consumer in self.runtime.consumers:
+            await caught_up(self.bus, consumer.spec.name, consumer.spec.topics, tasks=self.runtime.tasks)
 
     async def send(self, *events: Event, envelope: CloudEvent | None = None) -> list[CloudEvent]:
         producer = self.bus.producer()
@@ -107,8 +115,11 @@ async def stage(
         consumer_group_suffix=f".{unique}",  # a group of its own: other tests on the broker read the same topics
     )
     app = create_app(settings, FixedClock(NOW))
+    runtime: ServiceRuntime = app.state.runtime
     async with running(app, token_verifier) as client:
-        yield Stage(client, KafkaBus(kafka_bootstrap, partitions=3), app.state.runtime.database, bearer)
+        yield Stage(client, KafkaBus(kafka_bootstrap, partitions=3), runtime, bearer)
+        assert_alive(runtime.tasks)  # no consumer, relay or job died during the test
+    assert_ended_cleanly(runtime.tasks)  # and the shutdown cancelled each of them
 
 
 async def test_an_agreement_publishes_its_programmes_and_its_end_withdraws_them(stage: Stage) -> None:
@@ -136,7 +147,7 @@ async def test_an_agreement_publishes_its_programmes_and_its_end_withdraws_them(
         )
 
     await eventually(on_the_topic, timeout=60)
-    await asyncio.sleep(1.5)  # give the repeated deliveries time to (not) take effect
+    await stage.all_consumed()  # the repeated deliveries were consumed: they had their chance to take effect
     assert await stage.outbox_count(published_type) == 1
 
     await stage.send(CooperationAgreementEnded(**ids, programme_ids=[uuid.UUID(programme_id)], at=NOW))
@@ -202,7 +213,8 @@ async def test_free_places_follow_enrolments_exactly_once(stage: Stage) -> None:
         return bool(page["groups"] and page["groups"][0]["free_places"] == 2)
 
     await eventually(counted, timeout=60)
-    await asyncio.sleep(1.5)
+    await stage.all_consumed()
+    assert await counted(), "still two free places once every delivery was consumed"
     detail = await stage.call("GET", f"/providers/{institution_id}/groups/{group['id']}")
     assert (detail["enrolled"], detail["free_places"], len(detail["learners"])) == (10, 2, 10)
     # Only this test's events: other tests on the same broker put enrolments on the topic too.

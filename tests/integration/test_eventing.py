@@ -1,112 +1,41 @@
 """Reliable eventing on real PostgreSQL and a real Kafka broker (and, where the test is about the
 behaviour rather than the broker, the embedded log too): outbox, inbox, dead letters, replay."""
 
-import asyncio
-import contextlib
 import json
 import os
 import signal
 import subprocess
 import sys
 import time
-import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 import sqlalchemy as sa
-from notifications.app import DEFINITION as NOTIFICATIONS
 from notifications.db import notices
 from prasmes_contracts import KafkaRecord
-from prasmes_contracts.accounts import AccountOpened
 from prasmes_devtools.devstack import Stack, free_base_port
-from prasmes_runtime import dlq, migrations
-from prasmes_runtime.bus import Bus
+from prasmes_runtime import dlq
+from prasmes_runtime.bus import Bus, Delivered
 from prasmes_runtime.bus.embedded import EmbeddedBus
 from prasmes_runtime.bus.kafka import KafkaBus
-from prasmes_runtime.consumer import ConsumerSpec, EventConsumer, Handlers
-from prasmes_runtime.context import EventContext
 from prasmes_runtime.db import Database
 from prasmes_runtime.messaging import inbox
-from prasmes_runtime.outbox import OutboxRelay, record_event
+from prasmes_runtime.outbox import OutboxRelay
 from prasmes_testing.servers import create_database
+from prasmes_testing.waiting import caught_up, processes_alive, supervised, until
+
+from tests.integration.eventing_support import (
+    all_published,
+    count,
+    emit,
+    event_consumer,
+    migrated,
+    notice_count,
+    welcome_handlers,
+)
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
-
-
-async def _migrated(url: str) -> Database:
-    await asyncio.to_thread(migrations.upgrade, NOTIFICATIONS.migrations_dir, url)
-    return Database(url)
-
-
-async def _count(database: Database, query: sa.Select[tuple[int]]) -> int:
-    async with database.session() as session:
-        return int(await session.scalar(query) or 0)
-
-
-def _notice_count() -> sa.Select[tuple[int]]:
-    return sa.select(sa.func.count()).select_from(notices)
-
-
-async def _eventually(check: Callable[[], Awaitable[bool]], timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if await check():
-            return
-        await asyncio.sleep(0.2)
-    raise AssertionError("condition not reached in time")
-
-
-async def _emit(database: Database, n: int, prefix: str = "learner") -> None:
-    """n AccountOpened events into the outbox, as the accounts service writes them."""
-    async with database.transaction() as session:
-        for i in range(n):
-            event = AccountOpened(
-                account_id=f"00000000-0000-4000-8000-{i:012d}",
-                learner_id=f"{prefix}-{i}",
-                opened_at="2026-11-30T09:00:00Z",
-            )
-            await record_event(session, event)
-
-
-@contextlib.asynccontextmanager
-async def _running(*coroutines: Awaitable[None]) -> AsyncIterator[None]:
-    tasks = [asyncio.ensure_future(c) for c in coroutines]
-    try:
-        yield
-    finally:
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-
-
-def _welcome_handlers(fail_for: set[str] | None = None) -> Handlers:
-    handlers = Handlers()
-
-    @handlers.on(AccountOpened)
-    async def welcome(ctx: EventContext, event: AccountOpened) -> None:
-        if fail_for and event.learner_id in fail_for:
-            raise RuntimeError(f"bug: cannot welcome {event.learner_id}")
-        await ctx.session.execute(
-            notices.insert().values(
-                id=uuid.uuid4(),
-                recipient_id=event.learner_id,
-                kind="welcome",
-                title="{}",
-                body="{}",
-                created_at=event.opened_at,
-                cause_event_id=ctx.envelope.id,
-            )
-        )
-
-    return handlers
-
-
-def _consumer(bus: Bus, database: Database, group: str, topic: str, handlers: Handlers) -> EventConsumer:
-    return EventConsumer(
-        ConsumerSpec(group, handlers, [topic]), bus, database, bus.producer(), max_attempts=3, retry_backoff=0.05
-    )
 
 
 @pytest.fixture
@@ -120,10 +49,10 @@ def topic(unique: str, monkeypatch: pytest.MonkeyPatch) -> str:
 async def test_a_poison_message_is_dead_lettered_and_replayed_once_after_a_fix(
     bus: Bus, postgres_url: str, topic: str, unique: str
 ) -> None:
-    database = await _migrated(postgres_url)
+    database = await migrated(postgres_url)
     await bus.ensure_topics([topic, f"{topic}.dlq"])
     relay = OutboxRelay(database, bus.producer())
-    await _emit(database, 5)
+    await emit(database, 5)
     broken = KafkaRecord(
         key=b"x", value=b"{not json", headers=[(h, b"1") for h in ("ce_id", "ce_source", "ce_type", "ce_specversion")]
     )
@@ -131,16 +60,14 @@ async def test_a_poison_message_is_dead_lettered_and_replayed_once_after_a_fix(
     await producer.send_many([(topic, broken)])
     await producer.stop()
     group = f"notifications.{unique}"
-    consumer = _consumer(bus, database, group, topic, _welcome_handlers(fail_for={"learner-2"}))
-    async with _running(relay.run(), consumer.run()):
-        await _eventually(lambda: _has(database, _notice_count(), 4))
-        letters = []
-
-        async def two_letters() -> bool:
-            letters[:] = await dlq.list_dead_letters(bus, topic)
-            return len(letters) == 2
-
-        await _eventually(two_letters)
+    consumer = event_consumer(bus, database, group, topic, welcome_handlers(fail_for={"learner-2"}))
+    letters: list[dlq.DeadLetter] = []
+    async with supervised(relay.run(), consumer.run()) as tasks:
+        await until(lambda: all_published(database), tasks=tasks, what="the outbox published")
+        await caught_up(bus, group, [topic], tasks=tasks)  # every record handled or dead-lettered
+        letters[:] = await dlq.list_dead_letters(bus, topic)
+    assert await count(database, notice_count()) == 4
+    assert len(letters) == 2, letters
     errors = sorted(letter.error or "" for letter in letters)
     assert "PoisonRecord: event data is not JSON" in errors[0]  # never retried: it cannot improve
     assert "RuntimeError: bug: cannot welcome learner-2" in errors[1]
@@ -149,60 +76,74 @@ async def test_a_poison_message_is_dead_lettered_and_replayed_once_after_a_fix(
         listed = _dlq_cli("list", topic, bus)
         assert sorted(json.loads(line)["error"] for line in listed.splitlines()) == errors
 
-    fixed = _consumer(bus, database, group, topic, _welcome_handlers())
-    async with _running(fixed.run()):
+    fixed = event_consumer(bus, database, group, topic, welcome_handlers())
+    async with supervised(fixed.run()) as tasks:
         assert await dlq.replay(bus, topic) == 2
-        await _eventually(lambda: _has(database, _notice_count(), 5))
-        await dlq.replay(bus, topic)  # replaying again changes nothing
-        await asyncio.sleep(2)
-    assert await _count(database, _notice_count()) == 5
+        await caught_up(bus, group, [topic], tasks=tasks)
+        assert await count(database, notice_count()) == 5
+        # The poison record failed once more (it cannot improve): three letters now.
+        assert len(await dlq.list_dead_letters(bus, topic)) == 3
+        assert await dlq.replay(bus, topic) == 3  # replaying again: the fixed event is a redelivery now
+        await caught_up(bus, group, [topic], tasks=tasks)  # the repeated records were consumed, not pending
+    assert await count(database, notice_count()) == 5
     per_learner = sa.select(sa.func.count(sa.distinct(notices.c.recipient_id)))
-    assert await _count(database, per_learner) == 5
+    assert await count(database, per_learner) == 5
+    # The redelivered event was a no-op, not a failure: the only letter that is not the poison record
+    # is still the first one.
+    after = await dlq.list_dead_letters(bus, topic)
+    assert [letter.error for letter in after if "PoisonRecord" not in (letter.error or "")] == [errors[1]]
+    assert len(after) == 5
 
 
 async def _has(database: Database, query: sa.Select[tuple[int]], expected: int) -> bool:
-    return await _count(database, query) >= expected
+    return await count(database, query) >= expected
 
 
 async def test_replaying_a_topic_from_offset_zero_changes_nothing(
     bus: Bus, postgres_url: str, topic: str, unique: str
 ) -> None:
-    database = await _migrated(postgres_url)
+    database = await migrated(postgres_url)
     await bus.ensure_topics([topic, f"{topic}.dlq"])
-    await _emit(database, 50)
+    await emit(database, 50)
     group = f"notifications.{unique}"
     relay = OutboxRelay(database, bus.producer())
-    async with _running(relay.run(), _consumer(bus, database, group, topic, _welcome_handlers()).run()):
-        await _eventually(lambda: _has(database, _notice_count(), 50))
-        await asyncio.sleep(1)  # let the last commit land
-    before = await _count(database, _notice_count())
+    async with supervised(relay.run(), event_consumer(bus, database, group, topic, welcome_handlers()).run()) as tasks:
+        await until(lambda: all_published(database), tasks=tasks, what="the outbox published")
+        await caught_up(bus, group, [topic], tasks=tasks)  # the group committed all 50
+    before = await count(database, notice_count())
     await bus.rewind(group, topic)
-    again = _consumer(bus, database, group, topic, _welcome_handlers())
+    again = event_consumer(bus, database, group, topic, welcome_handlers())
     subscription = bus.subscription(group, [topic])
     await subscription.start()
+    replayed: list[Delivered] = []
     try:
-        replayed = [d for _ in range(20) for d in await subscription.poll(0.5, 500)]
+        deadline = time.monotonic() + 30
+        while len(replayed) < 50 and time.monotonic() < deadline:
+            replayed += await subscription.poll(0.5, 500)
+        replayed += await subscription.poll(0.5, 500)  # and nothing beyond the 50
         for delivered in replayed:
-            await again.process(delivered)
+            await again.process(delivered)  # a redelivery that failed would be dead-lettered: checked below
+        await subscription.commit(replayed)
     finally:
         await subscription.stop()
     assert len(replayed) == 50  # the group really read the topic again from offset 0
     assert before == 50
-    assert await _count(database, _notice_count()) == 50
-    assert await _count(database, sa.select(sa.func.count()).select_from(inbox)) == 50
+    assert await count(database, notice_count()) == 50
+    assert await count(database, sa.select(sa.func.count()).select_from(inbox)) == 50
+    assert await dlq.list_dead_letters(bus, topic) == []  # no redelivery failed into the dead letters
 
 
 async def test_each_event_takes_effect_once_across_a_consumer_killed_mid_stream(
     kafka_bootstrap: str, postgres_url: str, tmp_path: Path
 ) -> None:
     """The notifications service runs as a process; it is SIGKILLed while it works through 2 000 events."""
-    accounts_db = await _migrated(postgres_url.rsplit("/", 1)[0] + "/" + _fresh_db(postgres_url, "acc"))
+    accounts_db = await migrated(postgres_url.rsplit("/", 1)[0] + "/" + _fresh_db(postgres_url, "acc"))
     notifications_url = postgres_url.rsplit("/", 1)[0] + "/" + _fresh_db(postgres_url, "ntf")
-    notifications_db = await _migrated(notifications_url)
+    notifications_db = await migrated(notifications_url)
     bus = KafkaBus(kafka_bootstrap)
     await bus.ensure_topics(["accounts.accounts", "accounts.accounts.dlq"])
     prefix = f"killed-{time.monotonic_ns()}"
-    await _emit(accounts_db, 2000, prefix)
+    await emit(accounts_db, 2000, prefix)
     mine = sa.select(sa.func.count()).select_from(notices).where(notices.c.recipient_id.like(f"{prefix}-%"))
 
     stack = Stack(
@@ -213,23 +154,32 @@ async def test_each_event_takes_effect_once_across_a_consumer_killed_mid_stream(
         database_urls={"notifications": notifications_url},
     )
     relay = OutboxRelay(accounts_db, bus.producer())
-    async with _running(relay.run()):
+    async with supervised(relay.run()) as tasks:
         stack.start(("notifications",))
         try:
-            await _eventually(lambda: _has(notifications_db, mine, 1))
+            await until(lambda: _has(notifications_db, mine, 1), tasks=tasks, what="the first notice")
             stack.stop_service("notifications", signal.SIGKILL)
-            killed_at = await _count(notifications_db, mine)
+            killed_at = await count(notifications_db, mine)
             stack.start(("notifications",))
-            await _eventually(lambda: _has(notifications_db, mine, 2000), timeout=120)
-            await asyncio.sleep(2)  # any duplicate would land now
+            await until(lambda: all_published(accounts_db), tasks=tasks, timeout=120, what="the outbox published")
+            # The restarted process's group (the service's own, "notifications") committed every record.
+            await caught_up(
+                bus,
+                "notifications",
+                ["accounts.accounts"],
+                timeout=120,
+                tasks=tasks,
+                healthy=processes_alive(stack.processes),
+            )
         finally:
             stack.stop()
     assert 0 < killed_at < 2000, "the kill must land mid-stream"
-    assert await _count(notifications_db, mine) == 2000
+    assert await count(notifications_db, mine) == 2000
     distinct = sa.select(sa.func.count(sa.distinct(notices.c.recipient_id))).where(
         notices.c.recipient_id.like(f"{prefix}-%")
     )
-    assert await _count(notifications_db, distinct) == 2000
+    assert await count(notifications_db, distinct) == 2000
+    assert await dlq.list_dead_letters(bus, "accounts.accounts") == []
 
 
 def _dlq_cli(command: str, topic: str, bus: EmbeddedBus) -> str:
