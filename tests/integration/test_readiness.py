@@ -37,7 +37,7 @@ async def test_a_database_outage_makes_the_service_not_ready(
     async with harness(ACCOUNTS, settings, token_issuer) as svc:
         ready = await svc.client.get("/readyz")
         assert ready.status_code == 200, ready.text
-        assert ready.json() == {"status": "ready", "checks": {"database": "ok", "bus": "ok"}}
+        assert ready.json() == {"status": "ready", "checks": {"database": "ok", "bus": "ok", "background": "ok"}}
         await _drop(postgres_server_url, name)
         down = await svc.client.get("/readyz")
         assert down.status_code == 503, down.text
@@ -55,7 +55,7 @@ async def test_a_bus_outage_leaves_the_service_ready_and_degraded(tmp_path: Path
     async with harness(ACCOUNTS, settings, token_issuer) as svc:
         ready = await svc.client.get("/readyz")
         assert ready.status_code == 200, ready.text
-        assert ready.json() == {"status": "ready", "checks": {"database": "ok", "bus": "degraded"}}
+        assert ready.json() == {"status": "ready", "checks": {"database": "ok", "bus": "degraded", "background": "ok"}}
         opened = await svc.client.post(
             "/accounts", json={"personal_code": personal_code(90_001)}, headers=svc.as_("readiness-1")
         )

@@ -85,10 +85,14 @@ class Stack:
     def start(self, names: tuple[str, ...] | None = None, timeout: float = 60) -> None:
         self.var_dir.mkdir(parents=True, exist_ok=True)
         load_or_create_key(self.signing_key_path)  # before any process, so all share one key
-        for name in names or tuple(s.name for s in SERVICES):
-            self.start_service(name)
-        for name in names or tuple(s.name for s in SERVICES):
-            self.wait_ready(name, timeout)
+        try:
+            for name in names or tuple(s.name for s in SERVICES):
+                self.start_service(name)
+            for name in names or tuple(s.name for s in SERVICES):
+                self.wait_ready(name, timeout)
+        except BaseException:
+            self.stop()  # never leave half a stack running (its consumers would join the next one's groups)
+            raise
 
     def start_service(self, name: str) -> None:
         spec = registry.entry(name)
@@ -230,12 +234,12 @@ def _publish_demo_programme(stack: Stack, client: httpx.Client, institution_id: 
         valid_until=date(2027, 4, 30),
     )
     asyncio.run(publish(bus, signed, source="/prasmes/calls"))
-    public = f"/api/catalog/catalog/public/programmes/{programme_id}"
+    public = f"/api/catalog/public/programmes/{programme_id}"
     deadline = time.monotonic() + 20
     while client.get(public).status_code != 200 and time.monotonic() < deadline:
         time.sleep(0.3)
     liga = _dev_login(client, "liga")
-    base = f"/api/catalog/catalog/providers/{institution_id}"
+    base = f"/api/catalog/providers/{institution_id}"
     if client.get(public).json().get("groups"):
         return
     location = client.get(f"{base}/locations", headers=liga).json()[0]["id"]

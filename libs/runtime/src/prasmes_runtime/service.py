@@ -171,10 +171,13 @@ class ServiceRuntime:
 
     async def stop(self) -> None:
         for task in self.tasks:
+            if task.done() and not task.cancelled() and task.exception() is not None:
+                log.error("background.died", task=task.get_name(), error=repr(task.exception()))
             task.cancel()
         for task in self.tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+            if not task.done():
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
         for producer in self.producers:
             with contextlib.suppress(Exception):
                 await producer.stop()
@@ -193,6 +196,10 @@ class ServiceRuntime:
         except Exception:
             # Requests are still served and events wait in the outbox: degraded, not down.
             checks["bus"] = "degraded"
+        # The relay, the consumers and the jobs run until the process stops: one that ended has crashed,
+        # and a process whose events no longer flow must not look ready.
+        dead = sorted(task.get_name() for task in self.tasks if task.done())
+        checks["background"] = f"failed: {', '.join(dead)}" if dead else "ok"
         return checks
 
 
