@@ -183,7 +183,26 @@ async def authenticated(request: Request) -> Principal:
     return principal
 
 
+authenticated.allowed_roles = ROLES  # type: ignore[attr-defined]
+"""Any signed-in caller, whatever their role (the route's access rule, read by `access_rule`)."""
+
 CurrentUser = Annotated[Principal, Depends(authenticated)]
+
+PUBLIC: dict[str, Any] = {"security": []}
+"""`openapi_extra=PUBLIC`: the route is open to anyone, no token needed (its OpenAPI operation says so too).
+Every route declares its rule: this, or a dependency on `authenticated` / `require_role`."""
+
+
+def is_public(openapi_extra: dict[str, Any] | None) -> bool:
+    """Whether a route's `openapi_extra` carries the `PUBLIC` marker."""
+    return openapi_extra is not None and openapi_extra.get("security") == []
+
+
+def access_rule(dependency: Callable[..., Any]) -> frozenset[str] | None:
+    """The roles an access dependency lets through (`authenticated`: every role; `require_role(...)`: those);
+    None for any other dependency."""
+    allowed = getattr(dependency, "allowed_roles", None)
+    return allowed if isinstance(allowed, frozenset) else None
 
 
 def require_role(*roles: str) -> Callable[[Principal], Awaitable[Principal]]:
@@ -196,4 +215,5 @@ def require_role(*roles: str) -> Callable[[Principal], Awaitable[Principal]]:
             raise Forbidden(f"requires role {' or '.join(roles)}")
         return principal
 
+    check.allowed_roles = frozenset(roles)  # type: ignore[attr-defined]
     return check
