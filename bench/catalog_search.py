@@ -50,7 +50,7 @@ from bench.stats import percentile, rounded
 
 OUT = Path(__file__).resolve().parent / "out" / "catalog.json"
 MIGRATIONS = Path(__file__).resolve().parents[1] / "services" / "catalog" / "migrations"
-SEARCH = "/catalog/public/programmes"
+SEARCH = "/public/programmes"
 STACK_ENV = {"DEV_MODE": "true", "RATE_LIMIT_PER_MINUTE": "10000000", "RATE_LIMIT_BURST": "1000000"}
 ICT = "Datorsistēmas, datubāzes un datortīkli"
 CITIES = ["Rīga", "Valmiera", "Cēsis", "Liepāja", "Daugavpils", "Jelgava", "Ventspils", "Rēzekne"]

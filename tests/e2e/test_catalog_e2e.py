@@ -23,7 +23,7 @@ from prasmes_testing import samples
 from tests.support import eventually
 
 pytestmark = pytest.mark.e2e
-API = "/api/catalog/catalog"
+API = "/api/catalog"
 ADMIN_EMAIL = "e2e.admin@example.lv"
 
 

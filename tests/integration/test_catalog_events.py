@@ -32,7 +32,7 @@ from tests.support import eventually
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
-API = "/catalog"
+API = ""
 Bearer = Callable[..., dict[str, str]]
 
 

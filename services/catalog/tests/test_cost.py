@@ -62,23 +62,53 @@ def test_a_group_missing_from_the_table_is_refused() -> None:
     )
 
 
+TODAY = date(2026, 1, 1)
+
+
+def _new_table(rate: object, coefficients: object, valid_from: object = "2026-01-01") -> programmes.CoefficientTable:
+    form = programmes.CoefficientTableForm(rate, coefficients, valid_from)
+    return programmes.new_coefficient_table(2, form, TODAY, datetime(2026, 1, 1, tzinfo=UTC), "martins")
+
+
 @pytest.mark.parametrize(
     ("rate", "coefficients", "field", "rule"),
     [
         ("0", {ICT: "1.28"}, "hourly_rate", "positive"),
         ("1.567", {ICT: "1.28"}, "hourly_rate", "decimal_places"),
+        ("1,56", {ICT: "1.28"}, "hourly_rate", "number"),
+        (True, {ICT: "1.28"}, "hourly_rate", "number"),
+        ("NaN", {ICT: "1.28"}, "hourly_rate", "positive"),
+        ("1e30", {ICT: "1.28"}, "hourly_rate", "max"),
+        ("1.56", {ICT: "1E+999999"}, f"coefficients.{ICT}", "max"),
+        (None, {ICT: "1.28"}, "hourly_rate", "required"),
         ("1.56", {ICT: "-1"}, f"coefficients.{ICT}", "positive"),
+        ("1.56", {ICT: "1.12345"}, f"coefficients.{ICT}", "decimal_places"),
         ("1.56", {}, "coefficients", "required"),
+        ("1.56", {" ": "1.1"}, "coefficients", "required"),
+        ("1.56", ["1.1"], "coefficients", "object"),
     ],
 )
-def test_a_new_table_is_validated(rate: str, coefficients: dict[str, str], field: str, rule: str) -> None:
+def test_a_new_table_is_validated(rate: object, coefficients: object, field: str, rule: str) -> None:
     with pytest.raises(InvalidInput) as caught:
-        programmes.new_coefficient_table(
-            2,
-            Decimal(rate),
-            {k: Decimal(v) for k, v in coefficients.items()},
-            date(2026, 1, 1),
-            datetime(2025, 1, 1, tzinfo=UTC),
-            "martins",
-        )
+        _new_table(rate, coefficients)
     assert (field, rule) in {(v.field, v.rule) for v in caught.value.violations}
+
+
+def test_every_problem_of_a_table_is_named_at_once() -> None:
+    with pytest.raises(InvalidInput) as caught:
+        _new_table("-1", {ICT: "x", "Biroja darbs": "0"}, "2025-12-31")
+    assert {(v.field, v.rule) for v in caught.value.violations} == {
+        ("hourly_rate", "positive"),
+        (f"coefficients.{ICT}", "number"),
+        ("coefficients.Biroja darbs", "positive"),
+        ("valid_from", "not_in_past"),
+    }
+
+
+def test_a_table_from_json_numbers_and_strings() -> None:
+    table = _new_table(1.56, {ICT: 1.28, "Biroja darbs": "1.1"}, "2026-02-01")
+    assert (table.hourly_rate, table.coefficients, table.valid_from) == (
+        Decimal("1.56"),
+        {ICT: Decimal("1.28"), "Biroja darbs": Decimal("1.1")},
+        date(2026, 2, 1),
+    )

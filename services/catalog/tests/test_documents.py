@@ -127,6 +127,18 @@ def test_malformed_signature_xml_is_refused() -> None:
     assert _refusal(buffer.getvalue()) == ("file", "format")
 
 
+def test_a_container_whose_statement_is_stored_uncompressed_is_a_container() -> None:
+    """Its first bytes hold "%PDF-" of the stored statement: the ZIP signature decides, not that."""
+    source = zipfile.ZipFile(io.BytesIO(samples.asice_container()))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
+        for entry in source.infolist():
+            archive.writestr(entry.filename, source.read(entry))
+    assert b"%PDF-" in buffer.getvalue()[:1024]
+    inspection = signatures.inspect(buffer.getvalue(), filename="apliecinajums.edoc")
+    assert (inspection.format, inspection.signatures, inspection.timestamps) == (DocumentFormat.ASICE, 1, 1)
+
+
 def test_a_zip_that_is_not_a_container_is_refused() -> None:
     assert _refusal(b"PK\x03\x04" + b"\x00" * 100) == ("file", "format")
 

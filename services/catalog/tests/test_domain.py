@@ -214,6 +214,7 @@ def _published() -> programmes.Programme:
         ({"capacity": 0}, ("capacity", "range")),
         ({"entry_level": 10}, ("entry_level", "digcomp_range")),
         ({"location_id": uuid.uuid4()}, ("location_id", "programme_location")),
+        ({"start_date": date(2028, 3, 3), "end_date": date(2028, 3, 10)}, ("start_date", "max_ahead")),
     ],
 )
 def test_group_rules(changes: dict[str, object], violation: tuple[str, str]) -> None:
@@ -222,6 +223,18 @@ def test_group_rules(changes: dict[str, object], violation: tuple[str, str]) -> 
     with pytest.raises(InvalidInput) as caught:
         groups.validate_group(replace(spec, **changes), _published(), date(2026, 3, 2))  # type: ignore[arg-type]
     assert violation in {(v.field, v.rule) for v in caught.value.violations}
+
+
+def test_the_two_year_bound_counts_from_today_and_keeps_29_february() -> None:
+    spec = groups.GroupInput(LOCATION, date(2028, 3, 1), date(2028, 3, 1), "Otrdienās", 5, "lv", 3)
+    unbounded = replace(_published(), publication_valid_until=None)
+    groups.validate_group(spec, unbounded, date(2026, 3, 1))
+    groups.validate_group(
+        replace(spec, start_date=date(2030, 2, 28), end_date=date(2030, 2, 28)), unbounded, date(2028, 2, 29)
+    )
+    with pytest.raises(InvalidInput) as caught:
+        groups.validate_group(replace(spec, end_date=date(2028, 3, 2)), unbounded, date(2026, 3, 1))
+    assert {(v.field, v.rule) for v in caught.value.violations} == {("end_date", "max_ahead")}
 
 
 def test_capacity_cannot_drop_below_enrolled() -> None:

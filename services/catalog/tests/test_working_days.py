@@ -7,8 +7,8 @@ from catalog.domain import providers
 from prasmes_runtime.clock import RIGA
 
 
-def riga(*args: int) -> datetime:
-    return datetime(*args, tzinfo=RIGA)  # type: ignore[misc]
+def riga(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=RIGA)
 
 
 def test_a_registration_on_the_friday_before_a_public_holiday_is_due_on_tuesday() -> None:

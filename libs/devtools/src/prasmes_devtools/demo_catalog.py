@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 from prasmes_testing import samples
 
-API = "/api/catalog/catalog"
+API = "/api/catalog"
 
 
 def _login(client: httpx.Client, username: str) -> dict[str, str]:

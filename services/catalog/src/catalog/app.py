@@ -13,7 +13,8 @@ from catalog.settings import CatalogAdapters, CatalogSettings, build_adapters
 DESCRIPTION = (
     "Education institutions (registration, approval within one working day, their users and implementation "
     "locations), programmes with costs computed by the platform, study groups, and the public catalogue. "
-    "A provider's users are invited by their platform user id: there is no user directory yet."
+    "A provider's users are invited by their user name or e-mail address, as the identity provider knows them; "
+    "their names are asked of it at request time and never stored here."
 )
 
 DEFINITION = ServiceDefinition(

@@ -8,6 +8,7 @@ from pathlib import Path
 from prasmes_runtime.settings import Settings
 from pydantic import Field
 
+from catalog.adapters.directory import Directory, HttpDirectory
 from catalog.adapters.registers import DEFAULT_DATA_FILE, FileRegisters, Registers
 
 
@@ -17,12 +18,17 @@ class CatalogSettings(Settings):
     """The seeded extract of the register of education institutions and VIIS (the local adapter)."""
     max_document_bytes: int = Field(default=8 * 1024 * 1024, gt=0)
     """Uploads above this are refused with 422 (rule max_size); the gateway refuses bodies over 10 MiB with 413."""
+    identity_url: str = "http://127.0.0.1:8000"
+    """The identity provider (the gateway) whose user directory names an institution's users (IDENTITY_URL)."""
 
 
 @dataclass(frozen=True)
 class CatalogAdapters:
     registers: Registers
+    directory: Directory
 
 
 def build_adapters(settings: CatalogSettings) -> CatalogAdapters:
-    return CatalogAdapters(registers=FileRegisters(settings.registers_file))
+    return CatalogAdapters(
+        registers=FileRegisters(settings.registers_file), directory=HttpDirectory(settings.identity_url)
+    )

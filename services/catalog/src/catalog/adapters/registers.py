@@ -3,7 +3,7 @@
 `Registers` is the port, in domain terms: it answers with the domain's `RegisteredInstitution`.
 `FileRegisters` is the local implementation, fed from a seeded data file; a production adapter calling the
 registers' services implements the same Protocol.
-Other services ask catalog (GET /catalog/registers/institutions/{number}), never the data file.
+Other services ask catalog (GET /registers/institutions/{number}), never the data file.
 """
 
 from __future__ import annotations

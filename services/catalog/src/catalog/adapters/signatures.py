@@ -6,6 +6,11 @@ still match the digests the signature covers; a CMS signature's value verifies w
 carries. Not checked here: whether the certificate is qualified and trusted (the EU trusted lists) and
 the XAdES SignatureValue (it needs exclusive XML canonicalisation): that is a qualified validation
 service's job (e.g. DSS), behind this same step when the platform connects to one.
+
+Damaged input (a bad CRC, a deflate error, an encrypted entry, an unknown compression method, a PDF or a CMS
+structure that does not parse, a digest algorithm nobody accepts) is a refusal naming what is wrong, never an
+exception of the parsers: they are called inside `_unreadable`, which turns what they raise (`MALFORMED`) into
+the domain's 422 without their own words. A guard test fuzzes valid samples to keep it so.
 """
 
 from __future__ import annotations
@@ -15,10 +20,13 @@ import binascii
 import hashlib
 import io
 import re
+import struct
 import zipfile
+import zlib
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 from urllib.parse import unquote
@@ -26,12 +34,12 @@ from xml.etree import ElementTree
 
 from asn1crypto import cms, tsp, x509
 from cryptography import x509 as cx509
-from cryptography.exceptions import InvalidSignature
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
 from prasmes_runtime.errors import InvalidInput
 from pypdf import PdfReader
-from pypdf.errors import PyPdfError
+from pypdf.errors import DependencyError, PyPdfError
 from pypdf.generic import DictionaryObject
 
 FIELD = "file"
@@ -47,6 +55,31 @@ XML_DIGESTS = {
 }
 EXTENSIONS = {".pdf": "pdf", ".edoc": "zip", ".asice": "zip", ".sce": "zip", ".bdoc": "zip"}
 MEDIA_TYPES = {"application/pdf": "pdf", "application/vnd.etsi.asic-e+zip": "zip", "application/zip": "zip"}
+ZIP_METHODS = (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED)
+"""The compression methods of an ASiC-E container's entries (ETSI EN 319 162-1: stored or deflated)."""
+ZIP_ENCRYPTED = 0x1 | 0x40
+"""General purpose flag bits of an encrypted entry (traditional and strong encryption)."""
+DIGESTS = ("sha256", "sha384", "sha512")
+"""Digest algorithms accepted for what a signature or a time stamp covers (SHA-256 or stronger)."""
+MALFORMED: tuple[type[Exception], ...] = (
+    ValueError,  # asn1crypto's parse errors, binascii, struct, unicode
+    TypeError,
+    LookupError,
+    AttributeError,
+    ArithmeticError,
+    EOFError,
+    NotImplementedError,
+    RecursionError,
+    struct.error,
+    zlib.error,
+    zipfile.BadZipFile,
+    ElementTree.ParseError,
+    UnsupportedAlgorithm,
+    PyPdfError,
+    DependencyError,
+)
+"""What the parsers (zipfile, zlib, expat, pypdf, asn1crypto, cryptography) raise on damaged input. Caught only
+around their calls, and answered as a 422 naming what could not be read, never with their own words."""
 
 
 class DocumentFormat(StrEnum):
@@ -85,6 +118,25 @@ def _refuse(rule: str, message: str) -> InvalidInput:
     return InvalidInput.of(FIELD, rule, message)
 
 
+@contextmanager
+def _unreadable(rule: str, message: str) -> Iterator[None]:
+    """Damaged input inside: what the parsers raise becomes the refusal `rule` with `message`."""
+    try:
+        yield
+    except MALFORMED:
+        raise _refuse(rule, message) from None
+
+
+def _instant(value: object) -> datetime | None:
+    """A moment the platform can keep: timezone-aware, in UTC; None for a time without a zone or out of range."""
+    if not isinstance(value, datetime) or value.utcoffset() is None:
+        return None
+    try:
+        return value.astimezone(UTC)
+    except (OverflowError, ValueError):
+        return None
+
+
 def inspect(
     content: bytes,
     *,
@@ -107,10 +159,11 @@ def inspect(
 
 
 def _sniff(content: bytes) -> str:
-    if b"%PDF-" in content[:1024]:
-        return "pdf"
+    # The ZIP signature first: a container whose statement PDF is stored uncompressed has "%PDF-" near its start.
     if content.startswith(b"PK\x03\x04"):
         return "zip"
+    if b"%PDF-" in content[:1024]:
+        return "pdf"
     raise _refuse("file_type", "the content is neither a PDF nor an ASiC-E container (.edoc/.asice)")
 
 
@@ -136,14 +189,13 @@ def _describe(kind: str) -> str:
 
 
 def _inspect_asice(content: bytes) -> Inspection:
-    try:
+    with _unreadable("format", "not a readable ZIP container (damaged or cut short)"):
         archive = zipfile.ZipFile(io.BytesIO(content))
         entries = archive.infolist()
-    except (zipfile.BadZipFile, OSError, ValueError) as exc:
-        raise _refuse("format", f"not a readable ZIP container ({exc})") from None
     if len(entries) > MAX_ENTRIES or sum(e.file_size for e in entries) > MAX_UNPACKED_BYTES:
         raise _refuse("format", "the container holds too many or too large files")
-    _check_mimetype(archive, entries)
+    files = _unpacked(archive, entries)
+    _check_mimetype(entries, files)
     signature_files = [e.filename for e in entries if re.fullmatch(r"META-INF/[^/]*signatures[^/]*\.xml", e.filename)]
     data_files = {
         e.filename
@@ -154,7 +206,7 @@ def _inspect_asice(content: bytes) -> Inspection:
         raise _refuse("signed_document_missing", "the container holds no signed document")
     if not signature_files:
         raise _refuse("signature_missing", "the container has no META-INF/signatures*.xml")
-    facts = [_xades(archive, name, data_files) for name in signature_files]
+    facts = [_xades(files, name, data_files) for name in signature_files]
     signed = tuple(sorted({f for fact in facts for f in fact.signed_files}))
     return Inspection(
         format=DocumentFormat.ASICE,
@@ -166,11 +218,38 @@ def _inspect_asice(content: bytes) -> Inspection:
     )
 
 
-def _check_mimetype(archive: zipfile.ZipFile, entries: list[zipfile.ZipInfo]) -> None:
+def _unpacked(archive: zipfile.ZipFile, entries: list[zipfile.ZipInfo]) -> dict[str, bytes]:
+    """Every entry's content, each checked whole: not encrypted, stored or deflated, and matching its CRC."""
+    for entry in entries:
+        if entry.flag_bits & ZIP_ENCRYPTED:
+            raise _refuse(
+                "encrypted", f"the container's entry {entry.filename} is encrypted: a signed container is not"
+            )
+        if entry.compress_type not in ZIP_METHODS:
+            raise _refuse(
+                "compression", f"the container's entry {entry.filename} is compressed otherwise than stored or deflated"
+            )
+    return {entry.filename: _entry(archive, entry) for entry in entries}
+
+
+def _entry(archive: zipfile.ZipFile, entry: zipfile.ZipInfo) -> bytes:
+    damaged = f"the container's entry {entry.filename}"
+    try:
+        return archive.read(entry)
+    except zlib.error:
+        raise _refuse("entry_damaged", f"{damaged} cannot be decompressed: it is damaged") from None
+    except zipfile.BadZipFile as exc:
+        what = "does not match its checksum" if "CRC" in str(exc) else "has a damaged header"
+        raise _refuse("entry_damaged", f"{damaged} {what}") from None
+    except MALFORMED:
+        raise _refuse("entry_damaged", f"{damaged} cannot be read: it is damaged or cut short") from None
+
+
+def _check_mimetype(entries: list[zipfile.ZipInfo], files: dict[str, bytes]) -> None:
     first = entries[0] if entries else None
     if first is None or first.filename != "mimetype":
         raise _refuse("asic_mimetype", "an ASiC-E container starts with a 'mimetype' entry")
-    if first.compress_type != zipfile.ZIP_STORED or archive.read(first).strip() != ASICE_MIMETYPE:
+    if first.compress_type != zipfile.ZIP_STORED or files["mimetype"].strip() != ASICE_MIMETYPE:
         raise _refuse("asic_mimetype", f"the 'mimetype' entry must be stored uncompressed as {ASICE_MIMETYPE.decode()}")
 
 
@@ -187,17 +266,15 @@ def _first_text(element: ElementTree.Element, name: str) -> str:
     return "".join(found.itertext()).strip() if found is not None else ""
 
 
-def _xades(archive: zipfile.ZipFile, name: str, data_files: set[str]) -> Inspection:
-    try:
-        root = ElementTree.fromstring(archive.read(name))
-    except ElementTree.ParseError as exc:
-        raise _refuse("format", f"{name} is not well-formed XML ({exc})") from None
+def _xades(files: dict[str, bytes], name: str, data_files: set[str]) -> Inspection:
+    with _unreadable("format", f"{name} is not well-formed XML"):
+        root = ElementTree.fromstring(files[name])
     signatures = list(_descendants(root, "Signature"))
     signed: set[str] = set()
     timestamps = 0
     timestamp_time = None
     for signature in signatures:
-        signed |= _check_xml_signature(archive, name, signature, data_files)
+        signed |= _check_xml_signature(files, name, signature, data_files)
         token = _first_text(signature, "EncapsulatedTimeStamp") if _has(signature, "SignatureTimeStamp") else ""
         if token:
             timestamp_time = _timestamp_time(_b64(token, f"{name}: the time stamp"))
@@ -217,36 +294,34 @@ def _has(element: ElementTree.Element, name: str) -> bool:
 
 
 def _check_xml_signature(
-    archive: zipfile.ZipFile, name: str, signature: ElementTree.Element, data_files: set[str]
+    files: dict[str, bytes], name: str, signature: ElementTree.Element, data_files: set[str]
 ) -> set[str]:
     if not _first_text(signature, "SignatureValue"):
         raise _refuse("signature_missing", f"{name}: a ds:Signature without a SignatureValue")
-    certificate = _first_text(signature, "X509Certificate")
-    try:
-        x509.Certificate.load(_b64(certificate, f"{name}: the signer's certificate")).native  # noqa: B018
-    except ValueError as exc:
-        raise _refuse("signature_malformed", f"{name}: the signer's certificate cannot be read ({exc})") from None
+    certificate = _b64(_first_text(signature, "X509Certificate"), f"{name}: the signer's certificate")
+    with _unreadable("signature_malformed", f"{name}: the signer's certificate cannot be read"):
+        x509.Certificate.load(certificate).native  # noqa: B018
     covered = set()
     for reference in _descendants(signature, "Reference"):
         uri = unquote(reference.get("URI", ""))
         if not uri or uri.startswith("#"):
             continue  # the signed properties, inside the signature itself
         if uri not in data_files:
-            raise _refuse("signature_malformed", f"{name} signs {uri!r}, which is not in the container")
-        _check_reference(archive, name, uri, reference)
+            raise _refuse("signature_malformed", f"{name} signs {uri}, which is not in the container")
+        _check_reference(files, name, uri, reference)
         covered.add(uri)
     if not covered:
         raise _refuse("signature_malformed", f"{name}: the signature covers no document of the container")
     return covered
 
 
-def _check_reference(archive: zipfile.ZipFile, name: str, uri: str, reference: ElementTree.Element) -> None:
+def _check_reference(files: dict[str, bytes], name: str, uri: str, reference: ElementTree.Element) -> None:
     method = next(_descendants(reference, "DigestMethod"), None)
     algorithm = XML_DIGESTS.get(method.get("Algorithm", "") if method is not None else "")
     if algorithm is None:
         raise _refuse("digest_algorithm", f"{name}: {uri} is digested with an algorithm not accepted (SHA-256+)")
     expected = _b64(_first_text(reference, "DigestValue"), f"{name}: the digest of {uri}")
-    if hashlib.new(algorithm, archive.read(uri)).digest() != expected:
+    if hashlib.new(algorithm, files[uri]).digest() != expected:
         raise _refuse("digest_mismatch", f"{uri} was changed after it was signed")
 
 
@@ -259,7 +334,7 @@ def _b64(text: str, what: str) -> bytes:
 
 def _xml_time(text: str) -> datetime | None:
     try:
-        return datetime.fromisoformat(text.replace("Z", "+00:00")) if text else None
+        return _instant(datetime.fromisoformat(text.replace("Z", "+00:00"))) if text else None
     except ValueError:
         return None
 
@@ -273,50 +348,56 @@ TST_INFO_OID = "1.2.840.113549.1.9.16.1.4"
 def _tst_info(der: bytes) -> tsp.TSTInfo:
     """The TSTInfo of an RFC 3161 time-stamp token (parsed explicitly: not every process has asn1crypto's
     tsp module registered for this content type)."""
-    try:
+    with _unreadable("timestamp_malformed", "the time stamp is not a readable RFC 3161 token"):
         info = cms.ContentInfo.load(der)
-        if info["content_type"].native != "signed_data":
-            raise ValueError("not signed data")
-        encapsulated = info["content"]["encap_content_info"]
-        if encapsulated["content_type"].dotted != TST_INFO_OID:
-            raise ValueError("not a time-stamp token")
+        encapsulated = info["content"]["encap_content_info"] if info["content_type"].native == "signed_data" else None
+        if encapsulated is None or encapsulated["content_type"].dotted != TST_INFO_OID:
+            raise _refuse("timestamp_malformed", "the time stamp is not an RFC 3161 time-stamp token")
         content = encapsulated["content"]
         raw = content.parsed.dump() if isinstance(content.parsed, tsp.TSTInfo) else bytes(content.contents)
-        return tsp.TSTInfo.load(raw)
-    except (ValueError, TypeError, KeyError) as exc:
-        raise _refuse("timestamp_malformed", f"the time stamp is not an RFC 3161 token ({exc})") from None
+        tst_info = tsp.TSTInfo.load(raw)
+        tst_info.native  # noqa: B018  (parses it whole here, not later in a caller)
+        return tst_info
 
 
 def _timestamp_time(der: bytes) -> datetime:
-    try:
-        at: datetime = _tst_info(der)["gen_time"].native
-    except (ValueError, TypeError, KeyError) as exc:
-        raise _refuse("timestamp_malformed", f"the time stamp cannot be read ({exc})") from None
+    at = _instant(_tst_info(der)["gen_time"].native)
+    if at is None:
+        raise _refuse("timestamp_malformed", "the time stamp's time cannot be read")
     return at
 
 
 # --------------------------------------------------------------------------- PAdES
 
 
+@dataclass(frozen=True)
+class _PdfSignature:
+    """What a signature dictionary of a PDF holds, read out of pypdf's objects."""
+
+    subfilter: str
+    der: bytes
+    byte_range: tuple[int, ...] | None
+
+
 def _inspect_pdf(content: bytes) -> Inspection:
     if b"%%EOF" not in content[-2048:]:
-        raise _refuse("format", "not a well-formed PDF: no end-of-file marker (truncated?)")
-    try:
+        raise _refuse("format", "not a well-formed PDF: no end-of-file marker (cut short?)")
+    with _unreadable("format", "not a well-formed PDF: its structure cannot be read (damaged?)"):
         reader = PdfReader(io.BytesIO(content), strict=False)
+        if reader.is_encrypted:
+            raise _refuse("encrypted", "the PDF is encrypted: a signed statement is not")
         if len(reader.pages) == 0:
             raise _refuse("format", "the PDF has no pages")
-        dictionaries = list(_signature_dictionaries(reader))
-    except (PyPdfError, ValueError, TypeError, KeyError, AttributeError, RecursionError) as exc:
-        raise _refuse("format", f"not a well-formed PDF ({type(exc).__name__})") from None
+        found = [_pdf_signature_of(dictionary) for dictionary in _signature_dictionaries(reader)]
     signatures = timestamps = 0
     signing_time = timestamp_time = None
-    for dictionary in dictionaries:
-        fact = _pdf_signature(content, dictionary)
+    for signature in found:
+        fact = _pdf_signature(content, signature)
         signatures += fact.signatures
         timestamps += fact.timestamps
         signing_time = signing_time or fact.signing_time
         timestamp_time = timestamp_time or fact.timestamp_time
-    kind = DocumentFormat.PADES if dictionaries else DocumentFormat.PDF
+    kind = DocumentFormat.PADES if found else DocumentFormat.PDF
     return Inspection(kind, signatures, timestamps, signing_time, timestamp_time)
 
 
@@ -336,43 +417,56 @@ def _signature_dictionaries(reader: PdfReader) -> Iterator[DictionaryObject]:
             yield value.get_object()
 
 
-def _pdf_signature(content: bytes, dictionary: DictionaryObject) -> Inspection:
-    subfilter = str(dictionary.get("/SubFilter", ""))
+def _pdf_signature_of(dictionary: DictionaryObject) -> _PdfSignature:
     raw = dictionary.get("/Contents")
     der = bytes(raw) if isinstance(raw, bytes) else getattr(raw, "original_bytes", b"")
-    signed_bytes = _byte_range(content, dictionary.get("/ByteRange"))
-    if subfilter == TIMESTAMP_SUBFILTER:
-        _check_imprint(der, signed_bytes)
-        return Inspection(DocumentFormat.PADES, 0, 1, timestamp_time=_timestamp_time(der))
-    if subfilter not in CMS_SUBFILTERS:
-        raise _refuse("signature_format", f"an unsupported PDF signature /SubFilter {subfilter or '(none)'}")
-    return _cms_signature(der, signed_bytes)
-
-
-def _byte_range(content: bytes, raw: Any) -> bytes:
+    raw_range: Any = dictionary.get("/ByteRange")
     try:
-        a, b, c, d = (int(x) for x in raw)
+        byte_range: tuple[int, ...] | None = tuple(int(x) for x in raw_range)
     except (TypeError, ValueError):
-        raise _refuse("signature_malformed", "the PDF signature has no valid /ByteRange") from None
+        byte_range = None
+    return _PdfSignature(str(dictionary.get("/SubFilter", "")), der, byte_range)
+
+
+def _pdf_signature(content: bytes, signature: _PdfSignature) -> Inspection:
+    signed_bytes = _byte_range(content, signature.byte_range)
+    if signature.subfilter == TIMESTAMP_SUBFILTER:
+        _check_imprint(signature.der, signed_bytes)
+        return Inspection(DocumentFormat.PADES, 0, 1, timestamp_time=_timestamp_time(signature.der))
+    if signature.subfilter not in CMS_SUBFILTERS:
+        raise _refuse("signature_format", f"an unsupported PDF signature /SubFilter {signature.subfilter or '(none)'}")
+    with _unreadable("signature_malformed", "the PDF signature is not readable CMS signed data"):
+        return _cms_signature(signature.der, signed_bytes)
+
+
+def _byte_range(content: bytes, byte_range: tuple[int, ...] | None) -> bytes:
+    if byte_range is None or len(byte_range) != 4:
+        raise _refuse("signature_malformed", "the PDF signature has no valid /ByteRange")
+    a, b, c, d = byte_range
     if a != 0 or min(b, c, d) < 0 or b > c or c + d > len(content):
         raise _refuse("signature_malformed", "the PDF signature's /ByteRange lies outside the file")
     return content[a : a + b] + content[c : c + d]
 
 
+def _digest(algorithm: object, data: bytes, what: str) -> bytes:
+    """The digest of `data` with an accepted algorithm, or a refusal naming `what` uses another one."""
+    if algorithm not in DIGESTS:
+        raise _refuse("digest_algorithm", f"{what} uses a digest algorithm that is not accepted (SHA-256 or stronger)")
+    return hashlib.new(str(algorithm), data).digest()
+
+
 def _check_imprint(der: bytes, signed_bytes: bytes) -> None:
     imprint = _tst_info(der)["message_imprint"]
-    algorithm = imprint["hash_algorithm"]["algorithm"].native
-    if hashlib.new(algorithm, signed_bytes).digest() != imprint["hashed_message"].native:
+    digest = _digest(imprint["hash_algorithm"]["algorithm"].native, signed_bytes, "the document time stamp")
+    if digest != imprint["hashed_message"].native:
         raise _refuse("digest_mismatch", "the PDF was changed after its document time stamp")
 
 
 def _cms_signature(der: bytes, signed_bytes: bytes) -> Inspection:
-    try:
-        info = cms.ContentInfo.load(der)
-        signed = info["content"] if info["content_type"].native == "signed_data" else None
-        signer_infos = list(signed["signer_infos"]) if signed is not None else []
-    except (ValueError, TypeError, KeyError) as exc:
-        raise _refuse("signature_malformed", f"the PDF signature is not CMS signed data ({exc})") from None
+    """The facts of a CMS signature (parsed lazily by asn1crypto: the caller turns a damaged part into a refusal)."""
+    info = cms.ContentInfo.load(der)
+    signed = info["content"] if info["content_type"].native == "signed_data" else None
+    signer_infos = list(signed["signer_infos"]) if signed is not None else []
     if signed is None or not signer_infos:
         raise _refuse("signature_missing", "the PDF signature holds no signer")
     timestamps = 0
@@ -380,7 +474,7 @@ def _cms_signature(der: bytes, signed_bytes: bytes) -> Inspection:
     for signer in signer_infos:
         _check_message_digest(signer, signed_bytes)
         _verify_signer(signed, signer)
-        signing_time = signing_time or _attribute(signer["signed_attrs"], "signing_time")
+        signing_time = signing_time or _instant(_attribute(signer["signed_attrs"], "signing_time"))
         token = _attribute(signer["unsigned_attrs"], "signature_time_stamp_token")
         if token is not None:
             timestamps += 1
@@ -402,8 +496,8 @@ def _check_message_digest(signer: Any, signed_bytes: bytes) -> None:
     expected = _attribute(signer["signed_attrs"], "message_digest")
     if expected is None:
         raise _refuse("signature_malformed", "the PDF signature has no message digest (signed attributes)")
-    algorithm = signer["digest_algorithm"]["algorithm"].native
-    if hashlib.new(algorithm, signed_bytes).digest() != expected:
+    digest = _digest(signer["digest_algorithm"]["algorithm"].native, signed_bytes, "the PDF signature")
+    if digest != expected:
         raise _refuse("digest_mismatch", "the PDF was changed after it was signed")
 
 
@@ -456,8 +550,6 @@ def _signer_certificate(signed: Any, signer: Any) -> cx509.Certificate:
         else:
             matches = certificate.key_identifier == sid.chosen.native
         if matches:
-            try:
+            with _unreadable("signature_malformed", "the signer's certificate cannot be read"):
                 return cx509.load_der_x509_certificate(certificate.dump())
-            except ValueError as exc:
-                raise _refuse("signature_malformed", f"the signer's certificate cannot be read ({exc})") from None
     raise _refuse("signature_malformed", "the PDF signature does not carry its signer's certificate")

@@ -8,17 +8,18 @@ from decimal import Decimal
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from prasmes_runtime.dependencies import ClockDep, DatabaseDep
+from prasmes_runtime.auth import PUBLIC
+from prasmes_runtime.dependencies import MAX_LIMIT, MAX_OFFSET, ClockDep, DatabaseDep
 from prasmes_runtime.schemas import Page
 from pydantic import BaseModel, Field
 
-from catalog.api.common import PREFIX, PUBLIC
+from catalog.api.common import StrictQuery, Text
 from catalog.domain.catalogue import CatalogueEntry, CatalogueQuery, CatalogueSort
 from catalog.domain.groups import StudyGroup
 from catalog.domain.programmes import QUALIFICATIONS, ProgrammeForm
 from catalog.service import catalogue
 
-router = APIRouter(prefix=PREFIX)
+router = APIRouter()
 
 
 class QualificationOut(BaseModel):
@@ -161,17 +162,18 @@ class PublicProgrammeOut(BaseModel):
 async def search_catalogue(
     database: DatabaseDep,
     clock: ClockDep,
-    q: Annotated[str, Query(max_length=200)] = "",
+    _query: StrictQuery,
+    q: Annotated[Text, Query(max_length=200)] = "",
     digcomp_level: Annotated[list[int], Query(max_length=8)] = [],  # noqa: B006
-    qualification: Annotated[str | None, Query(max_length=50)] = None,
-    city: Annotated[str | None, Query(max_length=100)] = None,
+    qualification: Annotated[Text | None, Query(max_length=50)] = None,
+    city: Annotated[Text | None, Query(max_length=100)] = None,
     form: ProgrammeForm | None = None,
     starts_from: date | None = None,
     starts_until: date | None = None,
     free_places: bool = False,
     sort: CatalogueSort = CatalogueSort.TITLE,
-    limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    offset: Annotated[int, Query(ge=0, le=100000)] = 0,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description=f"How many at most (1 to {MAX_LIMIT}).")] = 20,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET, description=f"How many to skip (0 to {MAX_OFFSET}).")] = 0,
 ) -> Page[PublicProgrammeOut]:
     query = CatalogueQuery(
         text=q,

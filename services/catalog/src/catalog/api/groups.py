@@ -7,19 +7,17 @@ from datetime import date, datetime
 from typing import Literal
 
 from fastapi import APIRouter
-from prasmes_runtime.auth import CurrentUser
 from prasmes_runtime.dependencies import ClockDep, DatabaseDep
-from prasmes_runtime.schemas import StrictModel
 from pydantic import BaseModel, Field
 
-from catalog.api.common import PREFIX
+from catalog.api.common import CatalogIn, Person
 from catalog.domain.groups import Enrolment, GroupChanges, GroupInput, StudyGroup, progress_counts
 from catalog.service import groups
 
-router = APIRouter(prefix=PREFIX)
+router = APIRouter()
 
 
-class GroupIn(StrictModel):
+class GroupIn(CatalogIn):
     location_id: uuid.UUID
     start_date: date
     end_date: date
@@ -32,7 +30,7 @@ class GroupIn(StrictModel):
         return GroupInput(**self.model_dump())
 
 
-class GroupPatch(StrictModel):
+class GroupPatch(CatalogIn):
     location_id: uuid.UUID | None = None
     start_date: date | None = None
     end_date: date | None = None
@@ -116,7 +114,7 @@ async def schedule_group(
     institution_id: uuid.UUID,
     programme_id: uuid.UUID,
     body: GroupIn,
-    user: CurrentUser,
+    user: Person,
     database: DatabaseDep,
     clock: ClockDep,
 ) -> GroupOut:
@@ -125,7 +123,7 @@ async def schedule_group(
 
 
 @router.get("/providers/{institution_id}/groups", response_model=list[GroupOut], tags=["groups"])
-async def list_groups(institution_id: uuid.UUID, user: CurrentUser, database: DatabaseDep) -> list[GroupOut]:
+async def list_groups(institution_id: uuid.UUID, user: Person, database: DatabaseDep) -> list[GroupOut]:
     return [GroupOut.of(g) for g in await groups.groups_of(database, user.subject, institution_id)]
 
 
@@ -136,7 +134,7 @@ async def list_groups(institution_id: uuid.UUID, user: CurrentUser, database: Da
     summary="A group with its learners' progress",
 )
 async def get_group(
-    institution_id: uuid.UUID, group_id: uuid.UUID, user: CurrentUser, database: DatabaseDep
+    institution_id: uuid.UUID, group_id: uuid.UUID, user: Person, database: DatabaseDep
 ) -> GroupDetailOut:
     group, enrolments = await groups.group_with_learners(database, user.subject, institution_id, group_id)
     return GroupDetailOut(
@@ -156,7 +154,7 @@ async def change_group(
     institution_id: uuid.UUID,
     group_id: uuid.UUID,
     body: GroupPatch,
-    user: CurrentUser,
+    user: Person,
     database: DatabaseDep,
     clock: ClockDep,
 ) -> GroupOut:

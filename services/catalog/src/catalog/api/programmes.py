@@ -5,16 +5,19 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Annotated, Any
 
-from fastapi import APIRouter
-from prasmes_runtime.auth import CurrentUser
+from fastapi import APIRouter, Body
+from prasmes_runtime.auth import PUBLIC
 from prasmes_runtime.dependencies import ClockDep, DatabaseDep
-from prasmes_runtime.schemas import StrictModel
+from prasmes_runtime.errors import Violation
 from pydantic import BaseModel, Field
 
-from catalog.api.common import PREFIX, PUBLIC, Agency, AgencyAdmin, RegistersDep
+from catalog.api.common import Agency, AgencyAdmin, CatalogIn, Person, RegistersDep
 from catalog.domain.programmes import (
+    MAX_PROGRAMME_GROUPS,
     CoefficientTable,
+    CoefficientTableForm,
     OperatingSystem,
     Programme,
     ProgrammeForm,
@@ -23,16 +26,35 @@ from catalog.domain.programmes import (
 )
 from catalog.service import programmes
 
-router = APIRouter(prefix=PREFIX)
+router = APIRouter()
 
 
 # =========================================================================== coefficients
 
 
-class CoefficientTableIn(StrictModel):
+class CoefficientTableIn(CatalogIn):
+    """The body of POST /coefficients as documented. It is read as JSON and checked field by field by the domain,
+    so that every problem of a table is named in one answer (a number that does not parse beside a date in the
+    past); an unknown field is a 422 as for every other body."""
+
     hourly_rate: Decimal = Field(description="EUR per hour before the coefficient, e.g. 1.56.")
-    coefficients: dict[str, Decimal] = Field(description="Programme group -> minimum cost coefficient.", max_length=500)
+    coefficients: dict[str, Decimal] = Field(
+        description="Programme group -> minimum cost coefficient.", max_length=MAX_PROGRAMME_GROUPS
+    )
     valid_from: date
+
+    @classmethod
+    def form(cls, body: dict[str, Any]) -> tuple[CoefficientTableForm, list[Violation]]:
+        """The form to check, and a violation for each field the table does not have."""
+        unknown = [
+            Violation(name, "extra_forbidden", "Extra inputs are not permitted")
+            for name in body
+            if name not in cls.model_fields
+        ]
+        return CoefficientTableForm(**{name: body.get(name) for name in cls.model_fields}), unknown
+
+
+_TABLE_BODY = {"requestBody": {"content": {"application/json": {"schema": CoefficientTableIn.model_json_schema()}}}}
 
 
 class CoefficientTableOut(BaseModel):
@@ -81,20 +103,21 @@ async def coefficient_versions(database: DatabaseDep) -> list[CoefficientTableOu
     response_model=CoefficientTableOut,
     tags=["coefficients"],
     summary="Publish a new version of the coefficient table (agency_admin)",
+    description="Every problem of the table is named in one 422.",
+    openapi_extra=_TABLE_BODY,
 )
 async def publish_coefficients(
-    body: CoefficientTableIn, admin: AgencyAdmin, database: DatabaseDep, clock: ClockDep
+    body: Annotated[dict[str, Any], Body()], admin: AgencyAdmin, database: DatabaseDep, clock: ClockDep
 ) -> CoefficientTableOut:
-    table = await programmes.publish_coefficients(
-        database, clock, admin.subject, body.hourly_rate, body.coefficients, body.valid_from
-    )
+    form, unknown = CoefficientTableIn.form(body)
+    table = await programmes.publish_coefficients(database, clock, admin.subject, form, unknown)
     return CoefficientTableOut.of(table)
 
 
 # =========================================================================== programmes
 
 
-class ProgrammeIn(StrictModel):
+class ProgrammeFields(BaseModel):
     """Every field of the licensed programme. No cost: the platform computes it."""
 
     title: dict[str, str] = Field(
@@ -113,7 +136,7 @@ class ProgrammeIn(StrictModel):
     theory_hours: int
     practice_hours: int
     digital_share_percent: Decimal = Field(description="Share of digital skills in the programme, 0-100.")
-    qualifications: list[str] = Field(max_length=20, description="Codes from GET /catalog/public/qualifications.")
+    qualifications: list[str] = Field(max_length=20, description="Codes from GET /public/qualifications.")
     professional_competences: list[str] = Field(max_length=100)
     learning_outcomes: list[str] = Field(max_length=100)
     description: str = Field(max_length=20000)
@@ -126,7 +149,11 @@ class ProgrammeIn(StrictModel):
     curriculum_document_id: uuid.UUID
 
     def to_domain(self) -> ProgrammeInput:
-        return ProgrammeInput(**{name: getattr(self, name) for name in ProgrammeIn.model_fields})
+        return ProgrammeInput(**{name: getattr(self, name) for name in ProgrammeFields.model_fields})
+
+
+class ProgrammeIn(CatalogIn, ProgrammeFields):
+    """A programme to register: every field of the licensed programme. No cost: the platform computes it."""
 
 
 class CostOut(BaseModel):
@@ -138,7 +165,7 @@ class CostOut(BaseModel):
     currency: str = "EUR"
 
 
-class ProgrammeOut(ProgrammeIn):
+class ProgrammeOut(ProgrammeFields):
     id: uuid.UUID
     institution_id: uuid.UUID
     status: str
@@ -153,7 +180,7 @@ class ProgrammeOut(ProgrammeIn):
         spec = programme.spec
         c = programme.cost
         return cls(
-            **{name: getattr(spec, name) for name in ProgrammeIn.model_fields},
+            **{name: getattr(spec, name) for name in ProgrammeFields.model_fields},
             id=programme.id,
             institution_id=programme.institution_id,
             status=programme.status.value,
@@ -181,7 +208,7 @@ class ProgrammeOut(ProgrammeIn):
 async def register_programme(
     institution_id: uuid.UUID,
     body: ProgrammeIn,
-    user: CurrentUser,
+    user: Person,
     database: DatabaseDep,
     clock: ClockDep,
     registers: RegistersDep,
@@ -193,13 +220,13 @@ async def register_programme(
 
 
 @router.get("/providers/{institution_id}/programmes", response_model=list[ProgrammeOut], tags=["programmes"])
-async def list_programmes(institution_id: uuid.UUID, user: CurrentUser, database: DatabaseDep) -> list[ProgrammeOut]:
+async def list_programmes(institution_id: uuid.UUID, user: Person, database: DatabaseDep) -> list[ProgrammeOut]:
     return [ProgrammeOut.of(p) for p in await programmes.programmes_of(database, user.subject, institution_id)]
 
 
 @router.get("/providers/{institution_id}/programmes/{programme_id}", response_model=ProgrammeOut, tags=["programmes"])
 async def get_programme(
-    institution_id: uuid.UUID, programme_id: uuid.UUID, user: CurrentUser, database: DatabaseDep
+    institution_id: uuid.UUID, programme_id: uuid.UUID, user: Person, database: DatabaseDep
 ) -> ProgrammeOut:
     return ProgrammeOut.of(await programmes.programme_of(database, user.subject, institution_id, programme_id))
 

@@ -8,18 +8,29 @@ from datetime import date, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
-from prasmes_runtime.auth import CurrentUser
 from prasmes_runtime.dependencies import ClockDep, DatabaseDep
 from prasmes_runtime.errors import InvalidInput
-from prasmes_runtime.schemas import StrictModel
 from pydantic import BaseModel, Field
 
-from catalog.api.common import PREFIX, Agency, RegisterReader, RegistersDep, SettingsDep, is_agency
+from catalog.api.common import (
+    Agency,
+    BearerToken,
+    CatalogIn,
+    DirectoryDep,
+    Person,
+    RegisterReader,
+    RegistersDep,
+    SettingsDep,
+    StrictQuery,
+    Text,
+    is_agency,
+)
 from catalog.domain.providers import (
     Document,
     DocumentPurpose,
     InstitutionStatus,
     Location,
+    Member,
     Membership,
     RegisteredInstitution,
     RegistrationView,
@@ -28,7 +39,7 @@ from catalog.domain.providers import (
 )
 from catalog.service import providers
 
-router = APIRouter(prefix=PREFIX)
+router = APIRouter()
 
 
 # =========================================================================== documents
@@ -95,13 +106,14 @@ _UPLOAD_BODY = {
 )
 async def upload_document(
     request: Request,
-    user: CurrentUser,
+    user: Person,
     database: DatabaseDep,
     clock: ClockDep,
     settings: SettingsDep,
+    _query: StrictQuery,
     purpose: DocumentPurpose,
     filename: Annotated[
-        str | None, Query(max_length=255, description="The original file name, e.g. apliecinajums.edoc")
+        Text | None, Query(max_length=255, description="The original file name, e.g. apliecinajums.edoc")
     ] = None,
 ) -> DocumentOut:
     content = await _read_capped(request, settings.max_document_bytes)
@@ -111,13 +123,13 @@ async def upload_document(
 
 
 @router.get("/documents/{document_id}", response_model=DocumentOut, tags=["documents"], summary="A document's facts")
-async def get_document(document_id: uuid.UUID, user: CurrentUser, database: DatabaseDep) -> DocumentOut:
+async def get_document(document_id: uuid.UUID, user: Person, database: DatabaseDep) -> DocumentOut:
     document = await providers.document_info(database, user.subject, document_id, agency=is_agency(user))
     return DocumentOut.of(document)
 
 
 @router.get("/documents/{document_id}/content", tags=["documents"], summary="Download a document")
-async def get_document_content(document_id: uuid.UUID, user: CurrentUser, database: DatabaseDep) -> Response:
+async def get_document_content(document_id: uuid.UUID, user: Person, database: DatabaseDep) -> Response:
     document, content = await providers.document_content(database, user.subject, document_id, agency=is_agency(user))
     headers = {"Content-Disposition": f'attachment; filename="{document.download_name}"'}
     return Response(content, media_type=document.media_type, headers=headers)
@@ -126,18 +138,18 @@ async def get_document_content(document_id: uuid.UUID, user: CurrentUser, databa
 # =========================================================================== providers
 
 
-class AdminIn(StrictModel):
+class AdminIn(CatalogIn):
     name: str = Field(max_length=500, description="The person who becomes the institution's provider_admin.")
     email: str = Field(max_length=500)
 
 
-class RegistrationIn(StrictModel):
+class RegistrationIn(CatalogIn):
     name: str = Field(max_length=1000, json_schema_extra={"examples": ["Rīgas Datorikas mācību centrs"]})
     register_number: str = Field(max_length=50, description="Number in the register of education institutions.")
     legal_address: str = Field(max_length=1000)
     admin: AdminIn
     statement_document_id: uuid.UUID = Field(
-        description="The uploaded statement on the use of the platform (POST /catalog/documents?purpose=statement)."
+        description="The uploaded statement on the use of the platform (POST /documents?purpose=statement)."
     )
 
     def to_form(self) -> providers.RegistrationForm:
@@ -149,6 +161,11 @@ class RegistrationIn(StrictModel):
             self.admin.email,
             self.statement_document_id,
         )
+
+
+class AdminOut(BaseModel):
+    name: str
+    email: str
 
 
 class ProviderOut(BaseModel):
@@ -164,7 +181,7 @@ class ProviderOut(BaseModel):
     rejection_reason_code: str | None
     rejection_reason: str | None
     statement_document_id: uuid.UUID
-    admin: AdminIn
+    admin: AdminOut
 
     @classmethod
     def of(cls, view: RegistrationView) -> ProviderOut:
@@ -182,22 +199,37 @@ class ProviderOut(BaseModel):
             rejection_reason_code=i.rejection_reason_code,
             rejection_reason=i.rejection_reason,
             statement_document_id=i.statement_document_id,
-            admin=AdminIn(name=i.admin_name, email=i.admin_email),
+            admin=AdminOut(name=i.admin_name, email=i.admin_email),
         )
 
 
 class MembershipOut(BaseModel):
     institution_id: uuid.UUID
-    user_id: str
+    user_id: str = Field(description="The user's platform id (the `sub` of their token).")
+    display_name: str | None = Field(
+        default=None,
+        description="Their name, from the identity provider at request time (never stored in catalog); shown to "
+        "the institution's provider_admin and the agency, null for others or when the identity provider does not "
+        "answer.",
+    )
     role: str
     active: bool
     added_at: datetime
 
     @classmethod
-    def of(cls, m: Membership) -> MembershipOut:
+    def of(cls, m: Membership, display_name: str | None = None) -> MembershipOut:
         return cls(
-            institution_id=m.institution_id, user_id=m.user_id, role=m.role.value, active=m.active, added_at=m.added_at
+            institution_id=m.institution_id,
+            user_id=m.user_id,
+            display_name=display_name,
+            role=m.role.value,
+            active=m.active,
+            added_at=m.added_at,
         )
+
+    @classmethod
+    def of_member(cls, member: Member) -> MembershipOut:
+        return cls.of(member.membership, member.display_name)
 
 
 class MyProviderOut(BaseModel):
@@ -205,7 +237,7 @@ class MyProviderOut(BaseModel):
     membership: MembershipOut
 
 
-class RejectionIn(StrictModel):
+class RejectionIn(CatalogIn):
     reason_code: RejectionReason
     reason: str = Field(max_length=2000, description="For the institution: what to correct.")
 
@@ -216,10 +248,11 @@ class RejectionIn(StrictModel):
     response_model=ProviderOut,
     tags=["providers"],
     summary="Register an education institution",
-    description="Any signed-in user; they become the institution's provider_admin when the agency approves.",
+    description="Any signed-in person (not a partner system); they become the institution's provider_admin when "
+    "the agency approves.",
 )
 async def register_provider(
-    body: RegistrationIn, user: CurrentUser, database: DatabaseDep, clock: ClockDep, registers: RegistersDep
+    body: RegistrationIn, user: Person, database: DatabaseDep, clock: ClockDep, registers: RegistersDep
 ) -> ProviderOut:
     return ProviderOut.of(await providers.register_provider(database, clock, registers, user.subject, body.to_form()))
 
@@ -234,6 +267,7 @@ async def list_providers(
     _: Agency,
     database: DatabaseDep,
     clock: ClockDep,
+    _query: StrictQuery,
     status: InstitutionStatus | None = None,
     overdue: bool = False,
 ) -> list[ProviderOut]:
@@ -242,15 +276,13 @@ async def list_providers(
 
 
 @router.get("/providers/me", response_model=MyProviderOut, tags=["providers"], summary="The institution I act for")
-async def my_provider(user: CurrentUser, database: DatabaseDep, clock: ClockDep) -> MyProviderOut:
+async def my_provider(user: Person, database: DatabaseDep, clock: ClockDep) -> MyProviderOut:
     view, membership = await providers.my_institution(database, clock, user.subject)
     return MyProviderOut(institution=ProviderOut.of(view), membership=MembershipOut.of(membership))
 
 
 @router.get("/providers/{institution_id}", response_model=ProviderOut, tags=["providers"], summary="An institution")
-async def get_provider(
-    institution_id: uuid.UUID, user: CurrentUser, database: DatabaseDep, clock: ClockDep
-) -> ProviderOut:
+async def get_provider(institution_id: uuid.UUID, user: Person, database: DatabaseDep, clock: ClockDep) -> ProviderOut:
     view = await providers.institution_for(database, clock, user.subject, institution_id, agency=is_agency(user))
     return ProviderOut.of(view)
 
@@ -275,17 +307,24 @@ async def reject_provider(
 # --------------------------------------------------------------------------- provider users
 
 
-class StaffIn(StrictModel):
-    user_id: str = Field(
-        max_length=200,
-        description="The user's platform id (the `sub` of their token). There is no user directory yet: "
-        "the person tells the administrator their id.",
-    )
+class StaffIn(CatalogIn):
+    """The person to invite, as the identity provider knows them: their user name or their e-mail address."""
+
+    username: str | None = Field(default=None, max_length=200, description="The user name they sign in with.")
+    email: str | None = Field(default=None, max_length=254, json_schema_extra={"examples": ["peteris@example.lv"]})
 
 
-@router.get("/providers/{institution_id}/users", response_model=list[MembershipOut], tags=["provider users"])
-async def list_users(institution_id: uuid.UUID, user: CurrentUser, database: DatabaseDep) -> list[MembershipOut]:
-    return [MembershipOut.of(m) for m in await providers.members(database, user.subject, institution_id)]
+@router.get(
+    "/providers/{institution_id}/users",
+    response_model=list[MembershipOut],
+    tags=["provider users"],
+    summary="The institution's users (its users and the agency; names for its provider_admin and the agency)",
+)
+async def list_users(
+    institution_id: uuid.UUID, user: Person, token: BearerToken, database: DatabaseDep, directory: DirectoryDep
+) -> list[MembershipOut]:
+    found = await providers.members(database, directory, user.subject, institution_id, token, agency=is_agency(user))
+    return [MembershipOut.of_member(m) for m in found]
 
 
 @router.post(
@@ -293,19 +332,29 @@ async def list_users(institution_id: uuid.UUID, user: CurrentUser, database: Dat
     status_code=201,
     response_model=MembershipOut,
     tags=["provider users"],
-    summary="Invite a staff member (provider_admin) by their user id",
+    summary="Invite a staff member (provider_admin) by their user name or e-mail address",
+    description="The person must be known to the identity provider (else a 422 `known_user` on the field given).",
 )
 async def add_user(
-    institution_id: uuid.UUID, body: StaffIn, user: CurrentUser, database: DatabaseDep, clock: ClockDep
+    institution_id: uuid.UUID,
+    body: StaffIn,
+    user: Person,
+    token: BearerToken,
+    database: DatabaseDep,
+    clock: ClockDep,
+    directory: DirectoryDep,
 ) -> MembershipOut:
-    return MembershipOut.of(await providers.add_staff(database, clock, user.subject, institution_id, body.user_id))
+    member = await providers.add_staff(
+        database, clock, directory, user.subject, institution_id, body.username, body.email, token
+    )
+    return MembershipOut.of_member(member)
 
 
 @router.delete(
     "/providers/{institution_id}/users/{user_id}", status_code=204, tags=["provider users"], summary="Remove a user"
 )
 async def remove_user(
-    institution_id: uuid.UUID, user_id: str, user: CurrentUser, database: DatabaseDep, clock: ClockDep
+    institution_id: uuid.UUID, user_id: Text, user: Person, database: DatabaseDep, clock: ClockDep
 ) -> Response:
     await providers.remove_user(database, clock, user.subject, institution_id, user_id)
     return Response(status_code=204)
@@ -314,7 +363,7 @@ async def remove_user(
 # --------------------------------------------------------------------------- locations
 
 
-class LocationIn(StrictModel):
+class LocationIn(CatalogIn):
     address: str = Field(max_length=300, json_schema_extra={"examples": ["Brīvības iela 100, Rīga, LV-1001"]})
 
 
@@ -346,7 +395,7 @@ class LocationOut(BaseModel):
 async def add_location(
     institution_id: uuid.UUID,
     body: LocationIn,
-    user: CurrentUser,
+    user: Person,
     database: DatabaseDep,
     clock: ClockDep,
     registers: RegistersDep,
@@ -356,7 +405,7 @@ async def add_location(
 
 
 @router.get("/providers/{institution_id}/locations", response_model=list[LocationOut], tags=["locations"])
-async def list_locations(institution_id: uuid.UUID, user: CurrentUser, database: DatabaseDep) -> list[LocationOut]:
+async def list_locations(institution_id: uuid.UUID, user: Person, database: DatabaseDep) -> list[LocationOut]:
     return [LocationOut.of(loc) for loc in await providers.locations(database, user.subject, institution_id)]
 
 

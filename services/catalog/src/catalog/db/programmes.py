@@ -31,6 +31,7 @@ from catalog.domain.programmes import (
     ProgrammeInput,
     ProgrammeStatus,
     ProgrammeType,
+    licence_key,
 )
 
 coefficient_tables = sa.Table(
@@ -44,12 +45,16 @@ coefficient_tables = sa.Table(
     sa.Column("created_by", sa.String(64), nullable=True),
 )
 
+LICENCE_INDEX = "uq_programmes_licence"
+NOT_WITHDRAWN = sa.text(f"status <> '{ProgrammeStatus.WITHDRAWN.value}'")
+
 programmes = sa.Table(
     "programmes",
     metadata,
     sa.Column("id", sa.Uuid(), primary_key=True),
     sa.Column("institution_id", sa.Uuid(), sa.ForeignKey("institutions.id"), nullable=False, index=True),
     sa.Column("status", sa.String(20), nullable=False),
+    sa.Column("licence_number", sa.String(50), nullable=False),
     sa.Column("title_lv", sa.String(300), nullable=False),
     sa.Column("title_key", sa.String(300), nullable=False),
     sa.Column("search_text", sa.Text(), nullable=False),
@@ -69,7 +74,17 @@ programmes = sa.Table(
     sa.Index("ix_programmes_public", "status", "digcomp_level", "form"),
     sa.Index("ix_programmes_status_cost", "status", "cost_per_participant"),
     sa.Index("ix_programmes_status_title", "status", "title_key"),
+    sa.Index(
+        LICENCE_INDEX,
+        "institution_id",
+        "licence_number",
+        unique=True,
+        postgresql_where=NOT_WITHDRAWN,
+        sqlite_where=NOT_WITHDRAWN,
+    ),
 )
+"""`uq_programmes_licence`: one programme per licence of an institution, among those not withdrawn (revision 0004
+withdrew the duplicate drafts a database held before; the use case refuses a second one whatever its state)."""
 
 programme_specs = sa.Table(
     "programme_specs",
@@ -240,6 +255,7 @@ def programme_values(programme: Programme, search_text: str) -> dict[str, Any]:
         "id": programme.id,
         "institution_id": programme.institution_id,
         "status": programme.status.value,
+        "licence_number": licence_key(spec.licence_number),
         "title_lv": spec.title["lv"],
         "title_key": search_text_key(spec.title["lv"]),
         "search_text": search_text,
@@ -292,6 +308,21 @@ async def programmes_of(session: AsyncSession, institution_id: uuid.UUID) -> lis
         .order_by(programmes.c.registered_at.desc(), programmes.c.id)
     )
     return [programme_from_row(r) for r in await session.execute(query)]
+
+
+async def programme_with_licence(
+    session: AsyncSession, institution_id: uuid.UUID, licence_number: str, *, active_only: bool = False
+) -> Programme | None:
+    """The institution's programme of this licence (one not withdrawn first, then the newest), if any;
+    `active_only`: only one not withdrawn."""
+    query = with_spec().where(
+        programmes.c.institution_id == institution_id, programmes.c.licence_number == licence_key(licence_number)
+    )
+    if active_only:
+        query = query.where(programmes.c.status != ProgrammeStatus.WITHDRAWN.value)
+    withdrawn_last = sa.case((programmes.c.status == ProgrammeStatus.WITHDRAWN.value, 1), else_=0)
+    row = (await session.execute(query.order_by(withdrawn_last, programmes.c.registered_at.desc()).limit(1))).first()
+    return programme_from_row(row) if row else None
 
 
 async def save_publication(session: AsyncSession, programme: Programme) -> None:

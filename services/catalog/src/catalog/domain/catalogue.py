@@ -11,7 +11,7 @@ from enum import StrEnum
 
 from prasmes_runtime.errors import Violation
 
-from catalog.domain.common import check_digcomp, raise_if_any, search_words
+from catalog.domain.common import check_digcomp, listed, raise_if_any, search_words
 from catalog.domain.groups import OutcomeCounts, StudyGroup
 from catalog.domain.programmes import QUALIFICATIONS, Programme, ProgrammeForm
 
@@ -56,7 +56,7 @@ def validate_rating_summary(summary: RatingSummary) -> None:
         violations.append(Violation("raters", "min_0", "cannot be negative"))
     for aspect, value in summary.averages.items():
         if aspect not in RATING_ASPECTS:
-            violations.append(Violation(f"averages.{aspect}", "known_aspect", f"one of {RATING_ASPECTS}"))
+            violations.append(Violation(f"averages.{aspect}", "known_aspect", f"one of {listed(RATING_ASPECTS)}"))
         elif not Decimal(1) <= value <= Decimal(5):
             violations.append(Violation(f"averages.{aspect}", "range_1_5", "an average of 1 to 5 stars"))
     raise_if_any(violations)
@@ -104,7 +104,7 @@ class CatalogueQuery:
         for level in self.digcomp_levels:
             check_digcomp(violations, "digcomp_level", level)
         if self.qualification is not None and self.qualification not in QUALIFICATIONS:
-            violations.append(Violation("qualification", "known", f"one of {sorted(QUALIFICATIONS)}"))
+            violations.append(Violation("qualification", "known", f"one of {listed(sorted(QUALIFICATIONS))}"))
         if self.starts_from and self.starts_until and self.starts_until < self.starts_from:
             violations.append(Violation("starts_until", "not_before_from", "the period ends before it begins"))
         if len(self.text) > 200:

@@ -13,11 +13,15 @@ from typing import Any
 
 from prasmes_runtime.errors import Conflict, Violation
 
-from catalog.domain.common import check_digcomp, check_language, check_text, raise_if_any
+from catalog.domain.common import add_years, check_digcomp, check_language, check_text, raise_if_any
 from catalog.domain.programmes import Programme
 
 MAX_CAPACITY = 500
 MAX_RESULT = 200
+MAX_YEARS_AHEAD = 2
+"""A group is scheduled at most two years ahead: no start or end date after the same day two years from today.
+Cooperation agreements run for a call's period (months, a year or two), and a group is for learners applying
+now; a date beyond is a typo (2062 for 2026), not a plan."""
 
 
 # --------------------------------------------------------------------------- study groups
@@ -78,8 +82,8 @@ class StudyGroup:
 
     def changed(self, changes: GroupChanges, programme: Programme, today: date, now: datetime) -> StudyGroup:
         """The group with the changes made: a cancelled group stays as it is, a group is cancelled only while
-        nobody is enrolled, and the capacity never drops below the enrolled. A start that does not move may
-        lie in the past."""
+        nobody is enrolled, and the capacity never drops below the enrolled. A start or an end that does not move
+        may lie in the past (a group under way, or over); one that moves is rescheduled from today on."""
         if self.status == GroupStatus.CANCELLED:
             raise Conflict("the group is cancelled", self.summary())
         given = {k: v for k, v in asdict(changes).items() if v is not None and k != "cancelled"}
@@ -88,8 +92,28 @@ class StudyGroup:
         if changed.status == GroupStatus.CANCELLED and self.enrolled > 0:
             raise Conflict("a group with enrolled learners cannot be cancelled", self.summary())
         starts_anew = changes.start_date is not None and changes.start_date != self.spec.start_date
-        validate_group(changed.spec, programme, today, self.enrolled, new=starts_anew)
+        ends_anew = changes.end_date is not None and changes.end_date != self.spec.end_date
+        validate_group(changed.spec, programme, today, self.enrolled, new=starts_anew, new_end=ends_anew)
         return changed
+
+
+def _check_dates(violations: list[Violation], spec: GroupInput, today: date, *, new: bool, new_end: bool) -> None:
+    """Dates a group can have: it ends on or after its start, within two years from today, and a start or an end
+    being (re)scheduled is from today on."""
+    if new and spec.start_date < today:
+        violations.append(Violation("start_date", "not_in_past", "a new group cannot start in the past"))
+    if new_end and spec.end_date < today:
+        violations.append(Violation("end_date", "not_in_past", "the group's end cannot be moved into the past"))
+    if spec.end_date < spec.start_date:
+        violations.append(Violation("end_date", "not_before_start", "the group cannot end before it starts"))
+    last_day = add_years(today, MAX_YEARS_AHEAD)
+    for name, day in (("start_date", spec.start_date), ("end_date", spec.end_date)):
+        if day > last_day:
+            violations.append(
+                Violation(
+                    name, "max_ahead", f"a group is scheduled at most {MAX_YEARS_AHEAD} years ahead, until {last_day}"
+                )
+            )
 
 
 def validate_group(
@@ -99,16 +123,15 @@ def validate_group(
     enrolled: int = 0,
     *,
     new: bool = True,
+    new_end: bool | None = None,
 ) -> None:
+    """`new`: the start is (re)scheduled; `new_end`: the end is (by default, with a new start)."""
     violations: list[Violation] = []
     if spec.location_id not in programme.spec.location_ids:
         violations.append(
             Violation("location_id", "programme_location", "must be one of the programme's implementation locations")
         )
-    if new and spec.start_date < today:
-        violations.append(Violation("start_date", "not_in_past", "a new group cannot start in the past"))
-    if spec.end_date < spec.start_date:
-        violations.append(Violation("end_date", "not_before_start", "the group cannot end before it starts"))
+    _check_dates(violations, spec, today, new=new, new_end=new if new_end is None else new_end)
     until = programme.publication_valid_until
     if until is not None and spec.end_date > until:
         violations.append(

@@ -7,11 +7,11 @@ import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Any
 
-from prasmes_runtime.errors import InvalidInput, Violation
+from prasmes_runtime.errors import Conflict, InvalidInput, Violation
 from prasmes_runtime.money import money
 
 from catalog.domain.common import (
@@ -19,6 +19,7 @@ from catalog.domain.common import (
     check_digcomp,
     check_language,
     check_text,
+    listed,
     raise_if_any,
     search_key,
 )
@@ -90,35 +91,109 @@ class CoefficientTable:
         return self.coefficients.get(programme_group)
 
 
-def _decimal(violations: list[Violation], name: str, raw: Decimal, *, places: int) -> None:
-    if not raw.is_finite() or raw <= 0:
+MAX_PROGRAMME_GROUPS = 500
+MAX_HOURLY_RATE = Decimal(1000)
+"""EUR per hour before the coefficient (1.56 in 2026): anything near this is a typo, and a cost must fit the
+money columns."""
+MAX_COEFFICIENT = Decimal(100)
+"""The Cabinet's minimum cost coefficients lie between 1 and 3."""
+
+
+@dataclass(frozen=True)
+class CoefficientTableForm:
+    """A new table as the agency sent it: JSON values, each checked here (so that every mistake is named at once)."""
+
+    hourly_rate: object = None
+    coefficients: object = None
+    valid_from: object = None
+
+
+def _number(violations: list[Violation], name: str, raw: object, *, places: int, maximum: Decimal) -> Decimal | None:
+    """A positive amount up to `maximum` with at most `places` decimal places, from a JSON number or a string such
+    as "1.56"."""
+    if raw is None:
+        violations.append(Violation(name, "required", "a number such as 1.56"))
+        return None
+    try:
+        if isinstance(raw, bool) or not isinstance(raw, int | float | str | Decimal):
+            raise InvalidOperation
+        value = Decimal(str(raw).strip())
+    except InvalidOperation:
+        violations.append(Violation(name, "number", "must be a number such as 1.56 (a point, not a comma)"))
+        return None
+    if not value.is_finite() or value <= 0:
         violations.append(Violation(name, "positive", "must be a positive number"))
-    elif -raw.as_tuple().exponent > places:  # type: ignore[operator]
+    elif value > maximum:
+        violations.append(Violation(name, "max", f"must be at most {maximum}"))
+    elif -value.as_tuple().exponent > places:  # type: ignore[operator]
         violations.append(Violation(name, "decimal_places", f"must have at most {places} decimal places"))
+    else:
+        return value
+    return None
 
 
-def check_valid_from(valid_from: date, today: date) -> None:
-    if valid_from < today:
-        raise InvalidInput.of("valid_from", "not_in_past", "a new table cannot apply to the past")
+def _day(violations: list[Violation], name: str, raw: object, today: date) -> date | None:
+    if raw is None:
+        violations.append(Violation(name, "required", "the first day the table applies, e.g. 2026-03-01"))
+        return None
+    try:
+        day = raw if isinstance(raw, date) else date.fromisoformat(raw) if isinstance(raw, str) else None
+    except ValueError:
+        day = None
+    if day is None:
+        violations.append(Violation(name, "date", "a date such as 2026-03-01"))
+    elif day < today:
+        violations.append(Violation(name, "not_in_past", "a new table cannot apply to the past"))
+    else:
+        return day
+    return None
+
+
+def _coefficients(violations: list[Violation], raw: object) -> dict[str, Decimal]:
+    if raw is None:
+        violations.append(Violation("coefficients", "required", "programme group -> coefficient, at least one"))
+        return {}
+    if not isinstance(raw, Mapping):
+        violations.append(
+            Violation("coefficients", "object", 'programme group -> coefficient, e.g. {"Biroja darbs": 1.1}')
+        )
+        return {}
+    if not raw:
+        violations.append(Violation("coefficients", "required", "at least one programme group"))
+    elif len(raw) > MAX_PROGRAMME_GROUPS:
+        violations.append(Violation("coefficients", "max_length", f"at most {MAX_PROGRAMME_GROUPS} programme groups"))
+    found: dict[str, Decimal] = {}
+    for group, value in raw.items():
+        if not str(group).strip():
+            violations.append(Violation("coefficients", "required", "a programme group's name must not be empty"))
+        elif len(str(group)) > 200:
+            violations.append(
+                Violation("coefficients", "max_length", "a programme group's name has at most 200 characters")
+            )
+        coefficient = _number(violations, f"coefficients.{group}", value, places=4, maximum=MAX_COEFFICIENT)
+        if coefficient is not None:
+            found[str(group)] = coefficient
+    return found
 
 
 def new_coefficient_table(
     version: int,
-    hourly_rate: Decimal,
-    coefficients: Mapping[str, Decimal],
-    valid_from: date,
+    form: CoefficientTableForm,
+    today: date,
     now: datetime,
     created_by: str,
+    *,
+    refused: Iterable[Violation] = (),
 ) -> CoefficientTable:
-    violations: list[Violation] = []
-    _decimal(violations, "hourly_rate", hourly_rate, places=2)
-    if not coefficients:
-        violations.append(Violation("coefficients", "required", "at least one programme group"))
-    for group, coefficient in coefficients.items():
-        check_text(violations, "coefficients", group, max_length=200)
-        _decimal(violations, f"coefficients.{group}", coefficient, places=4)
+    """The next version of the table, or a 422 naming every problem of the form at once (with those the request's
+    parsing found, `refused`)."""
+    violations = list(refused)
+    hourly_rate = _number(violations, "hourly_rate", form.hourly_rate, places=2, maximum=MAX_HOURLY_RATE)
+    coefficients = _coefficients(violations, form.coefficients)
+    valid_from = _day(violations, "valid_from", form.valid_from, today)
     raise_if_any(violations)
-    return CoefficientTable(version, money(hourly_rate), dict(coefficients), valid_from, now, created_by)
+    assert hourly_rate is not None and valid_from is not None  # else a violation was raised
+    return CoefficientTable(version, money(hourly_rate), coefficients, valid_from, now, created_by)
 
 
 @dataclass(frozen=True)
@@ -257,7 +332,7 @@ def _check_title(violations: list[Violation], title: Mapping[str, str]) -> None:
         check_text(violations, f"title.{language}", title.get(language, ""), max_length=300)
     extra = set(title) - {"lv", "en"}
     if extra:
-        violations.append(Violation("title", "languages", f"only lv and en, not {sorted(extra)}"))
+        violations.append(Violation("title", "languages", f"only lv and en, not {listed(sorted(extra))}"))
 
 
 def _check_licence(violations: list[Violation], spec: ProgrammeInput, licence: LicensedProgramme | None) -> None:
@@ -293,7 +368,8 @@ def _check_hours(violations: list[Violation], spec: ProgrammeInput) -> None:
             Violation(
                 "hours_split",
                 "sums_to_total",
-                f"theory {spec.theory_hours} h + practice {spec.practice_hours} h != total {spec.total_hours} h",
+                f"theory {spec.theory_hours} h and practice {spec.practice_hours} h do not add up to the total "
+                f"{spec.total_hours} h",
             )
         )
 
@@ -303,7 +379,7 @@ def _check_lists(violations: list[Violation], spec: ProgrammeInput) -> None:
     if not spec.qualifications:
         violations.append(Violation("qualifications", "required", "name at least one target qualification"))
     elif unknown:
-        violations.append(Violation("qualifications", "known", f"unknown qualifications {unknown}"))
+        violations.append(Violation("qualifications", "known", f"unknown qualifications: {listed(unknown)}"))
     for name in ("learning_outcomes", "professional_competences"):
         items: Sequence[str] = getattr(spec, name)
         if not items or any(not item.strip() for item in items):
@@ -347,7 +423,8 @@ def validate_programme(
     check_text(violations, "prior_knowledge", spec.prior_knowledge, max_length=2000)
     check_text(violations, "equipment", spec.equipment, max_length=2000)
     check_language(violations, spec.language)
-    if table.coefficient_for(spec.programme_group) is None:
+    check_text(violations, "programme_group", spec.programme_group, max_length=200)
+    if spec.programme_group.strip() and table.coefficient_for(spec.programme_group) is None:
         violations.append(
             Violation(
                 "programme_group",
@@ -363,7 +440,11 @@ def validate_programme(
     foreign = set(spec.location_ids) - set(own_locations)
     if foreign:
         violations.append(
-            Violation("location_ids", "own_location", f"not locations of this institution: {sorted(map(str, foreign))}")
+            Violation(
+                "location_ids",
+                "own_location",
+                f"not locations of this institution: {listed(sorted(map(str, foreign)))}",
+            )
         )
     raise_if_any(violations)
 
@@ -380,6 +461,25 @@ def register_programme(
     validate_programme(spec, licence, table, own_locations)
     cost = compute_cost(table, spec.programme_group, spec.total_hours)
     return Programme(uuid.uuid4(), institution_id, spec, cost, ProgrammeStatus.DRAFT, now, registered_by)
+
+
+def licence_key(licence_number: str) -> str:
+    """The licence number as the register spells it (what a programme is one of per institution)."""
+    return licence_number.strip()
+
+
+def refuse_second_programme(existing: Programme | None) -> None:
+    """An institution registers a licensed programme once: the existing one, whatever its state, is the one to
+    offer (a withdrawn programme returns to the catalogue under a new cooperation agreement)."""
+    if existing is not None:
+        raise Conflict(
+            f"this institution already has a programme with licence {licence_key(existing.spec.licence_number)}",
+            {
+                "programme_id": str(existing.id),
+                "status": existing.status.value,
+                "licence_number": licence_key(existing.spec.licence_number),
+            },
+        )
 
 
 def programme_search_text(spec: ProgrammeInput, institution_name: str, cities: Iterable[str]) -> str:

@@ -16,7 +16,7 @@ import holidays
 from prasmes_runtime.clock import RIGA
 from prasmes_runtime.errors import Conflict, Forbidden, InvalidInput, NotFound, Violation
 
-from catalog.domain.common import check_text, raise_if_any, search_key
+from catalog.domain.common import add_years, check_text, listed, raise_if_any, search_key
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MAX_USER_ID = 64
@@ -81,16 +81,9 @@ class RuleCheck:
     detail: str
 
 
-def _years_before(day: date, years: int) -> date:
-    try:
-        return day.replace(year=day.year - years)
-    except ValueError:  # 29 February
-        return day.replace(year=day.year - years, day=28)
-
-
 def eligibility_checks(registered: RegisteredInstitution, today: date) -> list[RuleCheck]:
     """The register-based rules for submitting an offer to a call (the calls service decides with them)."""
-    three_years_ago = _years_before(today, 3)
+    three_years_ago = add_years(today, -3)
     accredited = registered.accredited and (
         registered.accreditation_valid_until is None or registered.accreditation_valid_until >= today
     )
@@ -203,7 +196,9 @@ def usable_document(
         document.owner_id == user_id or (institution_id is not None and document.institution_id == institution_id)
     )
     if document is None or not own:
-        raise InvalidInput.of(field, "uploaded", "upload the document first (POST /catalog/documents) and give its id")
+        raise InvalidInput.of(
+            field, "uploaded", "upload the document first (POST /api/catalog/documents) and give its id"
+        )
     if document.purpose != purpose:
         raise InvalidInput.of(field, "purpose", f"the document was uploaded as a {document.purpose.value}")
     if purpose == DocumentPurpose.STATEMENT and document.institution_id is not None:
@@ -291,7 +286,7 @@ class Institution:
 def rejection(reason_code: str, reason: str) -> tuple[RejectionReason, str]:
     """The agency says why, for the institution, with one of the known reason codes."""
     if reason_code not in REJECTION_REASONS:
-        raise InvalidInput.of("reason_code", "known", f"one of {list(REJECTION_REASONS)}")
+        raise InvalidInput.of("reason_code", "known", f"one of {listed(REJECTION_REASONS)}")
     if not reason.strip():
         raise InvalidInput.of("reason", "required", "say why, for the institution")
     return RejectionReason(reason_code), reason.strip()
@@ -314,6 +309,13 @@ def registration_view(institution: Institution, now: datetime) -> RegistrationVi
     return RegistrationView(institution, last_day, is_overdue(institution.registered_at, now))
 
 
+def check_email(violations: list[Violation], name: str, email: str) -> None:
+    if not email.strip():
+        violations.append(Violation(name, "required", "must not be empty"))
+    elif not EMAIL.match(email.strip()) or len(email.strip()) > 254:
+        violations.append(Violation(name, "format", "must be an e-mail address"))
+
+
 def validate_registration(
     name: str,
     register_number: str,
@@ -326,9 +328,12 @@ def validate_registration(
     check_text(violations, "name", name, max_length=300)
     check_text(violations, "legal_address", legal_address, max_length=300)
     check_text(violations, "admin.name", admin_name, max_length=200)
-    if not EMAIL.match(admin_email) or len(admin_email) > 254:
-        violations.append(Violation("admin.email", "format", "must be an e-mail address"))
-    if not re.fullmatch(r"\d{10}", register_number):
+    check_email(violations, "admin.email", admin_email)
+    if not register_number.strip():
+        violations.append(
+            Violation("register_number", "required", "the number in the register of education institutions")
+        )
+    elif not re.fullmatch(r"\d{10}", register_number):
         violations.append(Violation("register_number", "format", "must be the 10 digits of the register number"))
     elif registered is None:
         violations.append(
@@ -427,12 +432,71 @@ def acting_for(
     return institution, membership
 
 
-def staff_membership(institution_id: uuid.UUID, user_id: str, added_by: str, now: datetime) -> Membership:
-    """A staff member invited by their platform user id (the token's `sub`)."""
-    user_id = user_id.strip()
-    if not user_id or len(user_id) > MAX_USER_ID:
-        raise InvalidInput.of("user_id", "format", f"the user's id (1 to {MAX_USER_ID} characters)")
-    return Membership(institution_id, user_id, ProviderRole.STAFF, True, now, added_by)
+@dataclass(frozen=True)
+class Invitee:
+    """Whom an administrator invites: a person the identity provider knows by this user name or e-mail address."""
+
+    field: str
+    """"username" or "email": what the administrator gave (a refusal names it)."""
+    value: str
+
+    @property
+    def username(self) -> str | None:
+        return self.value if self.field == "username" else None
+
+    @property
+    def email(self) -> str | None:
+        return self.value if self.field == "email" else None
+
+
+def invitee(username: str | None, email: str | None) -> Invitee:
+    """Exactly one of the user name and the e-mail address (an e-mail address of the usual form)."""
+    given = {name: value.strip() for name, value in (("username", username), ("email", email)) if value is not None}
+    given = {name: value for name, value in given.items() if value}
+    if not given:
+        raise InvalidInput.of("username", "required", "the user name or the e-mail address of the person to invite")
+    if len(given) > 1:
+        raise InvalidInput.of("username", "one_of", "give the user name or the e-mail address, not both")
+    ((field, value),) = given.items()
+    if field == "email":
+        violations: list[Violation] = []
+        check_email(violations, "email", value)
+        raise_if_any(violations)
+    return Invitee(field, value)
+
+
+def unknown_invitee(invitee: Invitee) -> InvalidInput:
+    what = "user name" if invitee.field == "username" else "e-mail address"
+    return InvalidInput.of(invitee.field, "known_user", f"no user of the platform has this {what}")
+
+
+def staff_membership(
+    institution_id: uuid.UUID, invited: Invitee, subject: str, added_by: str, now: datetime
+) -> Membership:
+    """A staff member: the person the identity provider knows, by their subject (the `sub` of their tokens)."""
+    if not subject or len(subject) > MAX_USER_ID:
+        raise InvalidInput.of(
+            invited.field, "known_user", "the identity provider names this user in a way catalog cannot keep"
+        )
+    return Membership(institution_id, subject, ProviderRole.STAFF, True, now, added_by)
+
+
+@dataclass(frozen=True)
+class Member:
+    """A user of an institution as a list shows them: the name comes from the identity provider at request time
+    (never stored), and only for those who may see it."""
+
+    membership: Membership
+    display_name: str | None = None
+
+
+def sees_names(membership: Membership | None, institution_id: uuid.UUID, *, agency: bool) -> bool:
+    """The agency and the institution's own provider_admin see its users' names; its staff see their ids."""
+    if agency:
+        return True
+    return (
+        membership is not None and membership.institution_id == institution_id and membership.role == ProviderRole.ADMIN
+    )
 
 
 def refuse_member_elsewhere(existing: Membership | None, user_id: str, institution_id: uuid.UUID) -> None:
@@ -477,12 +541,15 @@ def match_viis_address(field_name: str, given: str, registered: RegisteredInstit
         if address_key(candidate.address) == address_key(given):
             return candidate.address, candidate.city, candidate.viis_id
     raise InvalidInput.of(
-        field_name, "registered_in_viis", f"the address {given!r} is not registered in VIIS for this institution"
+        field_name, "registered_in_viis", f"the address {given.strip()} is not registered in VIIS for this institution"
     )
 
 
 def new_location(institution_id: uuid.UUID, address: str, registered: RegisteredInstitution, now: datetime) -> Location:
     """A location is one of the institution's addresses in VIIS, spelt as VIIS spells it."""
+    violations: list[Violation] = []
+    check_text(violations, "address", address, max_length=300)
+    raise_if_any(violations)
     canonical, city, viis_id = match_viis_address("address", address, registered)
     return Location(uuid.uuid4(), institution_id, canonical, city, viis_id, now)
 

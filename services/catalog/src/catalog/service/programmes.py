@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
-from datetime import date
-from decimal import Decimal
+from collections.abc import Iterable, Sequence
 
 from prasmes_contracts.calls import CooperationAgreementEnded, CooperationAgreementSigned
 from prasmes_contracts.catalog import (
@@ -16,7 +14,7 @@ from prasmes_contracts.catalog import (
 )
 from prasmes_runtime.clock import Clock, today_in_riga
 from prasmes_runtime.db import Database
-from prasmes_runtime.errors import Conflict, NotFound
+from prasmes_runtime.errors import Conflict, NotFound, Violation
 from prasmes_runtime.logging import get_logger
 from prasmes_runtime.outbox import record_event
 from sqlalchemy.exc import IntegrityError
@@ -26,7 +24,15 @@ from catalog.adapters.registers import Registers
 from catalog.db import programmes as db
 from catalog.db import providers as providers_db
 from catalog.domain import programmes as domain
-from catalog.domain.programmes import Agreement, AgreementStatus, CoefficientTable, Programme, ProgrammeInput
+from catalog.domain.programmes import (
+    Agreement,
+    AgreementStatus,
+    CoefficientTable,
+    CoefficientTableForm,
+    Programme,
+    ProgrammeInput,
+    ProgrammeStatus,
+)
 from catalog.domain.providers import DocumentPurpose
 from catalog.service.providers import acting_member, registered_institution, usable_document
 
@@ -53,23 +59,23 @@ async def publish_coefficients(
     database: Database,
     clock: Clock,
     admin_id: str,
-    hourly_rate: Decimal,
-    coefficients: Mapping[str, Decimal],
-    valid_from: date,
+    form: CoefficientTableForm,
+    refused: Iterable[Violation] = (),
 ) -> CoefficientTable:
-    """A new version of the table; programmes keep the version their cost was computed with."""
-    domain.check_valid_from(valid_from, today_in_riga(clock))
-    now = clock.now()
+    """A new version of the table; programmes keep the version their cost was computed with. Every problem of
+    the form (with those the request's parsing found, `refused`) is answered at once."""
+    today, now = today_in_riga(clock), clock.now()
+    version = 0
     try:
         async with database.transaction() as session:
             version = await db.latest_coefficient_version(session) + 1
-            table = domain.new_coefficient_table(version, hourly_rate, coefficients, valid_from, now, admin_id)
+            table = domain.new_coefficient_table(version, form, today, now, admin_id, refused=refused)
             await db.insert_coefficient_table(session, table)
             event = CoefficientTableChanged(
                 table_version=version,
                 hourly_rate=table.hourly_rate,
                 coefficients=dict(table.coefficients),
-                valid_from=valid_from,
+                valid_from=table.valid_from,
                 at=now,
             )
             await record_event(session, event)
@@ -93,26 +99,36 @@ async def register_programme(
         institution, _ = await acting_member(session, user_id, institution_id, admin=True)
     registered = await registered_institution(registers, institution.register_number)
     now = clock.now()
-    async with database.transaction() as session:
-        table = await db.current_coefficient_table(session, today_in_riga(clock))
-        if table is None:
-            raise Conflict("no coefficient table is in force: the agency must publish one", {})
-        own = [loc.id for loc in await providers_db.locations_of(session, institution_id)]
-        await usable_document(
-            session,
-            "curriculum_document_id",
-            spec.curriculum_document_id,
-            DocumentPurpose.CURRICULUM,
-            user_id,
-            institution_id,
-        )
-        licence = registered.licence(spec.licence_number)
-        programme = domain.register_programme(institution_id, spec, licence, table, own, user_id, now)
-        cities = await providers_db.location_cities(session, spec.location_ids)
-        await db.insert_programme(session, programme, domain.programme_search_text(spec, institution.name, cities))
-        await providers_db.attach_document(session, spec.curriculum_document_id, institution_id)
-        await record_event(session, _registered_event(programme))
+    try:
+        async with database.transaction() as session:
+            table = await db.current_coefficient_table(session, today_in_riga(clock))
+            if table is None:
+                raise Conflict("no coefficient table is in force: the agency must publish one", {})
+            own = [loc.id for loc in await providers_db.locations_of(session, institution_id)]
+            await usable_document(
+                session,
+                "curriculum_document_id",
+                spec.curriculum_document_id,
+                DocumentPurpose.CURRICULUM,
+                user_id,
+                institution_id,
+            )
+            licence = registered.licence(spec.licence_number)
+            programme = domain.register_programme(institution_id, spec, licence, table, own, user_id, now)
+            await _refuse_second_programme(session, institution_id, spec.licence_number)
+            cities = await providers_db.location_cities(session, spec.location_ids)
+            await db.insert_programme(session, programme, domain.programme_search_text(spec, institution.name, cities))
+            await providers_db.attach_document(session, spec.curriculum_document_id, institution_id)
+            await record_event(session, _registered_event(programme))
+    except IntegrityError:
+        async with database.session() as session:  # a concurrent registration of the licence won: say which
+            await _refuse_second_programme(session, institution_id, spec.licence_number)
+        raise
     return programme
+
+
+async def _refuse_second_programme(session: AsyncSession, institution_id: uuid.UUID, licence_number: str) -> None:
+    domain.refuse_second_programme(await db.programme_with_licence(session, institution_id, licence_number))
 
 
 def _registered_event(programme: Programme) -> ProgrammeRegistered:
@@ -207,6 +223,8 @@ async def agreement_signed(session: AsyncSession, event: CooperationAgreementSig
     signed = Agreement(event.offer_id, event.call_id, event.institution_id, AgreementStatus.SIGNED, event.valid_until)
     await db.insert_agreement(session, signed, event.at, event.programme_ids)
     for programme in await _agreement_programmes(session, event.institution_id, event.programme_ids, event.offer_id):
+        if await _another_of_its_licence_is_active(session, programme):
+            continue
         published = programme.signed_under(event.call_id, event.at, event.valid_until)
         await db.save_publication(session, published)
         if not programme.published:
@@ -214,6 +232,20 @@ async def agreement_signed(session: AsyncSession, event: CooperationAgreementSig
             await record_event(
                 session, _published_event(published, event.offer_id, names.get(programme.institution_id))
             )
+
+
+async def _another_of_its_licence_is_active(session: AsyncSession, programme: Programme) -> bool:
+    """A withdrawn programme returns only while no other programme of its licence is active: the case of the
+    duplicate drafts revision 0004 withdrew (since then an institution registers a licence once)."""
+    if programme.status != ProgrammeStatus.WITHDRAWN:
+        return False
+    other = await db.programme_with_licence(
+        session, programme.institution_id, programme.spec.licence_number, active_only=True
+    )
+    if other is None:
+        return False
+    log.warning("agreement.licence_already_active", programme_id=str(programme.id), active_programme_id=str(other.id))
+    return True
 
 
 async def agreement_ended(session: AsyncSession, event: CooperationAgreementEnded) -> None:

@@ -16,12 +16,14 @@ from prasmes_contracts.catalog import (
 )
 from prasmes_runtime.clock import Clock, today_in_riga
 from prasmes_runtime.db import Database
-from prasmes_runtime.errors import Conflict, NotFound
+from prasmes_runtime.errors import Conflict, NotFound, Unavailable
+from prasmes_runtime.logging import get_logger
 from prasmes_runtime.outbox import record_event, record_events
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from catalog.adapters import signatures
+from catalog.adapters.directory import Directory
 from catalog.adapters.registers import Registers
 from catalog.db import providers as db
 from catalog.domain import providers as domain
@@ -31,11 +33,14 @@ from catalog.domain.providers import (
     Institution,
     InstitutionStatus,
     Location,
+    Member,
     Membership,
     RegisteredInstitution,
     RegistrationView,
     RuleCheck,
 )
+
+log = get_logger(__name__)
 
 # --------------------------------------------------------------------------- access (also for programmes and groups)
 
@@ -282,16 +287,46 @@ async def reject_provider(
 # --------------------------------------------------------------------------- users
 
 
-async def members(database: Database, user_id: str, institution_id: uuid.UUID) -> list[Membership]:
+async def members(
+    database: Database, directory: Directory, user_id: str, institution_id: uuid.UUID, token: str, *, agency: bool
+) -> list[Member]:
+    """The institution's users, for its own users and the agency; with their names (asked of the identity
+    provider now, never stored) for those who may see them. A directory that does not answer leaves names out."""
     async with database.session() as session:
-        await acting_member(session, user_id, institution_id, approved=False)
-        return await db.members_of(session, institution_id)
+        if agency:
+            await _institution(session, institution_id)
+            membership = None
+        else:
+            _, membership = await acting_member(session, user_id, institution_id, approved=False)
+        found = await db.members_of(session, institution_id)
+    names: dict[str, str] = {}
+    if found and domain.sees_names(membership, institution_id, agency=agency):
+        try:
+            names = await directory.names([m.user_id for m in found], token)
+        except Unavailable:
+            log.warning("members.names_unavailable", institution_id=str(institution_id))
+    return [Member(m, names.get(m.user_id)) for m in found]
 
 
 async def add_staff(
-    database: Database, clock: Clock, admin_id: str, institution_id: uuid.UUID, user_id: str
-) -> Membership:
-    membership = domain.staff_membership(institution_id, user_id, admin_id, clock.now())
+    database: Database,
+    clock: Clock,
+    directory: Directory,
+    admin_id: str,
+    institution_id: uuid.UUID,
+    username: str | None,
+    email: str | None,
+    token: str,
+) -> Member:
+    """Invite a person the identity provider knows by their user name or e-mail address (asked only once the caller
+    is the institution's admin: nobody learns through catalog who has an account)."""
+    invited = domain.invitee(username, email)
+    async with database.session() as session:
+        await acting_member(session, admin_id, institution_id, admin=True)
+    user = await directory.find(invited.username, invited.email, token)
+    if user is None:
+        raise domain.unknown_invitee(invited)
+    membership = domain.staff_membership(institution_id, invited, user.subject, admin_id, clock.now())
     try:
         async with database.transaction() as session:
             await acting_member(session, admin_id, institution_id, admin=True)
@@ -308,7 +343,7 @@ async def add_staff(
         async with database.session() as session:
             await _refuse_member_elsewhere(session, membership.user_id, institution_id)
         raise
-    return membership
+    return Member(membership, user.display_name)
 
 
 async def _refuse_member_elsewhere(session: AsyncSession, user_id: str, institution_id: uuid.UUID) -> None:
