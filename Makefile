@@ -65,11 +65,25 @@ contracts: $(INSTALLED)
 lock: $(BIN)/uv
 	{ cat requirements.in; $(PYTHON) tools/workspace.py requirements; } | $(BIN)/uv pip compile - -o requirements.lock --generate-hashes -p 3.11 -q
 
-bench: $(INSTALLED) deps-system kafka-lib
+bench: $(INSTALLED) deps-system kafka-lib deps-bench
 	$(BIN)/python -m bench.run
+	$(BIN)/python -m bench.hotpath
+	$(BIN)/python -m bench.hotpath --bus kafka
 	$(BIN)/python -m bench.surge
 	$(BIN)/python -m bench.allocation
 	$(BIN)/python -m bench.catalog_search --postgres
+
+.PHONY: bench-quick deps-bench
+
+# The hot path's regression guard: embedded stack, wrk 5 s per figure, CPU per request (about a minute).
+bench-quick: $(INSTALLED) deps-bench
+	$(BIN)/python -m bench.quick
+
+# wrk (Debian) drives the closed-loop benchmarks; py-spy profiles them; perf (optional) traces SQLite's busy waits.
+deps-bench: $(INSTALLED)
+	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
+	@test -x $(BIN)/py-spy  # pinned in requirements.lock
+	@command -v perf >/dev/null || echo "perf not found: bench.hotpath skips the busy-wait trace (Debian: linux-perf)"
 
 clean:
 	rm -rf $(VENV) var bench/out .pytest_cache .mypy_cache .ruff_cache

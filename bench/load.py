@@ -7,6 +7,12 @@ A job names a URL, the requests to send (headers and JSON body each, warm-up one
 
 Both stop early at ``max_seconds``. The result holds throughput, latency percentiles, the error count
 and, in open mode, the wall-clock time each expected answer arrived (for end-to-end latencies).
+
+What it is used for: the **open** mode, at a fixed rate, for the end-to-end latency of `bench.run` (201 ->
+welcome notice), where the schedule must not slow down with the server. The closed mode remains for the
+benchmarks that replay a finite set of requests once and count them (`bench.surge`, `bench.catalog_search`).
+Throughput figures against the echo baseline are driven by wrk instead (`bench.wrk_run`): this generator
+needs about a whole core of its own for ~800 requests/s, so it capped the echo baseline it was measuring.
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -30,22 +30,16 @@ def run_load(job: dict[str, Any], work_dir: Path, name: str) -> dict[str, Any]:
     return report
 
 
+ECHO_FLAGS = ("--no-access-log", "--log-level", "warning")
+"""The flags the stack's processes had when the first benchmarks were written; `bench.hotpath` and `bench.quick`
+read the current ones from a running stack process instead (`uvicorn_flags`)."""
+
+
 @contextlib.contextmanager
-def echo_server(port: int, log_path: Path) -> Iterator[subprocess.Popen[bytes]]:
-    """bench.echo_app under uvicorn with the flags the stack's processes use; stopped on exit."""
-    command = [
-        sys.executable,
-        "-m",
-        "uvicorn",
-        "bench.echo_app:app",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--no-access-log",
-        "--log-level",
-        "warning",
-    ]
+def echo_server(port: int, log_path: Path, flags: Sequence[str] = ECHO_FLAGS) -> Iterator[subprocess.Popen[bytes]]:
+    """bench.echo_app under uvicorn with the given server flags (default: ECHO_FLAGS); stopped on exit."""
+    command = [sys.executable, "-m", "uvicorn", "bench.echo_app:app", "--host", "127.0.0.1", "--port", str(port)]
+    command += list(flags)
     with log_path.open("ab") as log:
         process = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=log)
         try:
@@ -53,6 +47,23 @@ def echo_server(port: int, log_path: Path) -> Iterator[subprocess.Popen[bytes]]:
             yield process
         finally:
             stop(process)
+
+
+def uvicorn_flags(pid: int, app: str) -> list[str]:
+    """The uvicorn options of a running server process (from /proc/PID/cmdline), without its app, host and port:
+    what a baseline server needs to be served the same way. `app` is the process's app or factory string."""
+    argv = Path(f"/proc/{pid}/cmdline").read_bytes().decode().split("\0")[:-1]
+    rest = argv[argv.index("uvicorn") + 1 :]
+    flags: list[str] = []
+    skip = False
+    for token in rest:
+        if skip:
+            skip = False
+        elif token in ("--host", "--port"):
+            skip = True
+        elif token not in (app, "--factory"):
+            flags.append(token)
+    return flags
 
 
 def _wait_for_echo(process: subprocess.Popen[bytes], url: str, timeout: float = 30) -> None:
@@ -90,6 +101,85 @@ def cpu_seconds(pid: int) -> float:
     """User + system CPU time a process has used so far."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / _TICKS
+
+
+def _stat_fields(pid: int) -> list[str]:
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+
+
+def _children() -> dict[int, list[int]]:
+    """Parent pid -> its live children's pids, for every process on the machine."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError, IndexError):
+                children.setdefault(int(_stat_fields(int(entry.name))[1]), []).append(int(entry.name))
+    return children
+
+
+def tree_cpu_seconds(pid: int, children: Mapping[int, list[int]] | None = None) -> float:
+    """CPU time of a process and its descendants: utime + stime of the process and of every live descendant,
+    plus cutime + cstime (the children they have already reaped, e.g. PostgreSQL's ended backends). All threads
+    are in a process's figures. A process that has gone reads as 0."""
+    children = _children() if children is None else children
+    total, todo = 0, [pid]
+    while todo:
+        current = todo.pop()
+        with contextlib.suppress(OSError, IndexError):
+            fields = _stat_fields(current)
+            total += sum(int(x) for x in fields[11:15])
+        todo += children.get(current, [])
+    return total / _TICKS
+
+
+def cpu_snapshot(pids: Mapping[str, int]) -> dict[str, float]:
+    """tree_cpu_seconds of each named process, and the whole machine's busy CPU seconds under "machine"."""
+    children = _children()
+    snapshot = {name: tree_cpu_seconds(pid, children) for name, pid in pids.items()}
+    snapshot["machine"] = machine_jiffies()[0] / _TICKS
+    return snapshot
+
+
+def cpu_ms_per_request(
+    before: Mapping[str, float], after: Mapping[str, float], requests: int, extra: Mapping[str, float] | None = None
+) -> dict[str, float | None]:
+    """CPU milliseconds per request of each process between two cpu_snapshot() readings; `extra` adds CPU seconds
+    measured otherwise (the load generator's, from its rusage). "total" is the sum of the named processes;
+    "machine" is what all CPUs of the machine did, and "other" the part of it no named process did (other
+    people's work on this machine, the kernel's)."""
+    if not requests:
+        return {}
+    seconds = {n: after[n] - before[n] for n in before if n != "machine"}
+    seconds.update(extra or {})
+    out: dict[str, float | None] = {n: round(1000 * s / requests, 3) for n, s in seconds.items()}
+    total = sum(seconds.values())
+    machine = after["machine"] - before["machine"]
+    out["total"] = round(1000 * total / requests, 3)
+    out["machine"] = round(1000 * machine / requests, 3)
+    out["other"] = round(1000 * max(0.0, machine - total) / requests, 3)
+    return out
+
+
+def listener_pid(port: int) -> int | None:
+    """The process listening on a local TCP port (from /proc/net/tcp*), or None."""
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with contextlib.suppress(OSError):
+            for line in Path(table).read_text().splitlines()[1:]:
+                fields = line.split()
+                if fields[3] == "0A" and int(fields[1].rsplit(":", 1)[1], 16) == port:
+                    inodes.add(f"socket:[{fields[9]}]")
+    if not inodes:
+        return None
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        with contextlib.suppress(OSError):
+            for fd in (entry / "fd").iterdir():
+                with contextlib.suppress(OSError):
+                    if os.readlink(fd) in inodes:
+                        return int(entry.name)
+    return None
 
 
 def machine_jiffies() -> tuple[int, int]:

@@ -2,7 +2,7 @@
 
 Measures on this machine, in one run, and writes bench/out/foundation.json:
 
-1. account opening through the gateway vs a bare FastAPI echo endpoint served the same way;
+1. account opening through the gateway vs a bare FastAPI echo endpoint served the same way (closed loop, wrk);
 2. outbox relay events/s (PostgreSQL) vs a raw aiokafka producer on the same broker;
 3. latency from the API's 201 to the stored welcome notice at 100 accounts/s (embedded; Kafka+PostgreSQL);
 4. resident memory of each process of the idle stack.
@@ -40,8 +40,9 @@ OUT = Path(__file__).resolve().parent / "out" / "foundation.json"
 @dataclass(frozen=True)
 class Plan:
     quick: bool
-    requests: int
-    warmup: int
+    seconds: float
+    """Closed loop (wrk): seconds per measured figure, after `warmup_seconds` of warm-up."""
+    warmup_seconds: float
     concurrency: int
     events: int
     e2e_seconds: float
@@ -54,13 +55,8 @@ class Plan:
     @classmethod
     def of(cls, quick: bool) -> Plan:
         if quick:
-            return cls(quick=True, requests=300, warmup=50, concurrency=32, events=3000, e2e_seconds=3)
-        return cls(quick=False, requests=2000, warmup=200, concurrency=32, events=20000, e2e_seconds=10)
-
-    @property
-    def direct_requests(self) -> int:
-        """The reference run straight to accounts: fewer requests, it only explains the gateway figure."""
-        return self.requests // 2
+            return cls(quick=True, seconds=3, warmup_seconds=1, concurrency=32, events=3000, e2e_seconds=3)
+        return cls(quick=False, seconds=10, warmup_seconds=2, concurrency=32, events=20000, e2e_seconds=10)
 
 
 # --------------------------------------------------------------------------- phases
@@ -76,12 +72,12 @@ def _embedded_phase(plan: Plan, work: Path, codes: Codes, results: dict[str, Any
         _guard(results["e2e_latency"], "embedded", lambda: _e2e(stack, plan, work, codes, "e2e"))
         low = f"embedded_at_{plan.low_rate:g}_per_s"
         _guard(results["e2e_latency"], low, lambda: _e2e(stack, plan, work, codes, "e2l", plan.low_rate))
-        learners = Learners.mint(issuer, codes, f"gw{os.getpid()}", plan.warmup + plan.requests)
-        direct = Learners.mint(issuer, codes, f"ac{os.getpid()}", plan.warmup + plan.direct_requests)
         _guard(
             results,
             "gateway_vs_echo",
-            lambda: stack_bench.gateway_vs_echo(stack, learners, direct, plan.warmup, plan.concurrency, work),
+            lambda: stack_bench.gateway_vs_echo(
+                stack, issuer, codes, plan.seconds, plan.warmup_seconds, plan.concurrency, work
+            ),
         )
     finally:
         stack.stop()
@@ -117,13 +113,13 @@ def _kafka_phase(plan: Plan, work: Path, codes: Codes, results: dict[str, Any]) 
         _guard(results, "relay_vs_raw", lambda: relay_bench.relay_vs_raw(bootstrap, server_url, plan.events, suffix))
 
 
-def _start(stack: Stack, timeout: float = 60, attempts: int = 3) -> None:
+def _start(stack: Stack, timeout: float = 60, attempts: int = 3, names: tuple[str, ...] | None = None) -> None:
     """Start on a free block of ports. Other test runs on this machine take ports too: a block found free
     may be taken before a service binds it, so a failed start is retried on another block."""
     for attempt in range(1, attempts + 1):
         stack.base_port = free_base_port(random.randrange(30000, 50000))
         try:
-            stack.start(timeout=timeout)
+            stack.start(names, timeout=timeout)
             return
         except RuntimeError:
             stack.stop()

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -11,11 +13,13 @@ from typing import Any
 
 import httpx
 from prasmes_devtools.devstack import Stack
+from prasmes_runtime import registry
 from prasmes_runtime.auth import TokenIssuer
 from prasmes_testing.servers import free_port
 
 from bench import procs
 from bench.stats import percentile, rounded, summary_ms
+from bench.wrk_run import Request
 from tests.support import personal_code
 
 STACK_ENV = {"DEV_MODE": "true", "RATE_LIMIT_PER_MINUTE": "10000000", "RATE_LIMIT_BURST": "1000000"}
@@ -77,52 +81,53 @@ def idle_footprint(stack: Stack, idle_seconds: float) -> dict[str, Any]:
 
 
 def gateway_vs_echo(
-    stack: Stack, learners: Learners, direct: Learners, warmup: int, concurrency: int, work_dir: Path
+    stack: Stack,
+    issuer: TokenIssuer,
+    codes: Codes,
+    seconds: float,
+    warmup_seconds: float,
+    concurrency: int,
+    work_dir: Path,
 ) -> dict[str, Any]:
-    """The same kind of requests (token header, personal-code body) against the echo app, the gateway
-    and, for reference, the accounts service directly. Each run also reports the CPU time every
-    process under test spent per request (warm-up included)."""
-    common = {"mode": "closed", "warmup": warmup, "concurrency": concurrency, "max_seconds": 120}
+    """The same kind of requests (a learner's token, a personal-code body) against the echo app (under the
+    stack's own uvicorn flags), the gateway and, for reference, the accounts service directly; closed loop with
+    wrk (`bench.wrk_run`), `seconds` per figure after `warmup_seconds`, every account request its own learner
+    and code. Each figure has the CPU time every process spent per request (`cpu_ms_per_request`, wrk's too)."""
+    from bench.hotpath import Bench, Plan
+
+    bench = Bench(Plan(False, seconds, warmup_seconds, 0, connections=concurrency), work_dir)
+    serial = iter(range(10**9))
+
+    def openings(path: str) -> Callable[[int], list[Request]]:
+        def build(count: int) -> list[Request]:
+            requests = []
+            for _ in range(count):
+                token = issuer.issue(f"gve{os.getpid()}-{next(serial)}", ["learner"])
+                body = {"personal_code": codes.take()}
+                requests.append(Request.json("POST", path, body, {"Authorization": f"Bearer {token}"}))
+            return requests
+
+        return build
+
     port = free_port()
-    with procs.echo_server(port, work_dir / "echo.log") as echo_process:
-        echo = _measured(
-            {**common, "requests": learners.requests, "url": f"http://127.0.0.1:{port}/echo", "expect": 200},
-            {"echo": echo_process.pid},
-            work_dir,
-            "echo",
-        )
+    flags = procs.uvicorn_flags(stack.processes["gateway"].pid, registry.entry("gateway").factory)
+    with procs.echo_server(port, work_dir / "echo.log", flags) as echo_process:
+        echo_posts = openings("/echo")(1000)
+        echo = bench.run("echo", f"http://127.0.0.1:{port}", lambda n: echo_posts, {"echo": echo_process.pid})
     pids = {name: process.pid for name, process in stack.processes.items()}
-    gateway = _measured(
-        {**common, "requests": learners.requests, "url": stack.gateway_url + ACCOUNTS_PATH, "expect": 201},
-        pids,
-        work_dir,
-        "gateway",
-    )
-    accounts = _measured(
-        {**common, "requests": direct.requests, "url": stack.url("accounts") + "/accounts", "expect": 201},
-        pids,
-        work_dir,
-        "accounts-direct",
-    )
+    gateway = bench.run("gateway", stack.gateway_url, openings(ACCOUNTS_PATH), pids, mode="once")
+    accounts = bench.run("accounts-direct", stack.url("accounts"), openings("/accounts"), pids, mode="once")
     ratio = gateway["requests_per_s"] / echo["requests_per_s"] if echo["requests_per_s"] else None
     return {
+        "load_generator": "wrk",
         "concurrency": concurrency,
-        "warmup": warmup,
+        "seconds": seconds,
+        "warmup_seconds": warmup_seconds,
         "gateway_open_account": gateway,
         "echo": echo,
         "accounts_direct_open_account": accounts,
         "ratio_rps": None if ratio is None else round(ratio, 3),
     }
-
-
-def _measured(job: dict[str, Any], pids: dict[str, int], work_dir: Path, name: str) -> dict[str, Any]:
-    before = {n: procs.cpu_seconds(pid) for n, pid in pids.items()}
-    report = procs.run_load(job, work_dir, name)
-    sent = len(job["requests"])
-    report["server_cpu_ms_per_request"] = {
-        n: round(1000 * (procs.cpu_seconds(pid) - before[n]) / sent, 2) for n, pid in pids.items()
-    }
-    return report
 
 
 # --------------------------------------------------------------------------- end-to-end latency
