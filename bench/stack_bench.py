@@ -16,11 +16,11 @@ from prasmes_devtools.devstack import Stack
 from prasmes_runtime import registry
 from prasmes_runtime.auth import TokenIssuer
 from prasmes_testing.servers import free_port
+from prasmes_testing.support import personal_code
 
 from bench import procs
 from bench.stats import percentile, rounded, summary_ms
 from bench.wrk_run import Request
-from tests.support import personal_code
 
 STACK_ENV = {"DEV_MODE": "true", "RATE_LIMIT_PER_MINUTE": "10000000", "RATE_LIMIT_BURST": "1000000"}
 ACCOUNTS_PATH = "/api/accounts/accounts"

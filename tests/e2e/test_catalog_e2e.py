@@ -19,8 +19,7 @@ from prasmes_devtools.demo_catalog import seed_demo
 from prasmes_devtools.devstack import Stack, free_base_port
 from prasmes_runtime.bus.embedded import EmbeddedBus
 from prasmes_testing import samples
-
-from tests.support import eventually
+from prasmes_testing.support import eventually
 
 pytestmark = pytest.mark.e2e
 API = "/api/catalog"

@@ -29,9 +29,9 @@ from prasmes_devtools.devstack import BACKENDS, Stack, free_base_port
 from prasmes_runtime.bus import Bus
 from prasmes_testing.events import events_on, publish
 from prasmes_testing.servers import create_database
+from prasmes_testing.support import eventually, personal_code
 
 from tests.e2e.leak_check import assert_no_personal_code, stack_bus
-from tests.support import eventually, personal_code
 
 pytestmark = pytest.mark.e2e
 NOW = datetime.now(UTC)

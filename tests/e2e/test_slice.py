@@ -16,9 +16,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from prasmes_devtools.devstack import BACKENDS, Stack, free_base_port
 from prasmes_runtime.auth import TokenIssuer
 from prasmes_testing.servers import create_database
+from prasmes_testing.support import eventually, personal_code
 
 from tests.e2e.leak_check import assert_no_personal_code
-from tests.support import eventually, personal_code
 
 pytestmark = pytest.mark.e2e
 
@@ -204,7 +204,7 @@ async def test_a_trace_started_at_the_gateway_reaches_the_notifications_consumer
 def test_readiness_reports_database_and_bus(stack: Stack) -> None:
     for name in BACKENDS:
         body = httpx.get(f"{stack.url(name)}/readyz", timeout=10).json()
-        assert body == {"status": "ready", "checks": {"database": "ok", "bus": "ok"}}, name
+        assert body == {"status": "ready", "checks": {"database": "ok", "bus": "ok", "background": "ok"}}, name
     metrics = httpx.get(f"{stack.url('accounts')}/metrics", timeout=10).text
     assert "prasmes_outbox_pending" in metrics
     assert "prasmes_consumer_lag" in httpx.get(f"{stack.url('notifications')}/metrics", timeout=10).text

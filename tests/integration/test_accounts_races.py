@@ -12,9 +12,8 @@ from prasmes_runtime.auth import TokenIssuer, TokenVerifier
 from prasmes_runtime.bus.kafka import KafkaBus
 from prasmes_runtime.settings import Settings
 from prasmes_testing.events import events_on
-
-from conftest import running
-from tests.support import eventually, personal_code
+from prasmes_testing.harness import running
+from prasmes_testing.support import eventually, personal_code
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
 

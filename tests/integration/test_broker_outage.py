@@ -26,6 +26,7 @@ from prasmes_runtime.db import Database
 from prasmes_runtime.messaging import inbox, outbox
 from prasmes_runtime.outbox import OutboxRelay
 from prasmes_testing.servers import LocalKafkaBroker, create_database
+from prasmes_testing.support import personal_code
 from prasmes_testing.waiting import caught_up, processes_alive, supervised, until
 
 from tests.integration.eventing_support import (
@@ -37,7 +38,6 @@ from tests.integration.eventing_support import (
     notice_count,
     welcome_handlers,
 )
-from tests.support import personal_code
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres, pytest.mark.e2e]
 ACCOUNTS = 500

@@ -25,10 +25,9 @@ from prasmes_runtime.db import Database
 from prasmes_runtime.messaging import inbox, outbox
 from prasmes_runtime.service import ServiceRuntime
 from prasmes_testing import samples
+from prasmes_testing.harness import running
+from prasmes_testing.support import eventually
 from prasmes_testing.waiting import assert_alive, assert_ended_cleanly, caught_up
-
-from conftest import running
-from tests.support import eventually
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)

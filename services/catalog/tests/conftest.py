@@ -29,9 +29,8 @@ from prasmes_runtime.db import Database
 from prasmes_runtime.errors import Unavailable
 from prasmes_runtime.messaging import outbox
 from prasmes_testing import samples
-
-from conftest import running
-from tests.support import eventually
+from prasmes_testing.harness import running
+from prasmes_testing.support import eventually
 
 Bearer = Callable[..., dict[str, str]]
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # a Monday

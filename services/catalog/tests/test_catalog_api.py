@@ -12,8 +12,7 @@ from catalog.service import catalogue
 from prasmes_contracts.accounts import EnrolmentConfirmed, StudiesCompleted, StudiesDiscontinued, StudiesStarted
 from prasmes_runtime.messaging import outbox
 from prasmes_testing import samples
-
-from tests.support import eventually
+from prasmes_testing.support import eventually
 
 from .conftest import API, NOW, Catalog, refusal
 
