@@ -20,9 +20,8 @@ from prasmes_runtime.clock import FixedClock
 from prasmes_runtime.db import Database
 from prasmes_runtime.settings import Settings
 from prasmes_testing.events import publish
-
-from conftest import running
-from tests.support import eventually, personal_code
+from prasmes_testing.harness import running
+from prasmes_testing.support import eventually, personal_code
 
 NOW = datetime(2026, 11, 30, 10, 0, tzinfo=UTC)
 

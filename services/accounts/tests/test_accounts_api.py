@@ -13,8 +13,7 @@ from prasmes_runtime.auth import TokenVerifier
 from prasmes_runtime.db import Database
 from prasmes_runtime.messaging import outbox
 from prasmes_runtime.settings import Settings
-
-from conftest import running
+from prasmes_testing.harness import running
 
 Bearer = Callable[..., dict[str, str]]
 

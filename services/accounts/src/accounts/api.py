@@ -8,14 +8,16 @@ import uuid
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Literal
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 from prasmes_runtime import roles
-from prasmes_runtime.auth import Principal, require_role
-from prasmes_runtime.dependencies import ClockDep, DatabaseDep
+from prasmes_runtime.auth import PUBLIC, Principal, require_role
+from prasmes_runtime.dependencies import MAX_OFFSET, ClockDep, DatabaseDep
 from prasmes_runtime.schemas import Page, StrictModel
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
+from pydantic_core import PydanticCustomError
 
 from accounts.domain.account import DIGCOMP_AREAS, Account, DigCompAssessment, EducationLevel, EmploymentStatus
 from accounts.domain.applications import PRIORITY_RULES, Application, ApplicationState
@@ -104,6 +106,14 @@ class ProfileChange(StrictModel):
     preferred_language: Literal["lv", "en"] | None = None
     education_level: EducationLevel | None = None
     employment_status: EmploymentStatus | None = None
+
+    @field_validator("preferred_language", mode="before")
+    @classmethod
+    def _language_not_null(cls, value: object) -> object:
+        # Left out, it keeps its value; given, it must be a language: an account always has one.
+        if value is None:
+            raise PydanticCustomError("not_null", "must be a language (lv or en), not null")
+        return value
 
 
 class DigCompIn(StrictModel):
@@ -244,12 +254,16 @@ class AllocationOut(BaseModel):
     rules: list[str] = list(PRIORITY_RULES)
 
 
-@projects_router.get("", response_model=list[ProjectOut], summary="Funding projects with their live budgets")
+@projects_router.get(
+    "", response_model=list[ProjectOut], summary="Funding projects with their live budgets", openapi_extra=PUBLIC
+)
 async def list_projects(database: DatabaseDep) -> list[ProjectOut]:
     return [ProjectOut.of(p, b) for p, b in await project_service.list_projects(database)]
 
 
-@projects_router.get("/{code}", response_model=ProjectOut, summary="A funding project with its live budget")
+@projects_router.get(
+    "/{code}", response_model=ProjectOut, summary="A funding project with its live budget", openapi_extra=PUBLIC
+)
 async def get_project(code: str, database: DatabaseDep) -> ProjectOut:
     return ProjectOut.of(*await project_service.get_project(database, code))
 
@@ -543,7 +557,7 @@ async def agency_list(
     state: StatesQuery,
     project_code: str | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> Page[AgencyApplicationOut]:
     page, total = await application_service.agency_applications(
         database, project_code, [s.value for s in state], limit, offset
@@ -562,12 +576,18 @@ async def agency_csv(
     writer = csv.writer(out)
     writer.writerow(CSV_COLUMNS)
     writer.writerows(_csv_row(*item) for item in rows)
-    name = f"applications-{project_code or 'all'}.csv"
     return Response(
         out.getvalue(),
         media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        headers={"Content-Disposition": attachment(f"applications-{project_code or 'all'}.csv")},
     )
+
+
+def attachment(filename: str) -> str:
+    """A Content-Disposition for a download (RFC 6266): an ASCII fallback with anything outside a safe set
+    replaced, and the exact name percent-encoded as UTF-8 (RFC 5987), so no caller's text can end the value."""
+    fallback = "".join(c if c.isascii() and (c.isalnum() or c in "._-") else "_" for c in filename)
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
 
 
 @agency_router.get("/{application_id}", response_model=ApplicationOut, summary="One application")

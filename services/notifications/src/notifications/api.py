@@ -8,7 +8,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 from prasmes_runtime.auth import CurrentUser
-from prasmes_runtime.dependencies import ClockDep, DatabaseDep
+from prasmes_runtime.dependencies import MAX_OFFSET, ClockDep, DatabaseDep
 from prasmes_runtime.schemas import Page
 from pydantic import BaseModel
 
@@ -43,7 +43,7 @@ async def my_notices(
     user: CurrentUser,
     database: DatabaseDep,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> Page[NoticeOut]:
     items, total = await service.list_notices(database, user.subject, limit, offset)
     return Page[NoticeOut](items=[NoticeOut.of(n) for n in items], total=total, limit=limit, offset=offset)
