@@ -3,6 +3,7 @@
 import asyncio
 import json
 from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -14,6 +15,8 @@ from prasmes_runtime.db import Database
 from prasmes_runtime.messaging import outbox
 from prasmes_runtime.settings import Settings
 from prasmes_testing.harness import running
+
+from .conftest import Service
 
 Bearer = Callable[..., dict[str, str]]
 
@@ -62,11 +65,9 @@ async def test_a_second_account_for_the_same_person_is_a_conflict(client: httpx.
     first = await client.post("/accounts", json={"personal_code": "161175-19997"}, headers=bearer("anna"))
     again = await client.post("/accounts", json={"personal_code": "161175-19997"}, headers=bearer("anna"))
     assert again.status_code == 409
-    assert again.json()["current"] == {
-        "state": "open",
-        "account_id": first.json()["id"],
-        "opened_at": again.json()["current"]["opened_at"],
-    }
+    current = again.json()["current"]
+    assert datetime.fromisoformat(current.pop("opened_at")) == datetime.fromisoformat(first.json()["opened_at"])
+    assert current == {"state": "open", "account_id": first.json()["id"]}
     other = await client.post("/accounts", json={"personal_code": "16117519997"}, headers=bearer("impostor"))
     assert other.status_code == 409
     assert other.json()["current"] == {"state": "open"}  # nothing about whose account it is
@@ -107,3 +108,24 @@ async def test_only_learners_open_accounts_and_only_with_a_token(client: httpx.A
     assert (await client.post("/accounts", json={"personal_code": "161175-19997"})).status_code == 401
     officer = bearer("ilze", "agency_officer")
     assert (await client.post("/accounts", json={"personal_code": "161175-19997"}, headers=officer)).status_code == 403
+
+
+async def test_an_account_opens_on_the_eighteenth_birthday_as_dated_in_riga(service: Service) -> None:
+    born_30_november_2008 = "301108-20008"
+    service.clock.at = datetime(2026, 11, 29, 21, 30, tzinfo=UTC)  # 23:30 on 29 November in Riga
+    minor = await service.client.post(
+        "/accounts", json={"personal_code": born_30_november_2008}, headers=service.as_("x")
+    )
+    assert minor.status_code == 422
+    assert minor.json()["errors"] == [
+        {
+            "field": "personal_code",
+            "rule": "adult",
+            "message": "a learning account is for adults: this person may open one from 2026-11-30",
+        }
+    ]
+    service.clock.at = datetime(2026, 11, 29, 22, 30, tzinfo=UTC)  # 00:30 on 30 November in Riga
+    adult = await service.client.post(
+        "/accounts", json={"personal_code": born_30_november_2008}, headers=service.as_("x")
+    )
+    assert adult.status_code == 201, adult.text

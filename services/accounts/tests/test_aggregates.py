@@ -299,9 +299,17 @@ def test_enrolment_takes_a_scheduled_group_of_a_published_programme() -> None:
     assert group.current() == {"group_id": str(group.id), "capacity": 2, "taken": 0}
 
 
+GROUP = StudyGroup(
+    uuid.uuid4(), uuid.uuid4(), uuid.uuid4(), 2, date(2027, 1, 11), date(2027, 3, 26), "Rīga", "scheduled"
+)
+"""The group of `_enrolment`'s studies: 75 days, 11 January to 26 March 2027."""
+LATER = date(2027, 4, 10)
+"""Today, for a study record: after the group ended."""
+
+
 def test_starting_raises_studies_started() -> None:
     application = _application(S.ENROLLED, Grant(GRANT))
-    enrolment, studying = start(_enrolment(application), application, date(2027, 1, 11), NOW)
+    enrolment, studying = start(_enrolment(application), application, GROUP, date(2027, 1, 11), LATER, NOW)
     assert studying.state is S.STUDYING and studying.events == ()
     assert enrolment.events == (ev.StudiesStarted(**_study_about(enrolment), started_on=date(2027, 1, 11)),)
 
@@ -309,7 +317,9 @@ def test_starting_raises_studies_started() -> None:
 def test_completion_pays_the_cost_releases_the_remainder_then_records_the_completion() -> None:
     application = _application(S.STUDYING, Grant(GRANT))
     enrolment = _enrolment(application, StudyState.STUDYING, started_on=date(2027, 1, 11))
-    done, completed = complete(enrolment, application, _programme(), date(2027, 3, 26), 150, "passed", NOW)
+    done, completed = complete(
+        enrolment, application, GROUP, _programme(), date(2027, 3, 26), 150, "passed", LATER, NOW
+    )
     assert completed.grant == Grant(GRANT, Decimal("320.00"), Decimal("180.00"))
     assert completed.events == (
         ev.GrantSpent(
@@ -329,31 +339,97 @@ def test_completion_pays_the_cost_releases_the_remainder_then_records_the_comple
     )
 
 
-def test_a_discontinuation_releases_the_grant() -> None:
+def test_a_discontinuation_before_the_start_releases_the_whole_grant() -> None:
     application = _application(S.ENROLLED, Grant(GRANT))
-    stopped, discontinued = discontinue(_enrolment(application), application, date(2027, 1, 20), "time", NOW)
+    stopped, discontinued = discontinue(
+        _enrolment(application), application, GROUP, _programme(), date(2026, 12, 20), "time", LATER, NOW
+    )
+    assert discontinued.grant == Grant(GRANT, released=GRANT)
     assert discontinued.events == (ev.GrantReleased(**_about(application), amount=GRANT, cause="discontinued"),)
     assert stopped.events == (
-        ev.StudiesDiscontinued(**_study_about(stopped), discontinued_on=date(2027, 1, 20), reason_code="time"),
+        ev.StudiesDiscontinued(**_study_about(stopped), discontinued_on=date(2026, 12, 20), reason_code="time"),
     )
 
 
-def test_the_invoice_pays_once_for_studies_that_started_and_completion_does_not_pay_again() -> None:
+@pytest.mark.parametrize(
+    ("on", "spent"),
+    [
+        (date(2027, 1, 10), "0.00"),  # started in the week before the group: nothing delivered yet
+        (date(2027, 1, 11), "4.27"),  # the first of 75 days: 320.00 / 75
+        (date(2027, 1, 20), "42.67"),  # 10 days
+        (date(2027, 3, 25), "315.73"),  # 74 days
+        (date(2027, 3, 26), "320.00"),  # every day: the whole cost
+    ],
+)
+def test_a_discontinuation_pays_the_share_of_the_groups_days_delivered(on: date, spent: str) -> None:
     application = _application(S.STUDYING, Grant(GRANT))
-    with pytest.raises(Conflict) as too_early:
-        invoice(_enrolment(application), application, _programme(), NOW)
-    assert too_early.value.current["state"] == "enrolled"
+    enrolment = _enrolment(application, StudyState.STUDYING, started_on=date(2027, 1, 4))
+    _, discontinued = discontinue(enrolment, application, GROUP, _programme(), on, None, LATER, NOW)
+    assert discontinued.grant == Grant(GRANT, Decimal(spent), GRANT - Decimal(spent))
+    assert [(e.kind, e.cause, str(e.amount)) for e in discontinued.entries] == [
+        *([(EntryKind.SPEND, "discontinued", spent)] if spent != "0.00" else []),
+        (EntryKind.RELEASE, "discontinued", str(GRANT - Decimal(spent))),
+    ]
+
+
+def test_the_cost_is_paid_at_most_from_the_grant() -> None:
+    application = _application(S.STUDYING, Grant(GRANT))
+    enrolment = _enrolment(application, StudyState.STUDYING, started_on=date(2027, 1, 11))
+    _, completed = complete(
+        enrolment, application, GROUP, _programme("650.00"), date(2027, 3, 26), 150, "passed", LATER, NOW
+    )
+    assert completed.grant == Grant(GRANT, GRANT)
+    _, stopped = discontinue(enrolment, application, GROUP, _programme("1500.00"), date(2027, 3, 1), None, LATER, NOW)
+    assert stopped.grant == Grant(GRANT, GRANT)  # 50 of 75 days of 1500.00 is 1000.00: the grant pays 500.00
+
+
+def test_the_invoice_asks_for_what_the_ended_studies_spent_once() -> None:
+    application = _application(S.STUDYING, Grant(GRANT))
     studying = _enrolment(application, StudyState.STUDYING, started_on=date(2027, 1, 11))
-    paid = invoice(studying, application, _programme(), NOW)
-    assert (paid.grant.spent, paid.version) == (Decimal("320.00"), application.version + 1)
-    assert [e.cause for e in paid.entries] == ["invoiced"]
+    with pytest.raises(Conflict) as too_early:
+        invoice(studying, application, NOW)
+    assert too_early.value.current == {"enrolment_id": str(studying.id), "state": "studying"}
+    done, completed = complete(studying, application, GROUP, _programme(), date(2027, 3, 26), 150, "passed", LATER, NOW)
+    invoiced = invoice(done, completed, NOW)
+    assert (invoiced.invoiced_amount, invoiced.invoiced_at, invoiced.events) == (Decimal("320.00"), NOW, done.events)
     with pytest.raises(Conflict) as again:
-        invoice(studying, paid, _programme(), NOW)
-    assert again.value.current["spent"] == "320.00"
-    saved = dataclasses.replace(paid, events=(), entries=())  # as the next use case reads it back
-    _, completed = complete(studying, saved, _programme(), date(2027, 3, 26), 150, "passed", NOW)
-    assert completed.grant == Grant(GRANT, Decimal("320.00"), Decimal("180.00"))
-    assert completed.events == (ev.GrantReleased(**_about(application), amount=Decimal("180.00"), cause="remainder"),)
+        invoice(invoiced, completed, NOW + timedelta(days=1))
+    assert again.value.current == {
+        "enrolment_id": str(studying.id),
+        "state": "completed",
+        "paid": "320.00",
+        "paid_at": NOW.isoformat(),
+    }
+    stopped, released = discontinue(
+        _enrolment(application),
+        _application(S.ENROLLED, Grant(GRANT)),
+        GROUP,
+        _programme(),
+        date(2027, 2, 1),
+        None,
+        LATER,
+        NOW,
+    )
+    with pytest.raises(Conflict) as nothing:
+        invoice(stopped, released, NOW)
+    assert nothing.value.current == {"enrolment_id": str(stopped.id), "state": "discontinued", "due": "0.00"}
+
+
+def test_a_study_records_date_lies_within_the_group_and_never_ahead() -> None:
+    application = _application(S.ENROLLED, Grant(GRANT))
+    enrolled = _enrolment(application)
+    cases = [
+        (date(2027, 1, 3), LATER, ("started_on", "not_before_group_start")),
+        (date(2027, 3, 27), LATER, ("started_on", "not_after_group_end")),
+        (date(2027, 1, 12), date(2027, 1, 11), ("started_on", "not_in_future")),
+    ]
+    for on, today, expected in cases:
+        with pytest.raises(InvalidInput) as refused:
+            start(enrolled, application, GROUP, on, today, NOW)
+        (violation,) = refused.value.violations
+        assert (violation.field, violation.rule) == expected, on
+    earliest, _ = start(enrolled, application, GROUP, date(2027, 1, 4), date(2027, 1, 4), NOW)
+    assert earliest.started_on == date(2027, 1, 4)
 
 
 def test_the_learning_history_shows_digcomp_before_the_start_and_after_the_end() -> None:
@@ -397,7 +473,7 @@ def test_every_domain_event_is_published_as_the_contract_with_the_same_fields() 
         for cls in vars(ev).values()
         if isinstance(cls, type) and issubclass(cls, ev.DomainEvent) and not cls.__subclasses__()
     }
-    assert set(CONTRACTS) == concrete
+    assert len(concrete) == 13 and set(CONTRACTS) == concrete
     for raised, contract in CONTRACTS.items():
         assert contract.__name__ == raised.__name__
         assert {f.name for f in dataclasses.fields(raised)} == set(contract.model_fields), raised

@@ -5,7 +5,15 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
-from accounts.domain.account import Account, EducationLevel, EmploymentStatus, Profile
+from accounts.domain import events as ev
+from accounts.domain.account import (
+    DIGCOMP_AREAS,
+    Account,
+    EducationLevel,
+    EmploymentStatus,
+    Profile,
+    check_digcomp_levels,
+)
 from accounts.domain.applications import (
     TRANSITIONS,
     Application,
@@ -151,9 +159,77 @@ def test_priority_score_follows_the_documented_rules() -> None:
 
 
 def test_the_lottery_is_reproducible_from_its_seed() -> None:
-    ids = [uuid.uuid4() for _ in range(50)]
-    order = sorted(ids, key=lambda i: ranking_key(0, "seed-1", i))
-    assert order == sorted(ids, key=lambda i: ranking_key(0, "seed-1", i))
-    assert order != sorted(ids, key=lambda i: ranking_key(0, "seed-2", i))
-    assert lottery_ticket("seed-1", ids[0]) == lottery_ticket("seed-1", ids[0])
-    assert sorted(ids, key=lambda i: ranking_key(1 if i == ids[7] else 0, "s", i))[0] == ids[7]
+    """A recorded seed gives the recorded order: the ticket is SHA-256 of "seed:application id", as documented."""
+    ids = [uuid.UUID(int=n) for n in range(1, 6)]
+    assert lottery_ticket("seed-1", ids[0]) == "e8ca32872d025b697b2f13e02e2acac7ec0735079dfd262431337ad1bebe813f"
+    assert [ids.index(i) for i in sorted(ids, key=lambda i: ranking_key(0, "seed-1", i))] == [3, 2, 1, 4, 0]
+    assert [ids.index(i) for i in sorted(ids, key=lambda i: ranking_key(0, "seed-2", i))] == [1, 3, 0, 2, 4]
+    assert sorted(ids, key=lambda i: ranking_key(1 if i == ids[4] else 0, "seed-1", i))[0] == ids[4]  # score first
+
+
+# --- projects that cannot be, and money with two decimals --------------------------------------
+
+
+def _refusal(**overrides: object) -> tuple[str, str]:
+    with pytest.raises(InvalidInput) as refused:
+        _project(**overrides)
+    (violation,) = refused.value.violations
+    return violation.field, violation.rule
+
+
+def test_a_project_that_cannot_be_names_the_field_and_the_rule() -> None:
+    assert _refusal(budget=Decimal("499.99")) == ("budget", "at_least_one_grant")
+    assert _refusal(budget=Decimal("-1.00")) == ("budget", "at_least_one_grant")
+    assert _refusal(grant_per_person=Decimal("0.00")) == ("grant_per_person", "positive")
+    assert _refusal(enrolment_deadline=(NOW - timedelta(days=2)).date()) == (
+        "enrolment_deadline",
+        "not_before_window_closes",
+    )
+    assert _refusal(window_closes_at=NOW - timedelta(days=2)) == ("window_closes_at", "after_window_opens")
+    assert _project(budget=Decimal("500.00")).budget == Decimal("500.00")  # one grant is enough
+
+
+def test_the_deadline_is_compared_with_the_day_the_window_closes_in_riga() -> None:
+    closes = datetime(2026, 12, 1, 22, 30, tzinfo=UTC)  # 2 December, 00:30 in Riga
+    assert _refusal(window_closes_at=closes, enrolment_deadline=date(2026, 12, 1)) == (
+        "enrolment_deadline",
+        "not_before_window_closes",
+    )
+    assert _project(window_closes_at=closes, enrolment_deadline=date(2026, 12, 2)).enrolment_deadline.day == 2
+
+
+def test_a_projects_money_has_two_decimals_and_so_has_what_it_raises() -> None:
+    project = _project(budget=Decimal("1000"), grant_per_person=Decimal("500"))
+    assert (str(project.budget), str(project.grant_per_person)) == ("1000.00", "500.00")
+    approved, reserved = _application(S.SUBMITTED).approve(project.grant_per_person, NOW).events
+    assert isinstance(approved, ev.ApplicationApproved) and isinstance(reserved, ev.GrantReserved)
+    assert (str(approved.grant_amount), str(reserved.amount)) == ("500.00", "500.00")
+    assert ProjectBudget(Decimal("1000")).as_dict()["budget"] == "1000.00"
+
+
+# --- one clear message per mistake -------------------------------------------------------------
+
+
+def test_a_refused_transition_says_what_the_application_may_become() -> None:
+    with pytest.raises(Conflict) as refused:
+        _application(S.APPROVED).move_to(S.APPROVED, NOW)
+    assert refused.value.message == (
+        "an application that is approved cannot become approved; it can become enrolled, lapsed or withdrawn"
+    )
+    with pytest.raises(Conflict) as final:
+        _application(S.COMPLETED).move_to(S.STUDYING, NOW)
+    assert final.value.message == "an application that is completed cannot become studying; completed is final"
+
+
+def test_digcomp_levels_are_named_as_the_request_names_them() -> None:
+    levels = dict.fromkeys(DIGCOMP_AREAS, 3)
+    cases = [
+        ({"safety": 3}, ("levels", "areas"), "missing: information_and_data_literacy"),
+        ({**levels, "typing": 3}, ("levels", "areas"), "unknown: typing"),
+        ({**levels, "safety": 9}, ("levels.safety", "range_1_8"), "between 1 and 8"),
+    ]
+    for given, expected, words in cases:
+        with pytest.raises(InvalidInput) as refused:
+            check_digcomp_levels(given)
+        (violation,) = refused.value.violations
+        assert ((violation.field, violation.rule), words in violation.message) == (expected, True), violation

@@ -4,19 +4,23 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import uuid
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.dependencies.models import Dependant
 from fastapi.responses import Response
+from fastapi.routing import APIRoute
 from prasmes_runtime import roles
 from prasmes_runtime.auth import PUBLIC, Principal, require_role
-from prasmes_runtime.dependencies import MAX_OFFSET, ClockDep, DatabaseDep
+from prasmes_runtime.dependencies import ClockDep, DatabaseDep, PagingDep
+from prasmes_runtime.errors import InvalidInput, Violation
 from prasmes_runtime.schemas import Page, StrictModel
-from pydantic import BaseModel, Field, field_validator
+from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, Field
 from pydantic_core import PydanticCustomError
 
 from accounts.domain.account import DIGCOMP_AREAS, Account, DigCompAssessment, EducationLevel, EmploymentStatus
@@ -28,29 +32,137 @@ from accounts.service import applications as application_service
 from accounts.service import projects as project_service
 from accounts.service import studies as study_service
 
+# Who may call a route: one of the runtime's role groups (see README.md: "Who may do what").
 Learner = Annotated[Principal, Depends(require_role(*roles.LEARNERS))]
 Officer = Annotated[Principal, Depends(require_role(*roles.AGENCY))]
 Admin = Annotated[Principal, Depends(require_role(*roles.AGENCY_ADMINS))]
-Staff = Annotated[Principal, Depends(require_role(roles.PROVIDER_STAFF))]
+ProviderUser = Annotated[Principal, Depends(require_role(*roles.PROVIDER))]
+"""An institution's admin or staff; narrowed to the institution's groups by catalog's provider users."""
 ProviderAdmin = Annotated[Principal, Depends(require_role(*roles.PROVIDER_ADMINS))]
-Provider = Annotated[Principal, Depends(require_role(*roles.PROVIDER))]
 
 
+# --- the rules of what a request may carry ---------------------------------------------------
+
+_NOT_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+"""Control characters (but tab and line breaks) and unpaired UTF-16 surrogates: nothing a person writes, and what
+PostgreSQL cannot store (a NUL) or encode (a surrogate)."""
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+_PHONE = re.compile(r"(?=.{7,20}$)\+?[0-9][0-9 ]*[0-9]")
+_PROJECT_CODE = re.compile(r"[A-Z0-9_-]{2,20}")
+
+
+def _printable(value: object) -> object:
+    found = _NOT_TEXT.search(value) if isinstance(value, str) else None
+    if found:
+        raise PydanticCustomError(
+            "printable_text",
+            "contains a character that is not text (a control character or a broken surrogate) at position {at}",
+            {"at": found.start() + 1},
+        )
+    return value
+
+
+def _rule(pattern: re.Pattern[str], rule: str, message: str) -> AfterValidator:
+    """A validator refusing text that `pattern` does not match whole, with a message for people (not the pattern)."""
+
+    def check(value: str) -> str:
+        if pattern.fullmatch(value) is None:
+            raise PydanticCustomError(rule, message)
+        return value
+
+    return AfterValidator(check)
+
+
+def _not_null(value: object) -> object:
+    if value is None:
+        raise PydanticCustomError("not_null", "cannot be null: leave the field out to keep its value")
+    return value
+
+
+NotNull = BeforeValidator(_not_null)
+"""For a field a PATCH may leave out but never clear."""
+Printable = BeforeValidator(_printable)
+"""Before the string's own checks (which would name an unpaired surrogate `string_unicode`), and written after the
+length in an `Annotated`, so that a length's error keeps its own rule (`string_too_long`)."""
+Text = Annotated[str, Printable]
+Name = Annotated[str, Field(min_length=1, max_length=100), Printable]
+ShortText = Annotated[str, Field(min_length=1, max_length=200), Printable]
 Amount = Annotated[Decimal, Field(gt=0, max_digits=14, decimal_places=2)]
-ShortText = Annotated[str, Field(min_length=1, max_length=200)]
+Email = Annotated[
+    str, Field(max_length=254), _rule(_EMAIL, "email", "not a valid e-mail address (e.g. anna@example.lv)")
+]
+Phone = Annotated[
+    str,
+    _rule(
+        _PHONE,
+        "phone",
+        "not a valid phone number: 7 to 20 characters, digits and spaces, a + first if you like (e.g. +371 2000 0000)",
+    ),
+]
+ProjectCode = Annotated[
+    str,
+    Field(examples=["IMK"]),
+    _rule(_PROJECT_CODE, "project_code", "a project code is 2 to 20 capital letters, digits, _ or - (e.g. IMK)"),
+]
+TEST_PERSONAL_CODE = "121212-12121"
+"""The API docs' example of a personal code: a test code, valid by the check-digit rule (born 12 December 1912),
+that no demo or seeded user has (the demo learner has 161175-19997, the README's "Try it" 111111-11111)."""
+
+
+def _query_names(dependant: Dependant) -> set[str]:
+    names = {str(p.alias) for p in dependant.query_params}
+    for sub in dependant.dependencies:
+        names |= _query_names(sub)
+    return names
+
+
+async def _refuse_unknown_query(request: Request) -> None:
+    """A query parameter the route does not take is a 422 naming it, never silently ignored (a typo in a filter
+    would otherwise answer the whole list)."""
+    route = request.scope.get("route")
+    if not isinstance(route, APIRoute):
+        return
+    known = _query_names(route.dependant)
+    unknown = sorted({name for name in request.query_params if name not in known})
+    if unknown:
+        takes = f"it takes {', '.join(sorted(known))}" if known else "it takes none"
+        raise InvalidInput(
+            *(
+                Violation(name, "extra_forbidden", f"{request.url.path} has no query parameter {name}; {takes}")
+                for name in unknown
+            )
+        )
+
+
+def attachment(file_name: str) -> str:
+    """A Content-Disposition header value as RFC 6266 with RFC 5987 says: `filename="..."`, an ASCII fallback for old
+    clients in which every character but letters, digits, `.`, `_` and `-` is replaced by `_` (so no quote,
+    semicolon or line break can end it or add a parameter), and `filename*=UTF-8''...`, the exact name
+    percent-encoded. Always a valid (Latin-1) header value."""
+    name = file_name or "download"
+    fallback = re.sub(r"[^A-Za-z0-9._-]", "_", name)
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
+
+
+def _router(prefix: str, tag: str) -> APIRouter:
+    return APIRouter(prefix=prefix, tags=[tag], dependencies=[Depends(_refuse_unknown_query)])
 
 
 # --- accounts --------------------------------------------------------------------------------
 
-accounts_router = APIRouter(prefix="/accounts", tags=["learning accounts"])
+accounts_router = _router("/accounts", "learning accounts")
 
 
 class OpenAccount(StrictModel):
     personal_code: str = Field(
         min_length=1,
         max_length=20,
-        description="Personas kods, e.g. 161175-19997.",
-        json_schema_extra={"examples": ["161175-19997"]},
+        description=(
+            "Personas kods: DDMMYY-CNNNK, or the new form 32NNNN-NNNNK. The example, "
+            f"{TEST_PERSONAL_CODE}, is a test code (valid by the check-digit rule, no real or demo learner's): "
+            "never put a real person's code in examples. The person must be 18 or over on the day (Riga)."
+        ),
+        json_schema_extra={"examples": [TEST_PERSONAL_CODE]},
     )
     birth_date: date | None = Field(
         default=None, description="Required for a new-form code (32...), which carries no birth date."
@@ -99,21 +211,15 @@ class AccountOut(BaseModel):
 class ProfileChange(StrictModel):
     """Only the fields given change. The personal code and the birth date are not editable."""
 
-    first_name: str | None = Field(default=None, min_length=1, max_length=100)
-    last_name: str | None = Field(default=None, min_length=1, max_length=100)
-    email: str | None = Field(default=None, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-    phone: str | None = Field(default=None, pattern=r"^\+?[0-9 ]{7,20}$")
-    preferred_language: Literal["lv", "en"] | None = None
+    first_name: Name | None = None
+    last_name: Name | None = None
+    email: Email | None = None
+    phone: Phone | None = None
+    preferred_language: Annotated[Literal["lv", "en"] | None, NotNull] = Field(
+        default=None, description="lv or en; never null."
+    )
     education_level: EducationLevel | None = None
     employment_status: EmploymentStatus | None = None
-
-    @field_validator("preferred_language", mode="before")
-    @classmethod
-    def _language_not_null(cls, value: object) -> object:
-        # Left out, it keeps its value; given, it must be a language: an account always has one.
-        if value is None:
-            raise PydanticCustomError("not_null", "must be a language (lv or en), not null")
-        return value
 
 
 class DigCompIn(StrictModel):
@@ -173,16 +279,19 @@ async def get_account(account_id: uuid.UUID, learner: Learner, database: Databas
 
 # --- funding projects ------------------------------------------------------------------------
 
-projects_router = APIRouter(prefix="/funding-projects", tags=["funding projects"])
+projects_router = _router("/funding-projects", "funding projects")
 
 
 class ProjectIn(StrictModel):
-    code: str = Field(pattern=r"^[A-Z0-9_-]{2,20}$", examples=["IMK"])
+    """A project cannot be: a budget smaller than one grant, a window that closes before it opens, an enrolment
+    deadline before the day the window closes (Riga). Times carry their offset."""
+
+    code: ProjectCode
     name: ShortText
     budget: Amount
     grant_per_person: Amount
-    window_opens_at: datetime
-    window_closes_at: datetime
+    window_opens_at: AwareDatetime
+    window_closes_at: AwareDatetime
     enrolment_deadline: date
     allocation_mode: AllocationMode = AllocationMode.FIRST_COME
     min_age: int = Field(default=18, ge=18, le=100)
@@ -205,11 +314,13 @@ class ProjectIn(StrictModel):
 
 
 class ProjectChange(StrictModel):
-    name: ShortText | None = None
-    budget: Amount | None = None
-    window_opens_at: datetime | None = None
-    window_closes_at: datetime | None = None
-    enrolment_deadline: date | None = None
+    """Only the fields given change, to values the project's rules allow (see `ProjectIn`); none may be null."""
+
+    name: Annotated[ShortText | None, NotNull] = None
+    budget: Annotated[Amount | None, NotNull] = None
+    window_opens_at: Annotated[AwareDatetime | None, NotNull] = None
+    window_closes_at: Annotated[AwareDatetime | None, NotNull] = None
+    enrolment_deadline: Annotated[date | None, NotNull] = None
 
 
 class ProjectOut(BaseModel):
@@ -261,10 +372,13 @@ async def list_projects(database: DatabaseDep) -> list[ProjectOut]:
     return [ProjectOut.of(p, b) for p, b in await project_service.list_projects(database)]
 
 
+ProjectPath = Annotated[Text, Field(description="The project's code, e.g. IMK.")]
+
+
 @projects_router.get(
     "/{code}", response_model=ProjectOut, summary="A funding project with its live budget", openapi_extra=PUBLIC
 )
-async def get_project(code: str, database: DatabaseDep) -> ProjectOut:
+async def get_project(code: ProjectPath, database: DatabaseDep) -> ProjectOut:
     return ProjectOut.of(*await project_service.get_project(database, code))
 
 
@@ -275,7 +389,7 @@ async def create_project(body: ProjectIn, _: Admin, database: DatabaseDep) -> Pr
 
 
 @projects_router.patch("/{code}", response_model=ProjectOut, summary="Change a funding project")
-async def change_project(code: str, body: ProjectChange, _: Admin, database: DatabaseDep) -> ProjectOut:
+async def change_project(code: ProjectPath, body: ProjectChange, _: Admin, database: DatabaseDep) -> ProjectOut:
     return ProjectOut.of(*await project_service.update_project(database, code, body.model_dump(exclude_unset=True)))
 
 
@@ -284,7 +398,7 @@ async def change_project(code: str, body: ProjectChange, _: Admin, database: Dat
     response_model=AllocationOut,
     summary="Rank a closed window's applications and grant them while the budget lasts",
 )
-async def allocate(code: str, _: Admin, database: DatabaseDep, clock: ClockDep) -> AllocationOut:
+async def allocate(code: ProjectPath, _: Admin, database: DatabaseDep, clock: ClockDep) -> AllocationOut:
     done = await application_service.allocate(database, clock, code)
     return AllocationOut(
         project_code=done.project_code,
@@ -302,13 +416,13 @@ async def lapse(_: Admin, database: DatabaseDep, clock: ClockDep) -> dict[str, i
 
 # --- applications (the learner's side) --------------------------------------------------------
 
-applications_router = APIRouter(prefix="/applications", tags=["applications for studies"])
+applications_router = _router("/applications", "applications for studies")
 
 
 class ApplicationIn(StrictModel):
-    project_code: str = Field(min_length=1, max_length=20, examples=["IMK"])
-    learning_need: str | None = Field(
-        default=None, min_length=1, max_length=500, description="The learning need or field the learner wants to study."
+    project_code: Annotated[str, Field(min_length=1, max_length=20, examples=["IMK"]), Printable]
+    learning_need: Annotated[str, Field(min_length=1, max_length=500), Printable] | None = Field(
+        default=None, description="The learning need or field the learner wants to study."
     )
     programme_id: uuid.UUID | None = None
 
@@ -488,7 +602,7 @@ async def my_studies(learner: Learner, database: DatabaseDep) -> list[StudyOut]:
 
 # --- the agency's side -----------------------------------------------------------------------
 
-agency_router = APIRouter(prefix="/agency/applications", tags=["agency: applications"])
+agency_router = _router("/agency/applications", "agency: applications")
 CSV_COLUMNS = [
     "application_id",
     "project_code",
@@ -510,7 +624,7 @@ CSV_COLUMNS = [
 
 class Rejection(StrictModel):
     reason_code: Literal["not_eligible", "incomplete", "duplicate", "budget_exhausted", "other"]
-    reason: str = Field(min_length=1, max_length=1000, description="Shown to the learner.")
+    reason: Annotated[str, Field(min_length=1, max_length=1000), Printable] = Field(description="Shown to the learner.")
 
 
 class AgencyApplicationOut(ApplicationOut):
@@ -547,29 +661,25 @@ def _csv_row(application: Application, account: Account) -> list[object]:
     return ["" if v is None else v for v in values]
 
 
-StatesQuery = Annotated[list[ApplicationState], Query(default_factory=list)]
+StatesQuery = Annotated[list[ApplicationState], Query(default_factory=list, description="Any of these states.")]
+ProjectFilter = Annotated[Text | None, Query(description="A funding project's code: an unknown one is a 422.")]
 
 
 @agency_router.get("", response_model=Page[AgencyApplicationOut], summary="Applications by project and state")
 async def agency_list(
-    _: Officer,
-    database: DatabaseDep,
-    state: StatesQuery,
-    project_code: str | None = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
+    _: Officer, database: DatabaseDep, paging: PagingDep, state: StatesQuery, project_code: ProjectFilter = None
 ) -> Page[AgencyApplicationOut]:
     page, total = await application_service.agency_applications(
-        database, project_code, [s.value for s in state], limit, offset
+        database, project_code, [s.value for s in state], paging.limit, paging.offset
     )
     return Page[AgencyApplicationOut](
-        items=[_agency_item(*item) for item in page], total=total, limit=limit, offset=offset
+        items=[_agency_item(*item) for item in page], total=total, limit=paging.limit, offset=paging.offset
     )
 
 
 @agency_router.get(".csv", summary="The same list as CSV", response_class=Response)
 async def agency_csv(
-    _: Officer, database: DatabaseDep, state: StatesQuery, project_code: str | None = None
+    _: Officer, database: DatabaseDep, state: StatesQuery, project_code: ProjectFilter = None
 ) -> Response:
     rows = await application_service.agency_export(database, project_code, [s.value for s in state])
     out = io.StringIO()
@@ -583,16 +693,9 @@ async def agency_csv(
     )
 
 
-def attachment(filename: str) -> str:
-    """A Content-Disposition for a download (RFC 6266): an ASCII fallback with anything outside a safe set
-    replaced, and the exact name percent-encoded as UTF-8 (RFC 5987), so no caller's text can end the value."""
-    fallback = "".join(c if c.isascii() and (c.isalnum() or c in "._-") else "_" for c in filename)
-    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
-
-
-@agency_router.get("/{application_id}", response_model=ApplicationOut, summary="One application")
-async def agency_get(application_id: uuid.UUID, _: Officer, database: DatabaseDep) -> ApplicationOut:
-    return ApplicationOut.of(await application_service.get_application(database, application_id))
+@agency_router.get("/{application_id}", response_model=AgencyApplicationOut, summary="One application")
+async def agency_get(application_id: uuid.UUID, _: Officer, database: DatabaseDep) -> AgencyApplicationOut:
+    return _agency_item(*await application_service.get_application(database, application_id))
 
 
 @agency_router.post(
@@ -615,46 +718,81 @@ async def reject(
 
 # --- the provider's side ---------------------------------------------------------------------
 
-provider_router = APIRouter(prefix="/provider/enrolments", tags=["provider: study record"])
+provider_router = _router("/provider/enrolments", "provider: study record")
 
 
 class Started(StrictModel):
-    started_on: date
+    started_on: date = Field(
+        description="From a week before the group's first day until its last day, and not after today (Riga)."
+    )
 
 
 class Discontinued(StrictModel):
-    discontinued_on: date
-    reason: str | None = Field(default=None, max_length=500)
+    discontinued_on: date = Field(
+        description="From the start (or the day of enrolment, when the studies never started) until the group's "
+        "last day, and not after today (Riga)."
+    )
+    reason: Annotated[str, Field(max_length=500), Printable] | None = None
 
 
 class Completed(StrictModel):
-    completed_on: date
+    completed_on: date = Field(description="From the start until the group's last day, and not after today (Riga).")
     hours_attended: int = Field(ge=0, le=5000)
-    result: str = Field(min_length=1, max_length=200, examples=["passed"])
+    result: Annotated[str, Field(min_length=1, max_length=200, examples=["passed"]), Printable]
 
 
-@provider_router.get("", response_model=list[EnrolmentOut], summary="Enrolments in my institution's groups")
+class ProviderEnrolmentOut(EnrolmentOut):
+    learner_name: str | None = Field(
+        description="The learner's name as far as their profile gives it: shown to the institution whose group it is."
+    )
+    invoiced_amount: Decimal | None
+    invoiced_at: datetime | None
+
+
+class InvoiceOut(BaseModel):
+    enrolment_id: uuid.UUID
+    application_id: uuid.UUID
+    amount: Decimal = Field(description="What the grant paid for these studies (EUR).")
+    cause: str = Field(description="completed or discontinued: what made the amount due.")
+    invoiced_at: datetime
+
+
+@provider_router.get(
+    "", response_model=Page[ProviderEnrolmentOut], summary="Enrolments in my institution's groups, with names"
+)
 async def provider_list(
-    provider: Provider, database: DatabaseDep, group_id: uuid.UUID | None = None
-) -> list[EnrolmentOut]:
-    return [EnrolmentOut.of(e) for e in await study_service.provider_enrolments(database, provider.subject, group_id)]
+    provider: ProviderUser, database: DatabaseDep, paging: PagingDep, group_id: uuid.UUID | None = None
+) -> Page[ProviderEnrolmentOut]:
+    page, total = await study_service.provider_enrolments(
+        database, provider.subject, group_id, paging.limit, paging.offset
+    )
+    items = [
+        ProviderEnrolmentOut(
+            **EnrolmentOut.of(e).model_dump(),
+            learner_name=name,
+            invoiced_amount=e.invoiced_amount,
+            invoiced_at=e.invoiced_at,
+        )
+        for e, name in page
+    ]
+    return Page[ProviderEnrolmentOut](items=items, total=total, limit=paging.limit, offset=paging.offset)
 
 
 @provider_router.post("/{enrolment_id}/start", response_model=EnrolmentOut, summary="Record the start of studies")
 async def record_start(
-    enrolment_id: uuid.UUID, body: Started, staff: Staff, database: DatabaseDep, clock: ClockDep
+    enrolment_id: uuid.UUID, body: Started, user: ProviderUser, database: DatabaseDep, clock: ClockDep
 ) -> EnrolmentOut:
-    return EnrolmentOut.of(await study_service.start(database, clock, staff.subject, enrolment_id, body.started_on))
+    return EnrolmentOut.of(await study_service.start(database, clock, user.subject, enrolment_id, body.started_on))
 
 
 @provider_router.post(
     "/{enrolment_id}/discontinuation", response_model=EnrolmentOut, summary="Record that the learner discontinued"
 )
 async def record_discontinuation(
-    enrolment_id: uuid.UUID, body: Discontinued, staff: Staff, database: DatabaseDep, clock: ClockDep
+    enrolment_id: uuid.UUID, body: Discontinued, user: ProviderUser, database: DatabaseDep, clock: ClockDep
 ) -> EnrolmentOut:
     return EnrolmentOut.of(
-        await study_service.discontinue(database, clock, staff.subject, enrolment_id, body.discontinued_on, body.reason)
+        await study_service.discontinue(database, clock, user.subject, enrolment_id, body.discontinued_on, body.reason)
     )
 
 
@@ -662,24 +800,32 @@ async def record_discontinuation(
     "/{enrolment_id}/completion", response_model=EnrolmentOut, summary="Record that the learner completed"
 )
 async def record_completion(
-    enrolment_id: uuid.UUID, body: Completed, staff: Staff, database: DatabaseDep, clock: ClockDep
+    enrolment_id: uuid.UUID, body: Completed, user: ProviderUser, database: DatabaseDep, clock: ClockDep
 ) -> EnrolmentOut:
     return EnrolmentOut.of(
         await study_service.complete(
-            database, clock, staff.subject, enrolment_id, body.completed_on, body.hours_attended, body.result
+            database, clock, user.subject, enrolment_id, body.completed_on, body.hours_attended, body.result
         )
     )
 
 
 @provider_router.post(
     "/{enrolment_id}/invoice",
-    response_model=ApplicationOut,
-    summary="Invoice the programme's cost for this learner (paid from the grant)",
+    response_model=InvoiceOut,
+    summary="Invoice what the grant paid for these studies, once they ended (completed or discontinued)",
 )
 async def record_invoice(
     enrolment_id: uuid.UUID, admin: ProviderAdmin, database: DatabaseDep, clock: ClockDep
-) -> ApplicationOut:
-    return ApplicationOut.of(await study_service.invoice(database, clock, admin.subject, enrolment_id))
+) -> InvoiceOut:
+    invoiced = await study_service.invoice(database, clock, admin.subject, enrolment_id)
+    assert invoiced.invoiced_amount is not None and invoiced.invoiced_at is not None
+    return InvoiceOut(
+        enrolment_id=invoiced.id,
+        application_id=invoiced.application_id,
+        amount=invoiced.invoiced_amount,
+        cause=invoiced.state.value,
+        invoiced_at=invoiced.invoiced_at,
+    )
 
 
 ROUTERS = [accounts_router, projects_router, applications_router, agency_router, provider_router]

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 from prasmes_runtime.auth import CurrentUser
-from prasmes_runtime.dependencies import MAX_OFFSET, ClockDep, DatabaseDep
+from prasmes_runtime.dependencies import ClockDep, DatabaseDep, PagingDep
 from prasmes_runtime.schemas import Page
 from pydantic import BaseModel
 
@@ -39,14 +38,11 @@ class NoticeOut(BaseModel):
 
 
 @router.get("", response_model=Page[NoticeOut], summary="My notices, newest first")
-async def my_notices(
-    user: CurrentUser,
-    database: DatabaseDep,
-    limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
-) -> Page[NoticeOut]:
-    items, total = await service.list_notices(database, user.subject, limit, offset)
-    return Page[NoticeOut](items=[NoticeOut.of(n) for n in items], total=total, limit=limit, offset=offset)
+async def my_notices(user: CurrentUser, database: DatabaseDep, paging: PagingDep) -> Page[NoticeOut]:
+    items, total = await service.list_notices(database, user.subject, paging.limit, paging.offset)
+    return Page[NoticeOut](
+        items=[NoticeOut.of(n) for n in items], total=total, limit=paging.limit, offset=paging.offset
+    )
 
 
 @router.get("/{notice_id}", response_model=NoticeOut, summary="One of my notices")

@@ -145,6 +145,13 @@ async def waiting_with_applicants(session: AsyncSession, project_code: str) -> l
     return await _pairs(session, _with_applicants(c.project_code == project_code, c.state == S.SUBMITTED.value))
 
 
+async def application_with_applicant(
+    session: AsyncSession, application_id: uuid.UUID
+) -> tuple[Application, Account] | None:
+    found = await _pairs(session, _with_applicants(applications.c.id == application_id))
+    return found[0] if found else None
+
+
 def _agency_filter(project_code: str | None, states: Sequence[str]) -> list[sa.ColumnElement[bool]]:
     conditions: list[sa.ColumnElement[bool]] = []
     if project_code:

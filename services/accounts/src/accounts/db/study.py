@@ -9,7 +9,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from accounts.db.tables import enrolments
+from accounts.db.tables import accounts, enrolments
+from accounts.domain.account import Profile
 from accounts.domain.studies import Enrolment, StudyState
 
 
@@ -30,6 +31,8 @@ def _enrolment(row: sa.Row[Any]) -> Enrolment:
         reason=m["reason"],
         hours_attended=m["hours_attended"],
         result=m["result"],
+        invoiced_amount=m["invoiced_amount"],
+        invoiced_at=m["invoiced_at"],
     )
 
 
@@ -64,6 +67,17 @@ async def save_enrolment(session: AsyncSession, enrolment: Enrolment) -> None:
     )
 
 
+async def save_invoice(session: AsyncSession, enrolment: Enrolment) -> bool:
+    """Record the provider's invoice unless one was recorded meanwhile (False then)."""
+    c = enrolments.c
+    result = await session.execute(
+        enrolments.update()
+        .where(c.id == enrolment.id, c.invoiced_at.is_(None))
+        .values(invoiced_amount=enrolment.invoiced_amount, invoiced_at=enrolment.invoiced_at)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
 async def _all(session: AsyncSession, query: sa.Select[Any]) -> list[Enrolment]:
     return [_enrolment(r) for r in await session.execute(query)]
 
@@ -78,11 +92,34 @@ async def enrolments_of_learner(session: AsyncSession, learner_id: str) -> list[
     return await _all(session, sa.select(enrolments).where(c.learner_id == learner_id).order_by(c.enrolled_at))
 
 
-async def enrolments_of_institution(
-    session: AsyncSession, institution_ids: Sequence[uuid.UUID], group_id: uuid.UUID | None
-) -> list[Enrolment]:
-    c = enrolments.c
-    query = sa.select(enrolments).where(c.institution_id.in_(institution_ids))
+def _of_institution(institution_ids: Sequence[uuid.UUID], group_id: uuid.UUID | None) -> list[sa.ColumnElement[bool]]:
+    conditions: list[sa.ColumnElement[bool]] = [enrolments.c.institution_id.in_(institution_ids)]
     if group_id is not None:
-        query = query.where(c.group_id == group_id)
-    return await _all(session, query.order_by(c.group_id, c.enrolled_at))
+        conditions.append(enrolments.c.group_id == group_id)
+    return conditions
+
+
+async def enrolments_of_institution(
+    session: AsyncSession, institution_ids: Sequence[uuid.UUID], group_id: uuid.UUID | None, limit: int, offset: int
+) -> list[tuple[Enrolment, str | None]]:
+    """One page of the enrolments in the institutions' groups, each with the learner's name as far as the profile
+    gives it (nothing else of the learner's account)."""
+    c = enrolments.c
+    query = (
+        sa.select(enrolments, accounts.c.first_name, accounts.c.last_name)
+        .outerjoin(accounts, accounts.c.learner_id == c.learner_id)
+        .where(*_of_institution(institution_ids, group_id))
+        .order_by(c.group_id, c.enrolled_at, c.id)
+        .limit(limit)
+        .offset(offset)
+    )
+    return [(_enrolment(r), Profile(r.first_name, r.last_name).full_name) for r in await session.execute(query)]
+
+
+async def count_of_institution(
+    session: AsyncSession, institution_ids: Sequence[uuid.UUID], group_id: uuid.UUID | None
+) -> int:
+    total = await session.scalar(
+        sa.select(sa.func.count()).select_from(enrolments).where(*_of_institution(institution_ids, group_id))
+    )
+    return int(total or 0)

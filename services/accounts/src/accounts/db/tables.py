@@ -117,6 +117,8 @@ enrolments = sa.Table(
     sa.Column("reason", sa.String(500)),
     sa.Column("hours_attended", sa.Integer()),
     sa.Column("result", sa.String(200)),
+    sa.Column("invoiced_amount", MoneyColumn()),
+    sa.Column("invoiced_at", UtcDateTime()),
 )
 
 # Read models fed by catalog's events: accounts never asks catalog's database.

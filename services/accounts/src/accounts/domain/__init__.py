@@ -5,7 +5,8 @@
 - projects: funding projects, eligibility, allocation's preconditions, the project budget
 - applications: applications for studies, their state machine and decisions, ranking and fair allocation
 - ledger: the grant of one application (reserved, spent, released) and a learner's total
-- studies: enrolments in study groups, the study record and what it does to the grant, the learning history
+- studies: enrolments in study groups, the study record (its dates) and what it pays from the grant, the
+  provider's invoice, the learning history
 - programmes: what accounts knows of catalog's programmes and study groups
 - events: what the aggregates (account, application, enrolment) raise and collect until it is recorded
 """

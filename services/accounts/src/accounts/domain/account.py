@@ -70,15 +70,21 @@ def latest_since(assessments: Sequence[DigCompAssessment], day: date) -> DigComp
 
 
 def check_digcomp_levels(levels: dict[str, int]) -> None:
+    """Raise InvalidInput naming `levels` (the field a self-assessment is given in) and the rule it fails."""
     if levels.keys() == _AREAS and all(1 <= level <= 8 for level in levels.values()):
         return  # the common case, cheaply: an allocation reads every waiting learner's latest assessment
     missing = [a for a in DIGCOMP_AREAS if a not in levels]
-    unknown = [a for a in levels if a not in DIGCOMP_AREAS]
+    unknown = sorted(a for a in levels if a not in _AREAS)
     if missing or unknown:
-        raise InvalidInput.of("digcomp", "areas", f"needs exactly the five DigComp areas {', '.join(DIGCOMP_AREAS)}")
+        wrong = "; ".join(
+            f"{what}: {', '.join(areas)}" for what, areas in (("missing", missing), ("unknown", unknown)) if areas
+        )
+        raise InvalidInput.of(
+            "levels", "areas", f"needs a level for each of the five DigComp areas {', '.join(DIGCOMP_AREAS)} ({wrong})"
+        )
     for area, level in levels.items():
         if not 1 <= level <= 8:
-            raise InvalidInput.of(f"digcomp.{area}", "range_1_8", "a DigComp level is between 1 and 8")
+            raise InvalidInput.of(f"levels.{area}", "range_1_8", "a DigComp level is between 1 and 8")
 
 
 @dataclass(frozen=True)
@@ -114,9 +120,29 @@ class Account:
         return day.year - self.birth_date.year - int(before_birthday)
 
 
+ADULT_AGE = 18
+"""A learning account is for adults: a person may open one from their 18th birthday (DOMAIN.md)."""
+
+
+def coming_of_age(birth_date: date) -> date:
+    """The day a person born on `birth_date` turns 18: their birthday 18 years on, and for one born on 29 February
+    in a common year 1 March (the day after 28 February, when the 18th year is complete; as `Account.age_on`
+    counts)."""
+    try:
+        return birth_date.replace(year=birth_date.year + ADULT_AGE)
+    except ValueError:  # 29 February, and the year 18 years on is a common one
+        return date(birth_date.year + ADULT_AGE, 3, 1)
+
+
 def open_account(learner_id: str, raw_code: str, stated_birth_date: date | None, now: datetime, today: date) -> Account:
+    """A new account; `today` is the Riga date of opening, on which the person must be an adult."""
     code = parse_personal_code(raw_code)
     birth_date = birth_date_of(code, stated_birth_date, today)
+    adult_from = coming_of_age(birth_date)
+    if today < adult_from:
+        field = "birth_date" if code.is_new_form else "personal_code"
+        message = f"a learning account is for adults: this person may open one from {adult_from.isoformat()}"
+        raise InvalidInput.of(field, "adult", message)
     account_id = uuid.uuid4()
     opened = AccountOpened(account_id=account_id, learner_id=learner_id, opened_at=now)
     return Account(account_id, learner_id, code, birth_date, now, events=(opened,))

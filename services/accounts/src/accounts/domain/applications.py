@@ -43,6 +43,15 @@ TRANSITIONS: dict[ApplicationState, frozenset[ApplicationState]] = {
 OPEN_STATES = frozenset({S.SUBMITTED, S.APPROVED, S.ENROLLED, S.STUDYING})
 """At most one application per person per project may be in one of these."""
 
+
+def _what_it_may_become(state: ApplicationState, allowed: frozenset[ApplicationState]) -> str:
+    if not allowed:
+        return f"{state.value} is final"
+    names = sorted(s.value for s in allowed)
+    listed = names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"
+    return f"it can become {listed}"
+
+
 BUDGET_EXHAUSTED = "budget_exhausted"
 RANKED_LOWER = "The project's budget was granted to applications ranked higher."
 """The reason a learner is shown when an allocation's budget ran out before their application."""
@@ -77,8 +86,10 @@ class Application:
         return {"application_id": str(self.id), "state": self.state.value, "project_code": self.project_code}
 
     def move_to(self, target: ApplicationState, at: datetime | None = None) -> Application:
-        if target not in TRANSITIONS.get(self.state, frozenset()):
-            raise Conflict(f"an application that is {self.state.value} cannot become {target.value}", self.current())
+        allowed = TRANSITIONS.get(self.state, frozenset())
+        if target not in allowed:
+            refused = f"an application that is {self.state.value} cannot become {target.value}"
+            raise Conflict(f"{refused}; {_what_it_may_become(self.state, allowed)}", self.current())
         decided = at if self.state is S.SUBMITTED else self.decided_at
         return replace(self, state=target, decided_at=decided, version=self.version + 1)
 

@@ -21,7 +21,8 @@ class LedgerEntry:
     kind: EntryKind
     amount: Decimal
     cause: str
-    """Why: approved, withdrawn, lapsed, discontinued, remainder, completed, invoiced."""
+    """Why: approved, withdrawn, lapsed, discontinued, remainder, completed (and invoiced, for a provider's invoice
+    that spent the cost before the studies ended, as it did before an invoice was due only once they ended)."""
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,9 @@ from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 
-from prasmes_runtime.errors import Conflict, InvalidInput
+from prasmes_runtime.clock import RIGA
+from prasmes_runtime.errors import Conflict, InvalidInput, Violation
+from prasmes_runtime.money import money
 
 from accounts.domain.account import Account, EmploymentStatus
 
@@ -37,10 +39,43 @@ class FundingProject:
     lottery_seed: str | None = None
 
     def __post_init__(self) -> None:
+        """Money in the platform's encoding (two decimals), and the rules a project cannot break: every one it
+        breaks is named at once."""
+        object.__setattr__(self, "budget", money(self.budget))
+        object.__setattr__(self, "grant_per_person", money(self.grant_per_person))
+        violations = [*self._money_violations(), *self._window_violations()]
+        if violations:
+            raise InvalidInput(*violations)
+
+    def _money_violations(self) -> list[Violation]:
+        if self.grant_per_person <= 0:
+            return [Violation("grant_per_person", "positive", "the grant per person must be more than 0.00 EUR")]
+        if self.budget < self.grant_per_person:
+            return [
+                Violation(
+                    "budget",
+                    "at_least_one_grant",
+                    f"the budget must hold at least one grant of {self.grant_per_person} EUR",
+                )
+            ]
+        return []
+
+    def _window_violations(self) -> list[Violation]:
+        for field in ("window_opens_at", "window_closes_at"):
+            if getattr(self, field).tzinfo is None:
+                return [
+                    Violation(field, "timezone_aware", "give the time with its offset, e.g. 2026-09-19T23:59+03:00")
+                ]
         if self.window_closes_at <= self.window_opens_at:
-            raise InvalidInput.of("window_closes_at", "after_window_opens", "the window must close after it opens")
-        if self.grant_per_person <= 0 or self.budget < 0:
-            raise InvalidInput.of("grant_per_person", "positive", "the grant and the budget must be positive")
+            return [Violation("window_closes_at", "after_window_opens", "the window must close after it opens")]
+        closing_day = self.window_closes_at.astimezone(RIGA).date()
+        if self.enrolment_deadline < closing_day:
+            message = (
+                "approved learners enrol by the deadline, so it cannot fall before the day the window closes "
+                f"({closing_day.isoformat()}, Riga time)"
+            )
+            return [Violation("enrolment_deadline", "not_before_window_closes", message)]
+        return []
 
     def window_is_open(self, at: datetime) -> bool:
         return self.window_opens_at <= at < self.window_closes_at
@@ -85,6 +120,10 @@ class ProjectBudget:
     budget: Decimal
     reserved: Decimal = Decimal("0.00")
     spent: Decimal = Decimal("0.00")
+
+    def __post_init__(self) -> None:
+        for name in ("budget", "reserved", "spent"):
+            object.__setattr__(self, name, money(getattr(self, name)))
 
     @property
     def available(self) -> Decimal:

@@ -1,15 +1,32 @@
-"""Enrolment in a study group, the study record kept by the provider, and what it does to the grant."""
+"""Enrolment in a study group, the study record kept by the provider, and what it does to the grant.
+
+The study record says what happened, so each of its dates lies within what could have happened:
+
+- a start from a week before the group's first day (`START_GRACE`: an introductory session, a learner who came to
+  the first lesson ahead of the group) until the group's last day;
+- a completion from the start until the group's last day; a discontinuation likewise, or, of studies that never
+  started, from the day the learner enrolled (a learner may give up a place before the group begins);
+- and never a day after today in Riga: nothing is recorded ahead.
+
+What the grant pays (`cost_due`): on completion the programme's cost; on a discontinuation of studies that started
+the cost's share of the group's days delivered, from the group's first day up to and including the discontinuation
+day; of studies that never started nothing. Never more than the grant: what it pays is spent and the rest released
+to the project's budget, in the same change. The provider then invoices what was spent, once (`invoice`).
+"""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
+from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
+from prasmes_runtime.clock import RIGA
 from prasmes_runtime.errors import Conflict, InvalidInput
+from prasmes_runtime.money import money
 
 from accounts.domain import events as ev
 from accounts.domain.account import DigCompAssessment, latest_since, latest_until
@@ -17,6 +34,8 @@ from accounts.domain.applications import Application, ApplicationState
 from accounts.domain.programmes import Programme, StudyGroup, open_for_enrolment
 
 S = ApplicationState
+START_GRACE = timedelta(days=7)
+"""How long before the group's first day a start may be dated."""
 
 
 class StudyState(StrEnum):
@@ -24,6 +43,18 @@ class StudyState(StrEnum):
     STUDYING = "studying"
     COMPLETED = "completed"
     DISCONTINUED = "discontinued"
+
+
+ENDED = (StudyState.COMPLETED, StudyState.DISCONTINUED)
+
+
+@dataclass(frozen=True)
+class Bound:
+    """One end of the days a study record's date may take: the day, the rule a date beyond it breaks, and why."""
+
+    day: date
+    rule: str
+    why: str
 
 
 @dataclass(frozen=True)
@@ -45,38 +76,50 @@ class Enrolment:
     reason: str | None = None
     hours_attended: int | None = None
     result: str | None = None
+    invoiced_amount: Decimal | None = None
+    invoiced_at: datetime | None = None
+    """What the provider invoiced for these studies, and when (once, after they ended)."""
     events: tuple[ev.DomainEvent, ...] = field(default=(), compare=False, repr=False)
 
     def current(self) -> dict[str, str]:
         return {"enrolment_id": str(self.id), "state": self.state.value}
 
-    def _require(self, *states: StudyState) -> None:
-        if self.state not in states:
-            raise Conflict(f"the studies are {self.state.value}", self.current())
+    def _require(self, step: str, *states: StudyState) -> None:
+        if self.state in states:
+            return
+        if self.state in ENDED:
+            raise Conflict(f"the studies are {self.state.value}: their record is final", self.current())
+        raise Conflict(f"studies can be {step} (current state: {self.state.value})", self.current())
 
-    def start(self, on: date) -> Enrolment:
-        self._require(StudyState.ENROLLED)
+    def start(self, on: date, group: StudyGroup, today: date) -> Enrolment:
+        self._require("started only once, while enrolled", StudyState.ENROLLED)
+        earliest = Bound(group.start_date - START_GRACE, "not_before_group_start", "a week before the group starts")
+        _check_day("started_on", "the studies can start", on, earliest, group, today)
         started = ev.StudiesStarted(**self._about(), started_on=on)
         return self._raised(started, state=StudyState.STUDYING, started_on=on)
 
-    def discontinue(self, on: date, reason: str | None) -> Enrolment:
-        self._require(StudyState.ENROLLED, StudyState.STUDYING)
-        self._not_before_start(on, "discontinued_on")
+    def discontinue(self, on: date, reason: str | None, group: StudyGroup, today: date) -> Enrolment:
+        self._require("discontinued only while enrolled or studying", StudyState.ENROLLED, StudyState.STUDYING)
+        if self.started_on is not None:
+            earliest = Bound(self.started_on, "not_before_start", "the day the studies started")
+        else:
+            earliest = Bound(self.enrolled_at.astimezone(RIGA).date(), "not_before_enrolment", "the day of enrolment")
+        _check_day("discontinued_on", "the studies can be discontinued", on, earliest, group, today)
         stopped = ev.StudiesDiscontinued(**self._about(), discontinued_on=on, reason_code=reason)
         return self._raised(stopped, state=StudyState.DISCONTINUED, ended_on=on, reason=reason)
 
-    def complete(self, on: date, hours_attended: int, result: str, programme_hours: int | None) -> Enrolment:
-        self._require(StudyState.STUDYING)
-        self._not_before_start(on, "completed_on")
+    def complete(
+        self, on: date, hours_attended: int, result: str, programme_hours: int | None, group: StudyGroup, today: date
+    ) -> Enrolment:
+        self._require("completed only after they started", StudyState.STUDYING)
+        assert self.started_on is not None
+        earliest = Bound(self.started_on, "not_before_start", "the day the studies started")
+        _check_day("completed_on", "the studies can be completed", on, earliest, group, today)
         if programme_hours is not None and hours_attended > programme_hours:
             raise InvalidInput.of("hours_attended", "max_programme_hours", f"the programme has {programme_hours} hours")
         completed = ev.StudiesCompleted(**self._about(), completed_on=on, hours_attended=hours_attended, result=result)
         done = {"state": StudyState.COMPLETED, "ended_on": on, "hours_attended": hours_attended, "result": result}
         return self._raised(completed, **done)
-
-    def _not_before_start(self, on: date, field: str) -> None:
-        if self.started_on is not None and on < self.started_on:
-            raise InvalidInput.of(field, "not_before_start", f"the studies started on {self.started_on}")
 
     def _about(self) -> dict[str, Any]:
         return {
@@ -92,6 +135,22 @@ class Enrolment:
     def _raised(self, *raised: ev.DomainEvent, **changes: Any) -> Enrolment:
         """This enrolment with `changes`, having raised `raised`."""
         return replace(self, events=(*self.events, *raised), **changes)
+
+
+def _check_day(field: str, what: str, on: date, earliest: Bound, group: StudyGroup, today: date) -> None:
+    """Raise InvalidInput naming `field` and the bound `on` passes: `earliest`, the group's last day or today."""
+    if group.end_date <= today:
+        latest = Bound(group.end_date, "not_after_group_end", "the group's last day")
+    else:
+        latest = Bound(today, "not_in_future", "today: nothing is recorded ahead")
+    if earliest.day <= on <= latest.day:
+        return
+    broken = earliest if on < earliest.day else latest
+    if earliest.day <= latest.day:
+        allowed = f"{what} from {earliest.day} ({earliest.why}) until {latest.day} ({latest.why})"
+    else:
+        allowed = f"{what} from {earliest.day} ({earliest.why}), not yet: today is {today}"
+    raise InvalidInput.of(field, broken.rule, allowed)
 
 
 def enrol(
@@ -118,53 +177,89 @@ def enrol(
     return enrolled, enrolment._raised(ev.EnrolmentConfirmed(**enrolment._about(), at=at))
 
 
-def start(enrolment: Enrolment, application: Application, on: date, at: datetime) -> tuple[Enrolment, Application]:
-    return enrolment.start(on), application.move_to(S.STUDYING, at)
+def start(
+    enrolment: Enrolment, application: Application, group: StudyGroup, on: date, today: date, at: datetime
+) -> tuple[Enrolment, Application]:
+    """`today`: the Riga date the start is recorded on; `at`: the instant."""
+    return enrolment.start(on, group, today), application.move_to(S.STUDYING, at)
 
 
 def discontinue(
-    enrolment: Enrolment, application: Application, on: date, reason: str | None, at: datetime
+    enrolment: Enrolment,
+    application: Application,
+    group: StudyGroup,
+    programme: Programme | None,
+    on: date,
+    reason: str | None,
+    today: date,
+    at: datetime,
 ) -> tuple[Enrolment, Application]:
-    """The learner stopped: what is left of the grant goes back to the project's budget."""
-    stopped = enrolment.discontinue(on, reason)
-    return stopped, application.move_to(S.DISCONTINUED, at).release_rest("discontinued", at)
+    """The learner stopped: the share of the group delivered is paid from the grant, the rest released."""
+    stopped = enrolment.discontinue(on, reason, group, today)
+    due = cost_due(stopped, group, programme)
+    return stopped, settle(application.move_to(S.DISCONTINUED, at), stopped, due, "discontinued", "discontinued", at)
 
 
 def complete(
     enrolment: Enrolment,
     application: Application,
+    group: StudyGroup,
     programme: Programme | None,
     on: date,
     hours_attended: int,
     result: str,
+    today: date,
     at: datetime,
 ) -> tuple[Enrolment, Application]:
-    """The learner completed: the programme's cost is paid (unless the provider's invoice paid it) and the
-    remainder of the grant released."""
-    done = enrolment.complete(on, hours_attended, result, programme.hours if programme else None)
-    paid = pay(application.move_to(S.COMPLETED, at), done, programme, "completed", at)
-    return done, paid.release_rest("remainder", at)
+    """The learner completed: the programme's cost is paid from the grant and the remainder released."""
+    done = enrolment.complete(on, hours_attended, result, programme.hours if programme else None, group, today)
+    due = cost_due(done, group, programme)
+    return done, settle(application.move_to(S.COMPLETED, at), done, due, "completed", "remainder", at)
 
 
-def invoice(enrolment: Enrolment, application: Application, programme: Programme | None, at: datetime) -> Application:
-    """The provider invoices the programme's cost for a learner who is studying or completed, once."""
-    if enrolment.state not in (StudyState.STUDYING, StudyState.COMPLETED):
-        raise Conflict("only studies that started can be invoiced", enrolment.current())
-    if application.grant.spent > 0:
-        raise Conflict("the cost was already paid", {**enrolment.current(), "spent": str(application.grant.spent)})
-    paid = pay(application, enrolment, programme, "invoiced", at)
-    return replace(paid, version=paid.version + 1)  # a grant-only change is still a change
+def cost_due(enrolment: Enrolment, group: StudyGroup, programme: Programme | None) -> Decimal:
+    """What the grant pays for studies that ended (see the module's docstring); nothing when the programme is
+    unknown."""
+    if programme is None or enrolment.started_on is None or enrolment.ended_on is None:
+        return Decimal("0.00")
+    cost = programme.cost_per_participant
+    if enrolment.state is StudyState.COMPLETED:
+        return money(cost)
+    group_days = (group.end_date - group.start_date).days + 1
+    delivered = min(max((enrolment.ended_on - group.start_date).days + 1, 0), group_days)
+    return money(cost * delivered / group_days)
 
 
-def pay(
-    application: Application, enrolment: Enrolment, programme: Programme | None, cause: str, at: datetime
+def settle(
+    application: Application, enrolment: Enrolment, due: Decimal, spent_as: str, released_as: str, at: datetime
 ) -> Application:
-    """Pay the programme's cost from the grant, once: not again after the provider's invoice paid it."""
-    if application.grant.spent > 0 or programme is None:
-        return application
-    return application.spend(
-        programme.cost_per_participant, cause, at, enrolment.programme_id, enrolment.institution_id
-    )
+    """Spend what is `due` (counting what was spent before, at most what the grant holds), release the rest."""
+    still_due = due - application.grant.spent
+    paid = application
+    if still_due > 0:
+        paid = application.spend(still_due, spent_as, at, enrolment.programme_id, enrolment.institution_id)
+    return paid.release_rest(released_as, at)
+
+
+def invoice(enrolment: Enrolment, application: Application, at: datetime) -> Enrolment:
+    """The provider invoices what the ended studies spent of the grant, once. Raise Conflict, with what was paid
+    and when, when there is nothing (more) to invoice."""
+    if enrolment.state not in ENDED:
+        message = f"an invoice is due once the studies are completed or discontinued (current state: {enrolment.state})"
+        raise Conflict(message, enrolment.current())
+    if enrolment.invoiced_at is not None:
+        paid, paid_at = money(enrolment.invoiced_amount or 0), enrolment.invoiced_at
+        paid_on = paid_at.astimezone(RIGA).date().isoformat()
+        message = f"these studies were already invoiced: {paid} EUR on {paid_on}"
+        raise Conflict(message, {**enrolment.current(), "paid": str(paid), "paid_at": paid_at.isoformat()})
+    due = application.grant.spent
+    if due <= 0:
+        message = (
+            "nothing is due for these studies: no part of the group was delivered before they ended "
+            f"(current state: {enrolment.state})"
+        )
+        raise Conflict(message, {**enrolment.current(), "due": str(money(due))})
+    return replace(enrolment, invoiced_amount=due, invoiced_at=at)
 
 
 @dataclass(frozen=True)

@@ -179,9 +179,13 @@ async def my_application(database: Database, learner_id: str, application_id: uu
         return await load_application(session, application_id, learner_id)
 
 
-async def get_application(database: Database, application_id: uuid.UUID) -> Application:
+async def get_application(database: Database, application_id: uuid.UUID) -> tuple[Application, Account]:
+    """An application with its applicant: what an officer reviews."""
     async with database.session() as session:
-        return await load_application(session, application_id)
+        found = await application_db.application_with_applicant(session, application_id)
+    if found is None:
+        raise NotFound(f"no application {application_id}")
+    return found
 
 
 async def my_grant(database: Database, learner_id: str) -> tuple[Grant, list[LedgerLine]]:
@@ -194,7 +198,9 @@ async def my_grant(database: Database, learner_id: str) -> tuple[Grant, list[Led
 async def agency_applications(
     database: Database, project_code: str | None, states: list[str], limit: int, offset: int
 ) -> tuple[list[tuple[Application, Account]], int]:
+    """One page of the applications of a project (or all) in the given states (or any), and how many there are."""
     async with database.session() as session:
+        await _known_filter(session, project_code)
         page = await application_db.agency_applications(session, project_code, states, limit, offset)
         return page, await application_db.count_applications(session, project_code, states)
 
@@ -203,4 +209,11 @@ async def agency_export(
     database: Database, project_code: str | None, states: list[str]
 ) -> list[tuple[Application, Account]]:
     async with database.session() as session:
+        await _known_filter(session, project_code)
         return await application_db.agency_applications(session, project_code, states)
+
+
+async def _known_filter(session: Session, project_code: str | None) -> None:
+    """A filter by an unknown project is a mistake (an InvalidInput naming it), not an empty list."""
+    if project_code:  # an empty filter is no filter, as in the query
+        await _project(session, project_code)

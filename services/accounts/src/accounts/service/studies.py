@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
 
-from prasmes_runtime.clock import Clock
+from prasmes_runtime.clock import Clock, today_in_riga
 from prasmes_runtime.db import Database
 from prasmes_runtime.errors import Conflict, NotFound
-from prasmes_runtime.roles import PROVIDER, PROVIDER_ADMIN, PROVIDER_STAFF
+from prasmes_runtime.roles import PROVIDER, PROVIDER_ADMINS
 
 from accounts.db import Session, read_models
 from accounts.db import account as account_db
 from accounts.db import study as study_db
 from accounts.domain import studies
 from accounts.domain.applications import Application
+from accounts.domain.programmes import Programme, StudyGroup
 from accounts.domain.studies import Enrolment, Study
 from accounts.service import outbox
 from accounts.service.applications import load_application, save_application
@@ -45,27 +48,51 @@ async def enrol(
 
 
 async def _staff_enrolment(
-    session: Session, user_id: str, enrolment_id: uuid.UUID, role: str = PROVIDER_STAFF
+    session: Session, user_id: str, enrolment_id: uuid.UUID, member_roles: Sequence[str] = PROVIDER
 ) -> Enrolment:
-    """An enrolment of an institution the user works for; any other is simply not found."""
+    """An enrolment of an institution the user works for (in one of `member_roles`, as catalog's provider users
+    say); any other is simply not found."""
     enrolment = await study_db.enrolment_by_id(session, enrolment_id)
-    if enrolment is None or enrolment.institution_id not in await read_models.institutions_of(session, user_id, [role]):
+    if enrolment is None or enrolment.institution_id not in await read_models.institutions_of(
+        session, user_id, member_roles
+    ):
         raise NotFound(f"no enrolment {enrolment_id}")
     return enrolment
 
 
-async def _application_of(session: Session, enrolment: Enrolment) -> Application:
-    return await load_application(session, enrolment.application_id)
+@dataclass(frozen=True)
+class Record:
+    """What a step of the study record works on: the enrolment, its application, its group and programme."""
+
+    enrolment: Enrolment
+    application: Application
+    group: StudyGroup
+    programme: Programme | None
+
+
+async def _record(session: Session, user_id: str, enrolment_id: uuid.UUID) -> Record:
+    enrolment = await _staff_enrolment(session, user_id, enrolment_id)
+    group = await read_models.group_by_id(session, enrolment.group_id)
+    if group is None:  # the read model holds every group an enrolment was made in
+        raise NotFound(f"no study group {enrolment.group_id}")
+    application = await load_application(session, enrolment.application_id)
+    return Record(enrolment, application, group, await read_models.programme_by_id(session, enrolment.programme_id))
+
+
+async def _save(session: Session, changed: tuple[Enrolment, Application], at: datetime) -> Enrolment:
+    enrolment, application = changed
+    await save_application(session, application, at)
+    await _save_enrolment(session, enrolment)
+    return enrolment
 
 
 async def start(database: Database, clock: Clock, user_id: str, enrolment_id: uuid.UUID, on: date) -> Enrolment:
     now = clock.now()
     async with database.transaction() as session:
-        enrolment = await _staff_enrolment(session, user_id, enrolment_id)
-        enrolment, application = studies.start(enrolment, await _application_of(session, enrolment), on, now)
-        await save_application(session, application, now)
-        await _save_enrolment(session, enrolment)
-    return enrolment
+        r = await _record(session, user_id, enrolment_id)
+        return await _save(
+            session, studies.start(r.enrolment, r.application, r.group, on, today_in_riga(clock), now), now
+        )
 
 
 async def discontinue(
@@ -73,12 +100,11 @@ async def discontinue(
 ) -> Enrolment:
     now = clock.now()
     async with database.transaction() as session:
-        enrolment = await _staff_enrolment(session, user_id, enrolment_id)
-        application = await _application_of(session, enrolment)
-        enrolment, application = studies.discontinue(enrolment, application, on, reason, now)
-        await save_application(session, application, now)
-        await _save_enrolment(session, enrolment)
-    return enrolment
+        r = await _record(session, user_id, enrolment_id)
+        changed = studies.discontinue(
+            r.enrolment, r.application, r.group, r.programme, on, reason, today_in_riga(clock), now
+        )
+        return await _save(session, changed, now)
 
 
 async def complete(
@@ -86,30 +112,36 @@ async def complete(
 ) -> Enrolment:
     now = clock.now()
     async with database.transaction() as session:
-        enrolment = await _staff_enrolment(session, user_id, enrolment_id)
-        programme = await read_models.programme_by_id(session, enrolment.programme_id)
-        application = await _application_of(session, enrolment)
-        enrolment, application = studies.complete(enrolment, application, programme, on, hours_attended, result, now)
-        await save_application(session, application, now)
-        await _save_enrolment(session, enrolment)
-    return enrolment
+        r = await _record(session, user_id, enrolment_id)
+        changed = studies.complete(
+            r.enrolment, r.application, r.group, r.programme, on, hours_attended, result, today_in_riga(clock), now
+        )
+        return await _save(session, changed, now)
 
 
-async def invoice(database: Database, clock: Clock, user_id: str, enrolment_id: uuid.UUID) -> Application:
-    """The provider invoices the programme's cost for a learner who is studying or completed."""
+async def invoice(database: Database, clock: Clock, user_id: str, enrolment_id: uuid.UUID) -> Enrolment:
+    """The institution's admin invoices what the ended studies spent of the grant, once."""
     now = clock.now()
     async with database.transaction() as session:
-        enrolment = await _staff_enrolment(session, user_id, enrolment_id, role=PROVIDER_ADMIN)
-        programme = await read_models.programme_by_id(session, enrolment.programme_id)
-        paid = studies.invoice(enrolment, await _application_of(session, enrolment), programme, now)
-        await save_application(session, paid, now)
-    return paid
+        enrolment = await _staff_enrolment(session, user_id, enrolment_id, PROVIDER_ADMINS)
+        application = await load_application(session, enrolment.application_id)
+        invoiced = studies.invoice(enrolment, application, now)
+        if not await study_db.save_invoice(session, invoiced):  # another invoice was recorded meanwhile
+            current = await study_db.enrolment_by_id(session, enrolment_id)
+            assert current is not None and current.invoiced_at is not None
+            studies.invoice(current, application, now)  # raises the Conflict with what was paid and when
+    return invoiced
 
 
-async def provider_enrolments(database: Database, user_id: str, group_id: uuid.UUID | None) -> list[Enrolment]:
+async def provider_enrolments(
+    database: Database, user_id: str, group_id: uuid.UUID | None, limit: int, offset: int
+) -> tuple[list[tuple[Enrolment, str | None]], int]:
+    """One page of the enrolments in the groups of the user's institutions, with the learners' names, and how many
+    there are in all."""
     async with database.session() as session:
         institutions = await read_models.institutions_of(session, user_id, PROVIDER)
-        return await study_db.enrolments_of_institution(session, institutions, group_id)
+        page = await study_db.enrolments_of_institution(session, institutions, group_id, limit, offset)
+        return page, await study_db.count_of_institution(session, institutions, group_id)
 
 
 async def learning_history(database: Database, learner_id: str) -> list[Study]:
