@@ -97,10 +97,15 @@ def rss_mb(pid: int) -> float:
     raise RuntimeError(f"no VmRSS for pid {pid}")
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time a process has used so far."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / _TICKS
+def largest_rss_mb(pid: int) -> float:
+    """The largest VmRSS among a process and its descendants (uvicorn's workers under their supervisor), in MB."""
+    children, largest, todo = _children(), 0.0, [pid]
+    while todo:
+        current = todo.pop()
+        with contextlib.suppress(OSError, RuntimeError):
+            largest = max(largest, rss_mb(current))
+        todo += children.get(current, [])
+    return largest
 
 
 def _stat_fields(pid: int) -> list[str]:

@@ -65,14 +65,17 @@ class Learners:
 
 
 def idle_footprint(stack: Stack, idle_seconds: float) -> dict[str, Any]:
-    """Sit idle, then read each process's VmRSS; also the CPU the idle stack burnt meanwhile."""
+    """Sit idle, then read each process's VmRSS (of its largest process: with API_WORKERS > 1 uvicorn's workers are
+    children of the one started); also the CPU the idle stack burnt meanwhile, children included."""
     pids = {name: process.pid for name, process in stack.processes.items()}
-    before = {name: procs.cpu_seconds(pid) for name, pid in pids.items()}
+    before = {name: procs.tree_cpu_seconds(pid) for name, pid in pids.items()}
     time.sleep(idle_seconds)
-    cpu = {name: round(100 * (procs.cpu_seconds(pid) - before[name]) / idle_seconds, 1) for name, pid in pids.items()}
+    cpu = {
+        name: round(100 * (procs.tree_cpu_seconds(pid) - before[name]) / idle_seconds, 1) for name, pid in pids.items()
+    }
     return {
         "idle_seconds": idle_seconds,
-        "rss_mb": {name: procs.rss_mb(pid) for name, pid in pids.items()},
+        "rss_mb": {name: procs.largest_rss_mb(pid) for name, pid in pids.items()},
         "idle_cpu_percent": cpu,
     }
 

@@ -202,12 +202,14 @@ async def test_a_trace_started_at_the_gateway_reaches_the_notifications_consumer
 
 
 def test_readiness_reports_database_and_bus(stack: Stack) -> None:
-    for name in BACKENDS:
+    for name in BACKENDS:  # the api process serves HTTP only; the worker runs (and reports) the background tasks
         body = httpx.get(f"{stack.url(name)}/readyz", timeout=10).json()
+        assert body == {"status": "ready", "checks": {"database": "ok", "bus": "ok"}}, name
+        body = httpx.get(f"{stack.worker_url(name)}/readyz", timeout=10).json()
         assert body == {"status": "ready", "checks": {"database": "ok", "bus": "ok", "background": "ok"}}, name
-    metrics = httpx.get(f"{stack.url('accounts')}/metrics", timeout=10).text
+    metrics = httpx.get(f"{stack.worker_url('accounts')}/metrics", timeout=10).text
     assert "prasmes_outbox_pending" in metrics
-    assert "prasmes_consumer_lag" in httpx.get(f"{stack.url('notifications')}/metrics", timeout=10).text
+    assert "prasmes_consumer_lag" in httpx.get(f"{stack.worker_url('notifications')}/metrics", timeout=10).text
 
 
 def test_stack_logs_are_json_lines(stack: Stack) -> None:

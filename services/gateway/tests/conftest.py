@@ -176,6 +176,7 @@ async def make_gateway(
     yield make
     for app, client in opened:
         await client.aclose()
+        await app.state.upstreams.pool.aclose()
         await app.state.upstream_client.aclose()
 
 

@@ -2,8 +2,12 @@
 
     python -m prasmes_devtools.devstack            # embedded defaults: SQLite per service, embedded event log
     python -m prasmes_devtools.devstack --bus kafka # Kafka and PostgreSQL (started here unless the env names them)
+    API_WORKERS=2 python -m prasmes_devtools.devstack   # two uvicorn workers per api process and for the gateway
 
-Used by `make run`, the end-to-end tests and the benchmarks.
+Each service runs as two processes of its code: `<name>` (role `api`: HTTP only, `--workers API_WORKERS`, on the
+service's port) and `<name>-worker` (role `worker`: migrations, the outbox relay, the consumers and the jobs, serving
+/healthz, /readyz and /metrics on the service's port + the number of services). The gateway is one process
+(`--workers API_WORKERS`). Used by `make run`, the end-to-end tests and the benchmarks.
 """
 
 from __future__ import annotations
@@ -35,6 +39,12 @@ DEMO_PERSONAL_CODE = "161175-19997"
 """Anna's, the demo learner's: a synthetic code valid by the checksum rule, used by no one else here."""
 SERVICES = registry.SERVICES
 BACKENDS = registry.BACKENDS
+PORTS_PER_STACK = 2 * len(SERVICES)
+"""A service's api (and the gateway) at base port + its place in the registry; its worker that + len(SERVICES)."""
+
+
+def _api_workers_from_env() -> int:
+    return max(1, int(os.environ.get("API_WORKERS", "1")))
 
 
 @dataclass
@@ -47,10 +57,33 @@ class Stack:
     """Per service; services without one get their SQLite file in var_dir."""
     extra_env: Mapping[str, str] = field(default_factory=dict)
     log_dir: Path | None = None
+    api_workers: int = field(default_factory=_api_workers_from_env)
+    """uvicorn `--workers` of every api process and of the gateway (env API_WORKERS, default 1)."""
+    split_roles: bool = True
+    """Each service as a `worker` process and an `api` process; False: one process of role `all` per service."""
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    """By process name: `gateway`, `<service>` (its api process, or its only one) and `<service>-worker`."""
 
     def url(self, name: str) -> str:
-        return f"http://127.0.0.1:{self.base_port + registry.entry(name).port_offset}"
+        """Where a service's HTTP API (its api process) or the gateway listens."""
+        return f"http://127.0.0.1:{self.port(name, 'api')}"
+
+    def worker_url(self, name: str) -> str:
+        """Where a service's worker process serves /healthz, /readyz and /metrics."""
+        return f"http://127.0.0.1:{self.port(name, 'worker')}"
+
+    def roles(self, name: str) -> tuple[str, ...]:
+        """A service's processes by role, in start order: the worker (it migrates), then the api; the gateway's one."""
+        if registry.entry(name).edge:
+            return ("edge",)
+        return ("worker", "api") if self.split_roles else ("all",)
+
+    @staticmethod
+    def process_name(name: str, role: str) -> str:
+        return f"{name}-worker" if role == "worker" else name
+
+    def port(self, name: str, role: str) -> int:
+        return self.base_port + registry.entry(name).port_offset + (len(SERVICES) if role == "worker" else 0)
 
     @property
     def gateway_url(self) -> str:
@@ -64,8 +97,8 @@ class Stack:
         """Tokens as the platform's identity provider signs them (tests and benchmarks)."""
         return TokenIssuer(load_or_create_key(self.signing_key_path), issuer="prasmes-identity", audience="prasmes")
 
-    def env_for(self, name: str) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "SERVICE_NAME")}
+    def env_for(self, name: str, role: str | None = None) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "SERVICE_NAME", "ROLE")}
         env.update(
             SERVICE_NAME=name,
             VAR_DIR=str(self.var_dir),
@@ -81,6 +114,8 @@ class Stack:
         if name in self.database_urls:
             env["DATABASE_URL"] = self.database_urls[name]
         env.update(self.extra_env)
+        if role in ("all", "api", "worker"):
+            env["ROLE"] = role
         return env
 
     def start(self, names: tuple[str, ...] | None = None, timeout: float = 60) -> None:
@@ -95,11 +130,18 @@ class Stack:
             self.stop()  # never leave half a stack running (its consumers would join the next one's groups)
             raise
 
-    def start_service(self, name: str) -> None:
+    def start_service(self, name: str, role: str | None = None) -> None:
+        """Start a service's processes (`roles`), or the one of the given role. An api process serves once the
+        database is at its head revision, which the worker migrates to (they start together)."""
+        if role is None:
+            for each in self.roles(name):
+                self.start_service(name, each)
+            return
         spec = registry.entry(name)
         log_dir = self.log_dir or self.var_dir / "logs"
         log_dir.mkdir(parents=True, exist_ok=True)
-        out = (log_dir / f"{name}.log").open("ab")
+        process_name = self.process_name(name, role)
+        out = (log_dir / f"{process_name}.log").open("ab")
         command = [
             sys.executable,
             "-m",
@@ -109,7 +151,13 @@ class Stack:
             "--host",
             "127.0.0.1",
             "--port",
-            str(self.base_port + spec.port_offset),
+            str(self.port(name, role)),
+            # The compiled event loop and HTTP parser (uvicorn[standard]), named so that a missing one fails the start
+            # instead of falling back in silence to asyncio's loop and h11 (twice the CPU per request on a bare echo).
+            "--loop",
+            "uvloop",
+            "--http",
+            "httptools",
             "--no-access-log",
             "--log-level",
             "warning",
@@ -120,41 +168,77 @@ class Stack:
             # whom to believe (its TRUSTED_PROXIES, none by default); no process here lets the server decide.
             "--no-proxy-headers",
         ]
-        self.processes[name] = subprocess.Popen(command, env=self.env_for(name), stdout=out, stderr=out)
+        several = role != "worker" and self.api_workers > 1
+        if several:
+            command += ["--workers", str(self.api_workers)]
+        self.processes[process_name] = subprocess.Popen(
+            command,
+            env=self.env_for(name, role),
+            stdout=out,
+            stderr=out,
+            # uvicorn's workers are children of the process started here: a group of their own, so that a SIGKILL
+            # (`stop_service(name, signal.SIGKILL)`) ends them too instead of leaving them serving the port.
+            process_group=0 if several else None,
+        )
 
     def wait_ready(self, name: str, timeout: float = 60) -> None:
+        """Until every process of the service answers /healthz (an api process: once the schema is migrated)."""
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            process = self.processes[name]
-            if process.poll() is not None:
-                raise RuntimeError(f"{name} exited with {process.returncode}; see {self.var_dir}/logs/{name}.log")
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(f"{self.url(name)}/healthz", timeout=1).status_code == 200:
-                    return
-            time.sleep(0.1)
-        raise RuntimeError(f"{name} was not ready within {timeout} s")
+        for role in self.roles(name):
+            process_name = self.process_name(name, role)
+            url = f"http://127.0.0.1:{self.port(name, role)}/healthz"
+            while True:
+                process = self.processes[process_name]
+                if process.poll() is not None:
+                    log = (self.log_dir or self.var_dir / "logs") / f"{process_name}.log"
+                    raise RuntimeError(f"{process_name} exited with {process.returncode}; see {log}")
+                with contextlib.suppress(httpx.HTTPError):
+                    if httpx.get(url, timeout=1).status_code == 200:
+                        break
+                if time.monotonic() >= deadline:
+                    raise RuntimeError(f"{process_name} was not ready within {timeout} s")
+                time.sleep(0.1)
 
     def stop_service(self, name: str, sig: int = signal.SIGTERM) -> None:
-        process = self.processes.pop(name, None)
-        if process is None:
-            return
-        process.send_signal(sig)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        """Stop every process of a service (`accounts`: its api and its worker), or one process by its name
+        (`accounts-worker`)."""
+        if name in self.processes and name.endswith("-worker"):
+            names = [name]
+        else:
+            names = [self.process_name(name, role) for role in self.roles(name)][::-1]  # the api first
+        self._stop([n for n in names if n in self.processes], sig)
 
     def stop(self) -> None:
-        for name in list(self.processes)[::-1]:
-            self.stop_service(name)
+        self._stop(list(self.processes)[::-1], signal.SIGTERM)
+
+    def _stop(self, names: list[str], sig: int) -> None:
+        """Signal them all, then wait for each (they shut down in parallel); what does not end in 20 s is killed."""
+        processes = [self.processes.pop(name) for name in names]
+        for process in processes:
+            _signal(process, sig)
+        for process in processes:
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                _signal(process, signal.SIGKILL)
+                process.wait()
+
+
+def _signal(process: subprocess.Popen[bytes], sig: int) -> None:
+    """A SIGKILL reaches a process's uvicorn workers too (its group, when it leads one); other signals go to the
+    process alone (uvicorn's supervisor stops its workers itself)."""
+    with contextlib.suppress(ProcessLookupError):
+        if sig == signal.SIGKILL and os.getpgid(process.pid) == process.pid:
+            os.killpg(process.pid, sig)
+        else:
+            process.send_signal(sig)
 
 
 def free_base_port(start: int | None = None) -> int:
-    """The first port of a free block, one port per service (for tests running their own stack).
+    """The first port of a free block, two ports per service (`PORTS_PER_STACK`; for tests running their own stack).
     It starts at a random place, so that two runs on one machine rarely reach for the same block."""
     start = start if start is not None else random.randrange(20000, 50000)
-    step = len(SERVICES)
+    step = PORTS_PER_STACK
     candidates: list[int] = [*range(start, 60000, step), *range(20000, start, step)]
     for base in candidates:
         if _block_is_free(base):
@@ -165,7 +249,7 @@ def free_base_port(start: int | None = None) -> int:
 def _block_is_free(base: int) -> bool:
     with contextlib.ExitStack() as sockets:
         try:
-            for offset in range(len(SERVICES)):
+            for offset in range(PORTS_PER_STACK):
                 sockets.enter_context(socket.socket()).bind(("127.0.0.1", base + offset))
         except OSError:
             return False
@@ -268,9 +352,15 @@ def main() -> None:
     parser.add_argument("--bus", choices=["embedded", "kafka"], default="embedded")
     parser.add_argument("--port", type=int, default=8000)
     parser.add_argument("--var-dir", type=Path, default=Path("var"))
+    parser.add_argument(
+        "--api-workers",
+        type=int,
+        default=_api_workers_from_env(),
+        help="uvicorn workers per api process and for the gateway (default: API_WORKERS or 1)",
+    )
     args = parser.parse_args()
     with contextlib.ExitStack() as exit_stack:
-        stack = Stack(var_dir=args.var_dir.resolve(), base_port=args.port, bus=args.bus)
+        stack = Stack(var_dir=args.var_dir.resolve(), base_port=args.port, bus=args.bus, api_workers=args.api_workers)
         if args.bus == "kafka":
             stack.kafka_bootstrap, stack.database_urls = exit_stack.enter_context(kafka_backends())
         exit_stack.callback(stack.stop)
@@ -284,6 +374,7 @@ def main() -> None:
             flush=True,
         )
         signal.signal(signal.SIGTERM, _interrupt)
+        signal.signal(signal.SIGHUP, _interrupt)  # a closed terminal: the processes' groups do not get its SIGHUP
         with contextlib.suppress(KeyboardInterrupt):
             while all(p.poll() is None for p in stack.processes.values()):
                 time.sleep(0.5)

@@ -11,6 +11,7 @@ import asyncio
 import json
 import time
 import uuid
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -97,7 +98,13 @@ class TokenIssuer:
 
 
 class TokenVerifier:
-    """Verifies tokens against a JWKS, fetched over HTTP and cached; refetched for an unknown kid."""
+    """Verifies tokens against a JWKS, fetched over HTTP and cached; refetched for an unknown kid.
+
+    A client sends the same token with every request for as long as it lives, so a verified token's principal is
+    kept, keyed by the token itself, for the next request of this process: at most `cache_size` of them, the least
+    recently used dropped first. A kept one is served only until its `exp` (an expired token is refused as expired,
+    never served), and all are dropped when the key set changes (a key withdrawn takes its tokens with it). A token
+    that does not verify is never kept."""
 
     def __init__(
         self,
@@ -107,6 +114,8 @@ class TokenVerifier:
         jwks_url: str | None = None,
         jwks: dict[str, Any] | None = None,
         refetch_after: float = 30.0,
+        cache_size: int = 4096,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self._issuer = issuer
         self._audience = audience
@@ -115,12 +124,17 @@ class TokenVerifier:
         self._fetched_at = 0.0
         self._refetch_after = refetch_after
         self._lock = asyncio.Lock()
+        self._cache_size = cache_size
+        self._clock = clock
+        self._verified: OrderedDict[str, tuple[float, Principal]] = OrderedDict()
+        """token -> (its exp, its principal), the most recently used last."""
         if jwks is not None:
             self._load(jwks)
 
     def _load(self, jwks: dict[str, Any]) -> None:
         self._keys = {k["kid"]: jwt.PyJWK(k, algorithm=ALGORITHM).key for k in jwks.get("keys", []) if "kid" in k}
         self._fetched_at = time.monotonic()
+        self._verified.clear()
 
     async def _key_for(self, kid: str) -> Any:
         if kid not in self._keys and self._jwks_url:
@@ -144,6 +158,22 @@ class TokenVerifier:
             raise Unavailable("the identity provider's key set could not be read") from exc
 
     async def verify(self, token: str) -> Principal:
+        kept = self._verified.get(token)
+        if kept is not None:
+            expires, principal = kept
+            if self._clock() < expires:  # as PyJWT decides: expired once `exp <= now`
+                self._verified.move_to_end(token)
+                return principal
+            del self._verified[token]
+            raise InvalidToken("the token has expired (it was verified before)", public=TOKEN_EXPIRED)
+        principal = await self._verify(token)
+        if self._cache_size > 0:
+            self._verified[token] = (float(principal.claims["exp"]), principal)
+            if len(self._verified) > self._cache_size:
+                self._verified.popitem(last=False)
+        return principal
+
+    async def _verify(self, token: str) -> Principal:
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError as exc:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -15,10 +17,15 @@ from sqlalchemy import DateTime, Dialect, event, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.types import TypeDecorator
 
+from prasmes_runtime.logging import get_logger
 from prasmes_runtime.money import money
 
 OUTBOX_WRITTEN = "outbox_written"
 READ_ONLY = "prasmes_read_only"
+OUTBOX_CHANNEL = "prasmes_outbox"
+"""PostgreSQL: the channel a transaction that wrote outbox rows notifies on commit; relays in any process LISTEN."""
+_NOTIFY_OUTBOX = text(f"NOTIFY {OUTBOX_CHANNEL}")
+log = get_logger(__name__)
 
 
 class UtcDateTime(TypeDecorator[datetime]):
@@ -71,7 +78,8 @@ class Database:
             self.engine.execution_options(**{READ_ONLY: True}), expire_on_commit=False
         )
         self.outbox_signal = asyncio.Event()
-        """Set after a transaction that wrote outbox rows commits: the relay wakes at once."""
+        """Set after a transaction that wrote outbox rows commits: the relay wakes at once. In this process only;
+        on PostgreSQL `listen_for_outbox` sets it for the commits of every process too."""
 
     @property
     def is_postgres(self) -> bool:
@@ -83,6 +91,10 @@ class Database:
         async with self._sessions() as session:
             async with session.begin():
                 yield session
+                if self.is_postgres and session.info.get(OUTBOX_WRITTEN):
+                    # Delivered when (and only if) this transaction commits, to the relay of whichever process
+                    # runs it; one per transaction however many events it wrote.
+                    await session.execute(_NOTIFY_OUTBOX)
             if session.info.pop(OUTBOX_WRITTEN, False):
                 self.outbox_signal.set()
 
@@ -98,6 +110,60 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+    async def listen_for_outbox(self, keepalive: float = 30.0) -> None:
+        """PostgreSQL only: set `outbox_signal` whenever a transaction of any process that wrote outbox rows commits
+        (its NOTIFY), until cancelled. Holds one connection of the engine's for good (LISTEN is per connection) and
+        reconnects after losing it; the relay's poll interval covers what is missed meanwhile."""
+        while True:
+            try:
+                await self._listen(keepalive)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning("outbox.listener_lost", error=type(exc).__name__, retry_in=1.0)
+                self.outbox_signal.set()  # rows may have been written while nobody listened
+                await asyncio.sleep(1.0)
+
+    async def _listen(self, keepalive: float) -> None:
+        conn = await self.engine.connect()
+        raw: Any = None
+
+        def notified(*_: object) -> None:
+            self.outbox_signal.set()
+
+        try:
+            raw = (await conn.get_raw_connection()).driver_connection
+            lost = asyncio.Event()
+            raw.add_termination_listener(lambda _: lost.set())
+            await raw.add_listener(OUTBOX_CHANNEL, notified)
+            self.outbox_signal.set()  # anything written before this LISTEN is the relay's to find now
+            while not lost.is_set():
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(keepalive):  # not wait_for: it may lose a cancellation (< 3.12)
+                        await lost.wait()
+                if not lost.is_set():
+                    await raw.execute("SELECT 1")  # a peer that vanished without closing shows here
+            raise ConnectionError("the LISTEN connection was closed")
+        finally:
+            await _unlisten(conn, raw, notified)
+
+
+async def _unlisten(conn: Any, raw: Any, notified: Any) -> None:
+    """Give the listener's connection back to the pool without its LISTEN, or, failing that, close it."""
+    try:
+        if raw is None or raw.is_closed():
+            raise ConnectionError("closed")
+        async with asyncio.timeout(5):
+            await raw.remove_listener(OUTBOX_CHANNEL, notified)  # UNLISTEN
+        await conn.close()
+    except BaseException as exc:
+        with contextlib.suppress(Exception):
+            await conn.invalidate()
+        with contextlib.suppress(Exception):
+            await conn.close()
+        if isinstance(exc, asyncio.CancelledError):
+            raise
 
 
 ENGINE_OPTIONS: dict[str, Any] = {"hide_parameters": True}
@@ -128,7 +194,7 @@ def _serialise_sqlite_writers(engine: AsyncEngine) -> None:
     def _on_connect(dbapi_connection: Any, _: Any) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
+        _use_wal(cursor)
         # In WAL mode NORMAL never corrupts the file; a power cut may lose the last commits, which
         # fits SQLite's role here (one machine, `make run`). PostgreSQL is the durable deployment.
         cursor.execute("PRAGMA synchronous=NORMAL")
@@ -139,3 +205,19 @@ def _serialise_sqlite_writers(engine: AsyncEngine) -> None:
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Any) -> None:
         conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get(READ_ONLY) else "BEGIN IMMEDIATE")
+
+
+def _use_wal(cursor: Any, attempts: int = 100) -> None:
+    # Switching the journal mode ignores the busy timeout: when another process (a service's api and worker start
+    # together) is creating the file at that moment it fails at once with "database is locked". Once the file is in
+    # WAL mode (it stays so) the check reads it and changes nothing.
+    for attempt in range(attempts):
+        try:
+            cursor.execute("PRAGMA journal_mode")
+            if str(cursor.fetchone()[0]).lower() != "wal":
+                cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except Exception as exc:
+            if "locked" not in str(exc).lower() or attempt == attempts - 1:
+                raise
+            time.sleep(0.05)

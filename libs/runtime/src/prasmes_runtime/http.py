@@ -24,6 +24,7 @@ import structlog
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from opentelemetry import context as otel_context
 from opentelemetry import trace
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.exceptions import HTTPException
@@ -33,6 +34,7 @@ from prasmes_runtime import metrics
 from prasmes_runtime.errors import DomainError, InvalidInput, NotFound, Unauthorized, Violation
 from prasmes_runtime.logging import get_logger
 from prasmes_runtime.settings import Settings
+from prasmes_runtime.telemetry import context_from_headers
 
 REQUEST_ID = "x-request-id"
 _SAFE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
@@ -76,7 +78,9 @@ def install_common(app: FastAPI, readiness: ReadinessCheck, settings: Settings |
     install_error_handlers(app)
     # Added before the request-id middleware, so that it runs inside it: a 413 is logged and has an id too.
     app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes)
-    app.middleware("http")(_request_context)
+    app.add_middleware(RequestContextMiddleware)
+    # Outermost of the three, so that the request's log lines carry the caller's trace id too.
+    app.add_middleware(TraceContextMiddleware)
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:
@@ -231,11 +235,12 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(HTTPException, on_http_exception)
 
 
-def _internal_error(request: Request, exc: Exception) -> Response:
+def _internal_error(scope: Scope, exc: Exception) -> Response:
     """An exception no handler answered: logged here once, as a structured line with the request id (the engine
     hides SQL parameters, the log hides locals), and answered with a plain 500 that shows nothing of it."""
-    route = getattr(request.scope.get("route"), "path", "unmatched")
-    log.error("http.unhandled_error", method=request.method, route=route, error=type(exc).__name__, exc_info=exc)
+    log.error(
+        "http.unhandled_error", method=scope["method"], route=_route_of(scope), error=type(exc).__name__, exc_info=exc
+    )
     span = trace.get_current_span()
     span.record_exception(exc)
     span.set_status(trace.Status(trace.StatusCode.ERROR, type(exc).__name__))
@@ -247,35 +252,108 @@ def request_id_of(request: Request) -> str:
     return str(getattr(request.state, "request_id", "")) or uuid.uuid4().hex
 
 
-def _incoming_request_id(request: Request) -> str:
+def _incoming_request_id(scope: Scope) -> str:
     # A caller's id is kept only when it is a plain token: it ends up in logs and headers.
-    given = request.headers.get(REQUEST_ID, "")
-    return given if _SAFE_REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
+    for name, value in scope.get("headers", ()):
+        if name == b"x-request-id":
+            given = value.decode("latin-1")
+            return given if _SAFE_REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
+    return uuid.uuid4().hex
 
 
-async def _request_context(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-    request_id = _incoming_request_id(request)
-    request.state.request_id = request_id
-    structlog.contextvars.bind_contextvars(request_id=request_id)
-    started = time.perf_counter()
-    try:
-        response = await call_next(request)
-    except Exception as exc:
-        response = _internal_error(request, exc)
-    finally:
-        structlog.contextvars.unbind_contextvars("request_id")
-    elapsed = time.perf_counter() - started
-    route = getattr(request.scope.get("route"), "path", "unmatched")
-    metrics.http_requests.labels(request.method, route, str(response.status_code)).inc()
-    metrics.http_latency.labels(request.method, route).observe(elapsed)
-    response.headers[REQUEST_ID] = request_id
-    if route not in ("/healthz", "/readyz", "/metrics"):
-        log.info(
-            "http.request",
-            method=request.method,
-            route=route,
-            status=response.status_code,
-            duration_ms=round(elapsed * 1000, 2),
-            request_id=request_id,
-        )
-    return response
+def _route_of(scope: Scope) -> str:
+    return str(getattr(scope.get("route"), "path", "unmatched"))
+
+
+_UNLOGGED_ROUTES = frozenset({"/healthz", "/readyz", "/metrics"})
+_REQUEST_ID_HEADER = REQUEST_ID.encode("latin-1")
+
+
+class RequestContextMiddleware:
+    """The request id (a caller's plain one kept, else a new one: in `request.state.request_id`, bound to every log
+    line of the request, and answered in `X-Request-ID`), the request metrics, one access log line per request, and
+    the platform's plain 500 for an exception no handler answered.
+
+    Pure ASGI: the app runs in the server's task, with no extra task, memory stream or response object per request
+    (Starlette's `BaseHTTPMiddleware` has all three)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = _incoming_request_id(scope)
+        scope.setdefault("state", {})["request_id"] = request_id
+        encoded_id = request_id.encode("latin-1")
+        status = 0
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                headers = [(k, v) for k, v in message.get("headers", ()) if k.lower() != _REQUEST_ID_HEADER]
+                headers.append((_REQUEST_ID_HEADER, encoded_id))
+                message["headers"] = headers
+            await send(message)
+
+        structlog.contextvars.bind_contextvars(request_id=request_id)
+        started = time.perf_counter()
+        try:
+            await self.app(scope, receive, send_with_id)
+        except Exception as exc:
+            if status:  # the answer has begun: it cannot become a 500 any more
+                self._record(scope, status, started, request_id)
+                raise
+            response = _internal_error(scope, exc)
+            await response(scope, receive, send_with_id)
+        finally:
+            structlog.contextvars.unbind_contextvars("request_id")
+        self._record(scope, status, started, request_id)
+
+    @staticmethod
+    def _record(scope: Scope, status: int, started: float, request_id: str) -> None:
+        elapsed = time.perf_counter() - started
+        method, route = scope["method"], _route_of(scope)
+        metrics.http_requests.labels(method, route, str(status)).inc()
+        metrics.http_latency.labels(method, route).observe(elapsed)
+        if route not in _UNLOGGED_ROUTES:
+            log.info(
+                "http.request",
+                method=method,
+                route=route,
+                status=status,
+                duration_ms=round(elapsed * 1000, 2),
+                request_id=request_id,
+            )
+
+
+_TRACE_HEADERS = frozenset({b"traceparent", b"tracestate", b"baggage"})
+
+
+class TraceContextMiddleware:
+    """Continues a caller's W3C trace where no tracing instrumentation runs (no exporter: none is installed).
+
+    The caller's `traceparent` (with `tracestate` and `baggage`) becomes the current context while the request is
+    served, as the instrumentation's server span would make it: the log lines carry its trace id, the events the
+    request records carry it on (`outbox.record_events`), and the gateway passes it to the service it calls. Where
+    the instrumentation runs, its server span is already current and this does nothing; a request without the
+    headers costs one look at them."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or trace.get_current_span().get_span_context().is_valid:
+            await self.app(scope, receive, send)
+            return
+        carrier = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"] if k in _TRACE_HEADERS}
+        if "traceparent" not in carrier:
+            await self.app(scope, receive, send)
+            return
+        token = otel_context.attach(context_from_headers(carrier))
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            otel_context.detach(token)

@@ -1,22 +1,30 @@
 """The composition of one service process: settings, database, bus, relay, consumers, HTTP app.
 
 A service's app.py describes itself as a `ServiceDefinition` and calls `create_service_app`.
+
+A process runs one of three roles (`Settings.role`, env ROLE): `all` (everything, one process), `api` (HTTP only:
+several processes, `uvicorn --workers N`) or `worker` (the relay, the consumers and the jobs, one per service,
+serving only the runtime's common endpoints: `create_worker_app`). The worker migrates; an api process waits until
+the database is at the head revision before it serves.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from fastapi import APIRouter, FastAPI
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
 from prasmes_contracts.registry import TOPICS
+from prometheus_client import Gauge
 
 from prasmes_runtime import migrations
 from prasmes_runtime.auth import TokenVerifier
@@ -24,7 +32,7 @@ from prasmes_runtime.bus import Bus, BusUnavailable, Producer, create_bus
 from prasmes_runtime.clock import Clock, SystemClock
 from prasmes_runtime.consumer import ConsumerSpec, EventConsumer, prune_inbox
 from prasmes_runtime.context import ServiceContext
-from prasmes_runtime.db import Database
+from prasmes_runtime.db import READ_ONLY, Database
 from prasmes_runtime.docs import install_docs
 from prasmes_runtime.http import UNTRACED_URLS, install_common
 from prasmes_runtime.logging import configure_logging, get_logger
@@ -33,6 +41,12 @@ from prasmes_runtime.settings import Settings
 from prasmes_runtime.telemetry import configure_tracing
 
 log = get_logger(__name__)
+background_tasks = Gauge(
+    "prasmes_background_task_running",
+    "The process's background tasks (outbox relay, consumers, jobs: the `worker` and `all` roles): 1 while running, "
+    "0 once ended (a crash); an `api` process has none",
+    ["service", "task"],
+)
 
 
 def _no_adapters(_: Settings) -> None:
@@ -66,7 +80,10 @@ class ServiceDefinition:
     def create_app(
         self, settings: Settings | None = None, clock: Clock | None = None, adapters: object = None
     ) -> FastAPI:
-        """The service's ASGI app; tests pass their own settings, clock or adapters (fakes)."""
+        """The service's ASGI app for its role (`settings.role`): the service's HTTP app (`all`, `api`), or the
+        worker's app of common endpoints only (`worker`); tests pass their own settings, clock or adapters (fakes)."""
+        if service_settings(self, settings).role == "worker":
+            return create_worker_app(self, settings, clock, adapters)
         return create_service_app(self, settings, clock, adapters)
 
     def app_factory(self) -> FastAPI:
@@ -104,7 +121,28 @@ class ServiceRuntime:
     def clock(self) -> Clock:
         return self.context.clock
 
+    @classmethod
+    def build(
+        cls, definition: ServiceDefinition, settings: Settings, clock: Clock | None = None, adapters: object = None
+    ) -> ServiceRuntime:
+        """The runtime of one process: its database, context (the service's adapters built once) and bus."""
+        context = ServiceContext(
+            settings=settings,
+            database=Database(settings.resolved_database_url()),
+            clock=clock or SystemClock(),
+            adapters=adapters if adapters is not None else definition.adapters(settings),
+        )
+        return cls(definition, context, create_bus(settings))
+
+    @property
+    def role(self) -> str:
+        return self.settings.role
+
     async def start(self) -> None:
+        if self.role == "api":
+            # The worker (or an `all` process, or the operator) migrates; serving an older schema would fail.
+            await self._wait_for_schema()
+            return
         if self.settings.migrate_on_start:
             await asyncio.to_thread(
                 migrations.upgrade, self.definition.migrations_dir, self.settings.resolved_database_url()
@@ -116,8 +154,11 @@ class ServiceRuntime:
             relay_producer,
             batch_size=self.settings.relay_batch_size,
             poll_interval=self.settings.relay_poll_interval,
+            # A worker's outbox is written by the api processes, whose commits cannot signal it: on SQLite it looks
+            # at the table this often (on PostgreSQL their NOTIFY wakes it in every role).
+            probe_interval=self.settings.relay_probe_interval if self.role == "worker" else None,
         )
-        self.tasks.append(asyncio.create_task(relay.run(), name="outbox-relay"))
+        self._run("outbox-relay", relay.run())
         for spec in self._consumer_specs():
             consumer = EventConsumer(
                 spec,
@@ -129,9 +170,43 @@ class ServiceRuntime:
                 retry_backoff=self.settings.consumer_retry_backoff,
             )
             self.consumers.append(consumer)
-            self.tasks.append(asyncio.create_task(consumer.run(), name=f"consumer-{spec.name}"))
+            self._run(f"consumer-{spec.name}", consumer.run())
         for job in (*self.definition.jobs, *self._messaging_jobs()):
-            self.tasks.append(asyncio.create_task(self._every(job), name=f"job-{job.name}"))
+            self._run(f"job-{job.name}", self._every(job))
+
+    def _run(self, name: str, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(work, name=name)
+        gauge = background_tasks.labels(self.definition.name, name)
+        gauge.set(1)
+        task.add_done_callback(lambda _: gauge.set(0))
+        self.tasks.append(task)
+
+    async def _wait_for_schema(self) -> None:
+        """Until the database is at this code's head revisions (or at newer ones, which it does not know)."""
+        config = migrations.alembic_config(self.definition.migrations_dir, self.settings.resolved_database_url())
+        script = await asyncio.to_thread(ScriptDirectory.from_config, config)
+        heads = set(script.get_heads())
+        known = {revision.revision for revision in script.walk_revisions()}
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.settings.schema_wait_seconds
+        while True:
+            try:
+                async with self.database.engine.connect() as conn:
+                    await conn.execution_options(**{READ_ONLY: True})  # SQLite: never queue behind the migration
+                    current = set(await conn.run_sync(lambda c: MigrationContext.configure(c).get_current_heads()))
+            except Exception as exc:  # e.g. the database is not there yet
+                current, reason = set(), type(exc).__name__
+            else:
+                reason = "at " + (", ".join(sorted(current)) or "no revision")
+            behind = {revision for revision in current if revision in known and revision not in heads}
+            if current and not behind and (heads <= current or current - known):
+                return
+            if loop.time() >= deadline:
+                raise RuntimeError(
+                    f"the database is not at the head revisions ({', '.join(sorted(heads))}) after "
+                    f"{self.settings.schema_wait_seconds:g} s ({reason}): the service's worker migrates it"
+                )
+            await asyncio.sleep(0.2)
 
     def _consumer_specs(self) -> list[ConsumerSpec]:
         return [spec.renamed(self.settings.consumer_group_suffix) for spec in self.definition.consumers]
@@ -178,6 +253,9 @@ class ServiceRuntime:
             if not task.done():
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await task
+        for task in self.tasks:
+            with contextlib.suppress(KeyError):
+                background_tasks.remove(self.definition.name, task.get_name())
         for producer in self.producers:
             with contextlib.suppress(Exception):
                 await producer.stop()
@@ -196,11 +274,45 @@ class ServiceRuntime:
         except Exception:
             # Requests are still served and events wait in the outbox: degraded, not down.
             checks["bus"] = "degraded"
+        if self.role == "api":
+            return checks  # no background tasks: the worker runs them (and reports them)
         # The relay, the consumers and the jobs run until the process stops: one that ended has crashed,
         # and a process whose events no longer flow must not look ready.
         dead = sorted(task.get_name() for task in self.tasks if task.done())
         checks["background"] = f"failed: {', '.join(dead)}" if dead else "ok"
         return checks
+
+
+def create_worker_app(
+    definition: ServiceDefinition,
+    settings: Settings | None = None,
+    clock: Clock | None = None,
+    adapters: object = None,
+) -> FastAPI:
+    """The `worker` role's app: the outbox relay, the consumers and the periodic jobs run in its lifespan (after the
+    migrations), and it serves only the runtime's common endpoints (/healthz, /readyz, /metrics), so that operators
+    probe and scrape it as any other process. No routes, no docs, no tokens."""
+    settings = service_settings(definition, settings)
+    configure_logging(settings.service_name, settings.log_level, settings.log_format)
+    traced = configure_tracing(settings) is not None
+    runtime = ServiceRuntime.build(definition, settings, clock, adapters)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        await runtime.start()
+        database = runtime.database.engine.dialect.name
+        log.info("service.started", role=runtime.role, bus=runtime.bus.name, database=database)
+        yield
+        await runtime.stop()
+
+    app = FastAPI(
+        title=f"{definition.title} — worker", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None
+    )
+    app.state.runtime = runtime
+    install_common(app, runtime.readiness, settings)
+    if traced:  # the consumers' and jobs' statements in their traces
+        SQLAlchemyInstrumentor().instrument(engine=runtime.database.engine.sync_engine)
+    return app
 
 
 def service_settings(definition: ServiceDefinition, given: Settings | None = None) -> Settings:
@@ -219,7 +331,7 @@ def create_service_app(
 ) -> FastAPI:
     settings = service_settings(definition, settings)
     configure_logging(settings.service_name, settings.log_level, settings.log_format)
-    configure_tracing(settings)
+    traced = configure_tracing(settings) is not None
     database = Database(settings.resolved_database_url())
     context = ServiceContext(
         settings=settings,
@@ -253,6 +365,7 @@ def create_service_app(
     install_docs(app, title=f"{definition.title} — API")
     for router in definition.routers:
         app.include_router(router)
-    FastAPIInstrumentor.instrument_app(app, excluded_urls=UNTRACED_URLS)
-    SQLAlchemyInstrumentor().instrument(engine=database.engine.sync_engine)
+    if traced:  # no instrumentation when no span would be recorded; install_common still continues a caller's trace
+        FastAPIInstrumentor.instrument_app(app, excluded_urls=UNTRACED_URLS)
+        SQLAlchemyInstrumentor().instrument(engine=database.engine.sync_engine)
     return app

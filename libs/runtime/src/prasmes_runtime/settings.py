@@ -20,6 +20,16 @@ class Settings(BaseSettings):
     database_url: str = ""
     """Empty: a SQLite file var/<service>.db. `postgresql+asyncpg://...` for PostgreSQL."""
     migrate_on_start: bool = True
+    """Migrate the database to the head revision at start (in the `all` and `worker` roles; `api` never migrates)."""
+
+    role: Literal["all", "api", "worker"] = "all"
+    """What this process of the service runs (ROLE). `all`: everything in one process (tests, single-process use).
+    `api`: HTTP only — no migrations (it waits until the database is at the head revision), no relay, no consumers,
+    no jobs; run as many as the cores allow (uvicorn --workers). `worker`: the outbox relay, the consumers and the
+    periodic jobs, serving only /healthz, /readyz and /metrics; one per service (the embedded log allows one process
+    per consumer group; on PostgreSQL the advisory lock keeps one relay active in any case)."""
+    schema_wait_seconds: float = Field(default=120, gt=0)
+    """How long an `api` process waits at start for the worker to migrate the database before it gives up."""
 
     bus: Literal["embedded", "kafka"] = "embedded"
     kafka_bootstrap_servers: str = "127.0.0.1:9092"
@@ -29,6 +39,11 @@ class Settings(BaseSettings):
 
     relay_batch_size: int = 500
     relay_poll_interval: float = 0.5
+    """Seconds an idle relay waits for a wake-up before it looks at the outbox anyway (and updates the lag metrics).
+    Commits in the relay's own process wake it at once; on PostgreSQL every writer's NOTIFY does too."""
+    relay_probe_interval: float = Field(default=0.025, gt=0)
+    """On SQLite, the `worker` role's relay checks this often whether `api` processes (which cannot signal it)
+    wrote outbox rows: one indexed `SELECT ... LIMIT 1`."""
     consumer_max_attempts: int = 3
     consumer_retry_backoff: float = 0.2
     consumer_group_suffix: str = ""

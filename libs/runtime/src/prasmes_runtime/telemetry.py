@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from opentelemetry import context as otel_context
@@ -54,21 +54,29 @@ def _span_record(span: ReadableSpan) -> dict[str, object]:
     }
 
 
-def configure_tracing(settings: Settings) -> TracerProvider:
+def configure_tracing(settings: Settings) -> TracerProvider | None:
     """Install this process's tracer provider. Call once, from the composition root.
 
-    With no exporter nothing would read the spans, so none are recorded: the default no-op provider
-    stays, which still carries an incoming W3C trace context through HTTP calls and events."""
-    provider = TracerProvider(resource=Resource.create({"service.name": settings.service_name}))
-    if settings.traces_exporter == "none":
-        return provider
-    if settings.traces_exporter == "console":
-        provider.add_span_processor(BatchSpanProcessor(ConsoleSpanExporter()))
-    elif settings.traces_exporter == "file":
-        path = settings.traces_file or settings.var_dir / "traces.jsonl"
-        provider.add_span_processor(SimpleSpanProcessor(JsonLinesSpanExporter(path)))
-    trace.set_tracer_provider(provider)
-    return provider
+    Returns the SDK provider this process's spans go to: the one installed here, or one installed before (a test's,
+    an operator's own setup); None when there is none. With no exporter (`traces_exporter="none"`, the default)
+    nothing would read a span, so none is installed, and the caller installs no instrumentation either: an incoming
+    W3C trace context still travels, through HTTP calls and events (`prasmes_runtime.http.TraceContextMiddleware`).
+    """
+    if settings.traces_exporter != "none":
+        provider = TracerProvider(resource=Resource.create({"service.name": settings.service_name}))
+        if settings.traces_exporter == "console":
+            provider.add_span_processor(BatchSpanProcessor(ConsoleSpanExporter()))
+        elif settings.traces_exporter == "file":
+            path = settings.traces_file or settings.var_dir / "traces.jsonl"
+            provider.add_span_processor(SimpleSpanProcessor(JsonLinesSpanExporter(path)))
+        trace.set_tracer_provider(provider)
+    return recording_provider()
+
+
+def recording_provider() -> TracerProvider | None:
+    """The SDK tracer provider installed in this process, if any: without one every span is a no-op."""
+    provider = trace.get_tracer_provider()
+    return provider if isinstance(provider, TracerProvider) else None
 
 
 def tracer() -> trace.Tracer:
@@ -82,5 +90,5 @@ def current_trace_headers() -> dict[str, str]:
     return carrier
 
 
-def context_from_headers(headers: dict[str, str]) -> otel_context.Context:
+def context_from_headers(headers: Mapping[str, str]) -> otel_context.Context:
     return propagate.extract(headers)

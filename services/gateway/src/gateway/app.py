@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 import httpx
 from fastapi import FastAPI
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
 from opentelemetry.instrumentation.utils import suppress_http_instrumentation
 from prasmes_runtime.auth import TokenVerifier
 from prasmes_runtime.docs import install_docs
@@ -27,13 +28,15 @@ HEALTH_TIMEOUT = 2.0
 def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     settings = settings or GatewaySettings()
     configure_logging(settings.service_name, settings.log_level, settings.log_format)
-    configure_tracing(settings)
+    traced = configure_tracing(settings) is not None
     issuer = identity.build_issuer(settings)
     client = proxy.build_upstream_client(settings)
+    upstreams = proxy.Upstreams.of(settings)
 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         yield
+        await upstreams.pool.aclose()
         await client.aclose()
 
     # The framework's own /openapi.json and /docs are replaced by the merged document's, served without a CDN.
@@ -46,6 +49,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         issuer=settings.jwt_issuer, audience=settings.jwt_audience, jwks=issuer.jwks()
     )
     app.state.upstream_client = client
+    app.state.upstreams = upstreams
     app.state.openapi = openapi.MergedOpenApi(
         client,
         settings.service_urls,
@@ -60,7 +64,9 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     install_docs(app, title=f"{app.title} — API")  # over the merged document at /openapi.json
     for router in (identity.router, directory.router, openapi.router, proxy.router):
         app.include_router(router)
-    FastAPIInstrumentor.instrument_app(app, excluded_urls=UNTRACED_URLS)
+    if traced:  # no instrumentation when no span would be recorded; install_common still continues a caller's trace
+        FastAPIInstrumentor.instrument_app(app, excluded_urls=UNTRACED_URLS)
+        HTTPXClientInstrumentor.instrument_client(client)  # the proxy's own client spans: proxy._exchange
     return app
 
 

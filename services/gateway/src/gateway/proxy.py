@@ -6,16 +6,21 @@ the path. The merged document at the gateway's /openapi.json reads each service'
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from urllib.parse import quote, unquote
 
 import httpx
 from fastapi import APIRouter, Request, Response
-from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
+from opentelemetry import propagate, trace
+from opentelemetry.trace import SpanKind, Status, StatusCode
 from prasmes_runtime.errors import DomainError, NotFound
 from prasmes_runtime.http import INTERNAL_PATHS, NOTHING_HERE, REQUEST_ID, request_id_of
 from prasmes_runtime.logging import get_logger
+from prasmes_runtime.telemetry import tracer
 
 from gateway.settings import GatewaySettings
+from gateway.upstream import Origin, UpstreamError, UpstreamPool, UpstreamResponse
 
 METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
 FORWARDED_HEADERS = frozenset(
@@ -45,6 +50,7 @@ HOP_BY_HOP = frozenset(
 )
 # The gateway's server writes its own; the upstream's would be duplicates.
 OWN_RESPONSE_HEADERS = frozenset({"date", "server", "content-length"})
+_FORWARDED = frozenset(name.encode("latin-1") for name in FORWARDED_HEADERS if name != REQUEST_ID)
 _PCHAR_SAFE = "/:@!$&'()*+,;=-._~"
 
 log = get_logger(__name__)
@@ -69,42 +75,61 @@ class ServiceUnavailable(DomainError):
 
 
 def build_upstream_client(settings: GatewaySettings) -> httpx.AsyncClient:
-    """One keep-alive pool for all upstream calls, sized for about 200 requests in flight."""
-    client = httpx.AsyncClient(
+    """The gateway's client for its own calls to the services (readiness, their OpenAPI documents); the proxy
+    forwards through an `Upstreams` pool."""
+    return httpx.AsyncClient(
         timeout=httpx.Timeout(settings.upstream_timeout, connect=min(5.0, settings.upstream_timeout)),
-        # Shorter than the services' keep-alive (devstack: 75 s; uvicorn's default 5 s is too short for a pool),
-        # so the gateway never sends on a connection the service has just closed.
-        limits=httpx.Limits(max_connections=256, max_keepalive_connections=200, keepalive_expiry=60),
+        limits=httpx.Limits(max_connections=32, max_keepalive_connections=16, keepalive_expiry=60),
         trust_env=False,  # upstreams are internal: never route them through an HTTP(S)_PROXY
         headers={"user-agent": "prasmes-gateway"},
     )
-    HTTPXClientInstrumentor.instrument_client(client)
-    return client
+
+
+@dataclass(frozen=True)
+class Upstreams:
+    """Where each service listens, and the keep-alive pool the proxy forwards through."""
+
+    origins: Mapping[str, Origin]
+    pool: UpstreamPool
+
+    @classmethod
+    def of(cls, settings: GatewaySettings) -> Upstreams:
+        pool = UpstreamPool(
+            timeout=settings.upstream_timeout,
+            connect_timeout=min(5.0, settings.upstream_timeout),
+            # About 200 requests in flight; connections live shorter than the services' keep-alive (devstack: 75 s;
+            # uvicorn's default 5 s is too short for a pool), so the gateway never sends on one a service just closed.
+            max_connections=256,
+            max_idle=200,
+            keepalive_expiry=60,
+        )
+        return cls({name: Origin.of(url) for name, url in settings.service_urls.items()}, pool)
 
 
 @router.api_route("/api/{service}/{path:path}", methods=METHODS, include_in_schema=False)
 async def proxy(service: str, path: str, request: Request) -> Response:
-    settings: GatewaySettings = request.app.state.settings
-    base = settings.service_urls.get(service)
-    if base is None:
+    upstreams: Upstreams = request.app.state.upstreams
+    origin = upstreams.origins.get(service)
+    if origin is None:
         raise NotFound(f"unknown service {service!r}")
-    url = _upstream_url(base, request, service, path)
+    settings: GatewaySettings = request.app.state.settings
+    target = _upstream_target(origin, request, service, path)
     body = await _read_body(request, settings.max_body_bytes)
-    client: httpx.AsyncClient = request.app.state.upstream_client
-    outgoing = client.build_request(request.method, url, headers=_forward_headers(request), content=body or None)
-    status, headers, content = await _exchange(client, outgoing, service)
-    return _response(status, headers, content, head=request.method == "HEAD")
+    answer = await _exchange(upstreams.pool, origin, request.method, target, _forward_headers(request), body, service)
+    return _response(answer.status, answer.headers, answer.body, head=request.method == "HEAD")
 
 
-def _upstream_url(base: str, request: Request, service: str, path: str) -> str:
+def _upstream_target(origin: Origin, request: Request, service: str, path: str) -> str:
+    """The request line's target at the service: its base path, the rest of the path as the client encoded it, the
+    query."""
     rest = _raw_rest(request, service) or quote(path, safe=_PCHAR_SAFE)
     if any(unquote(segment) in (".", "..") for segment in rest.split("/")):
         raise NotFound("dot segments are not allowed in a service path")
     if is_internal(rest) or is_internal(path):
         raise NotFound(NOTHING_HERE)
-    url = f"{base.rstrip('/')}/{rest}"
+    target = f"{origin.prefix}/{rest}"
     query = request.scope.get("query_string", b"")
-    return f"{url}?{query.decode('latin-1')}" if query else url
+    return f"{target}?{query.decode('latin-1')}" if query else target
 
 
 def is_internal(rest: str) -> bool:
@@ -140,12 +165,15 @@ async def _read_body(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-def _forward_headers(request: Request) -> list[tuple[str, str]]:
-    headers = [(k, v) for k, v in request.headers.items() if k in FORWARDED_HEADERS and k != REQUEST_ID]
-    if "accept-encoding" not in request.headers:
+def _forward_headers(request: Request) -> list[tuple[bytes, bytes]]:
+    headers = [(name, value) for name, value in request.scope["headers"] if name in _FORWARDED]
+    given = {name for name, _ in headers}
+    if b"accept" not in given:
+        headers.append((b"accept", b"*/*"))
+    if b"accept-encoding" not in given:
         # The body goes back byte for byte, so the upstream may only compress what the client accepts.
-        headers.append(("accept-encoding", "identity"))
-    headers.append((REQUEST_ID, request_id(request)))
+        headers.append((b"accept-encoding", b"identity"))
+    headers.append((REQUEST_ID.encode("latin-1"), request_id(request).encode("latin-1")))
     return headers
 
 
@@ -155,19 +183,55 @@ def request_id(request: Request) -> str:
 
 
 async def _exchange(
-    client: httpx.AsyncClient, outgoing: httpx.Request, service: str
-) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+    pool: UpstreamPool,
+    origin: Origin,
+    method: str,
+    target: str,
+    headers: list[tuple[bytes, bytes]],
+    body: bytes,
+    service: str,
+) -> UpstreamResponse:
+    """Forwards the request in the current trace: under a client span of its own where spans are recorded, else
+    with the caller's trace context as it came (nothing when it came with none)."""
+    current = trace.get_current_span()
+    if not current.is_recording():
+        if current.get_span_context().is_valid:
+            headers += _trace_headers()
+        return await _send(pool, origin, method, target, headers, body, service)
+    attributes: dict[str, str | int] = {
+        "http.request.method": method,
+        "url.full": f"{origin.scheme}://{origin.host_header.decode('idna')}{target}",
+        "server.address": origin.host,
+        "server.port": origin.port,
+    }
+    with tracer().start_as_current_span(method, kind=SpanKind.CLIENT, attributes=attributes) as span:
+        answer = await _send(pool, origin, method, target, headers + _trace_headers(), body, service)
+        span.set_attribute("http.response.status_code", answer.status)
+        if answer.status >= 400:
+            span.set_status(Status(StatusCode.ERROR))
+        return answer
+
+
+def _trace_headers() -> list[tuple[bytes, bytes]]:
+    carrier: dict[str, str] = {}
+    propagate.inject(carrier)
+    return [(name.encode("latin-1"), value.encode("latin-1")) for name, value in carrier.items()]
+
+
+async def _send(
+    pool: UpstreamPool,
+    origin: Origin,
+    method: str,
+    target: str,
+    headers: list[tuple[bytes, bytes]],
+    body: bytes,
+    service: str,
+) -> UpstreamResponse:
     try:
-        upstream = await client.send(outgoing, stream=True)
-        try:
-            # Raw: the body keeps its content-encoding, which is passed back unchanged.
-            content = b"".join([chunk async for chunk in upstream.aiter_raw()])
-        finally:
-            await upstream.aclose()
-    except httpx.TransportError as exc:
-        log.warning("proxy.upstream_unavailable", upstream=service, error=type(exc).__name__)
-        raise ServiceUnavailable(service, f"service {service} is unavailable ({type(exc).__name__})") from exc
-    return upstream.status_code, upstream.headers.raw, content
+        return await pool.request(origin, method, target, headers, body)
+    except UpstreamError as exc:
+        log.warning("proxy.upstream_unavailable", upstream=service, error=exc.kind)
+        raise ServiceUnavailable(service, f"service {service} is unavailable ({exc.kind})") from exc
 
 
 def _response(status: int, upstream_headers: list[tuple[bytes, bytes]], content: bytes, *, head: bool) -> Response:
