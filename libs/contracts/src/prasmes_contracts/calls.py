@@ -1,15 +1,137 @@
-"""Events published by the calls service: calls to institutions, offers and their outcome.
+"""Events published by the calls service: calls to institutions, their learning needs, offers and their outcome.
 
-Only the events other services already rely on are defined here; the calls issue adds the rest.
+Institutions are organisations: their ids travel. No person appears on these topics, not even as an id: an
+evaluator or a decider is the agency, and a provider user who submits acts for the institution.
 """
 
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import ClassVar
+from typing import ClassVar, Literal
 from uuid import UUID
 
+from pydantic import BaseModel, ConfigDict, Field
+
 from prasmes_contracts.events import Event, Topic
+
+CallPhase = Literal[
+    "announced",  # published, the learners' application period has not begun
+    "applications",  # learners apply for studies
+    "offers",  # the offer window: institutions submit offers (until the deadline, to the minute, Riga time)
+    "evaluation",  # officers evaluate the submitted offers
+    "decision",  # the agency decides
+    "agreements",  # cooperation agreements are signed
+    "delivery",  # programmes are published and delivered
+    "closed",  # delivery ended
+]
+Finding = Literal["meets", "does_not_meet", "needs_clarification"]
+
+
+class LearningNeed(BaseModel):
+    """One learning need approved by the supervisory council, by code (applications refer to the code)."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    code: str = Field(description="Stable within the call, e.g. IMK4-CYBER.")
+    title: dict[str, str] = Field(description="By language: lv, en.")
+
+
+class _CallEvent(Event):
+    service: ClassVar[str] = "calls"
+    key_field: ClassVar[str] = "call_id"
+
+    call_id: UUID
+    at: datetime = Field(description="When it happened (UTC).")
+
+
+class CallOpened(_CallEvent):
+    """The agency announced a call: its timeline and the funding project it serves."""
+
+    code: str = Field(description="e.g. IMK-4.")
+    title: dict[str, str] = Field(description="By language: lv, en.")
+    project_code: str = Field(description="The funding project, e.g. IMK.")
+    applications_open_on: date
+    applications_close_on: date
+    offers_open_at: datetime = Field(description="The offer window opens (an instant; Riga time in the UI).")
+    offers_deadline_at: datetime = Field(description="The last instant an offer can be submitted or withdrawn.")
+    evaluation_ends_on: date
+    decision_on: date
+    agreements_from: date
+    publication_from: date
+    delivery_ends_on: date
+    max_programmes_per_institution: int
+    phase: CallPhase
+
+
+class CallPhaseChanged(_CallEvent):
+    """The call's phase followed the clock (or the agency changed the timeline)."""
+
+    phase: CallPhase
+    previous_phase: CallPhase
+
+
+class LearningNeedsApproved(_CallEvent):
+    """The supervisory council's approved learning needs of the call (the full list, replacing any earlier one)."""
+
+    project_code: str
+    approved_on: date
+    needs: list[LearningNeed]
+
+
+class _OfferEvent(Event):
+    service: ClassVar[str] = "calls"
+    key_field: ClassVar[str] = "offer_id"
+
+    offer_id: UUID
+    call_id: UUID
+    institution_id: UUID
+    at: datetime = Field(description="When it happened (UTC).")
+
+
+class OfferSubmitted(_OfferEvent):
+    """An institution submitted an offer (one version; a resubmission after a withdrawal is the next version)."""
+
+    offer_version: int = Field(description="1 for the first submission, then one more for each resubmission.")
+    programme_ids: list[UUID]
+    funding_source: str
+
+
+class OfferWithdrawn(_OfferEvent):
+    """The institution withdrew its submitted offer before the deadline."""
+
+    offer_version: int
+
+
+class ClarificationRequested(_OfferEvent):
+    """The evaluator asked the institution to clarify; it answers once, by the due date (Latvian working days)."""
+
+    clarification_id: UUID
+    criteria: list[str] = Field(description="The criteria codes the clarification is about.")
+    due_on: date
+
+
+class ClarificationAnswered(_OfferEvent):
+    """The institution answered the clarification."""
+
+    clarification_id: UUID
+
+
+class OfferEvaluated(_OfferEvent):
+    """Every criterion of the offer has a finding: the evaluation is complete and awaits the decision."""
+
+    findings: dict[str, Finding] = Field(description="Criterion code -> finding.")
+
+
+class OfferApproved(_OfferEvent):
+    """The agency approved the offer: a cooperation agreement follows."""
+
+    programme_ids: list[UUID]
+
+
+class OfferRejected(_OfferEvent):
+    """The agency rejected the offer, with its reasons per criterion (codes; the words go to the institution)."""
+
+    reasons: dict[str, str] = Field(description="Criterion code -> reason code.")
 
 
 class _AgreementEvent(Event):
@@ -35,10 +157,27 @@ class CooperationAgreementEnded(_AgreementEvent):
 
 TOPICS: tuple[Topic, ...] = (
     Topic(
+        "calls.calls",
+        "calls",
+        "call",
+        (CallOpened, CallPhaseChanged, LearningNeedsApproved),
+        "The agency's calls to institutions: announced, their phases, their approved learning needs. Keyed by call id.",
+    ),
+    Topic(
         "calls.offers",
         "calls",
         "offer",
-        (CooperationAgreementSigned, CooperationAgreementEnded),
-        "Offers of institutions to the agency's calls and their agreements. Keyed by offer id.",
+        (
+            OfferSubmitted,
+            OfferWithdrawn,
+            ClarificationRequested,
+            ClarificationAnswered,
+            OfferEvaluated,
+            OfferApproved,
+            OfferRejected,
+            CooperationAgreementSigned,
+            CooperationAgreementEnded,
+        ),
+        "Offers of institutions to the agency's calls, their evaluation, decisions and agreements. Keyed by offer id.",
     ),
 )
