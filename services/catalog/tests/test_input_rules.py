@@ -13,8 +13,8 @@ from typing import get_args
 
 import httpx
 from catalog.api import ROUTERS
-from catalog.api.common import StrictQuery
 from fastapi.routing import APIRoute
+from prasmes_runtime.dependencies import StrictQuery
 from prasmes_runtime.schemas import StrictModel
 from prasmes_testing import samples
 
@@ -261,24 +261,24 @@ async def test_no_text_holds_a_control_character(catalog: Catalog) -> None:
     registration = samples.registration_payload(statement.json()["id"]) | {"legal_address": "Rīga\u0000"}
     assert refusal(await catalog.client.post(f"{API}/providers", json=registration, headers=liga)) == (
         "legal_address",
-        "characters",
+        "printable_text",
     )
     named = await catalog.upload("liga", "statement", samples.asice_container(), "a\u0000.edoc")
-    assert refusal(named) == ("filename", "characters")
+    assert refusal(named) == ("filename", "printable_text")
     a, riga, _, group_id = await _published_group(catalog)
     titled = await catalog.programme("liga", a, [riga], title={"lv": "Datu\u0000", "en": "Data"})
-    assert refusal(titled) == ("title", "characters")
+    assert refusal(titled) == ("title", "printable_text")
     outcomes = await catalog.programme("liga", a, [riga], learning_outcomes=["Spēj\x07"])
-    assert refusal(outcomes) == ("learning_outcomes", "characters")
+    assert refusal(outcomes) == ("learning_outcomes", "printable_text")
     schedule = await catalog.client.patch(
         f"{API}/providers/{a}/groups/{group_id}", json={"schedule": "Otrdienās\u0000"}, headers=liga
     )
-    assert refusal(schedule) == ("schedule", "characters")
+    assert refusal(schedule) == ("schedule", "printable_text")
     multiline = await catalog.client.patch(
         f"{API}/providers/{a}/groups/{group_id}", json={"schedule": "Otrdienās\n\tceturtdienās"}, headers=liga
     )
     assert multiline.status_code == 200, multiline.text
     city = await catalog.client.get(f"{API}/public/programmes", params={"city": "Rīga\u0000"})
-    assert refusal(city) == ("city", "characters")
+    assert refusal(city) == ("city", "printable_text")
     removal = await catalog.client.delete(f"{API}/providers/{a}/users/peteris%00", headers=liga)
-    assert refusal(removal) == ("user_id", "characters")
+    assert refusal(removal) == ("user_id", "printable_text")

@@ -1,4 +1,8 @@
-"""FastAPI dependencies every service's routes use: its database, its clock, its whole context, paging."""
+"""FastAPI dependencies every service's routes use: its database, its clock, its whole context, paging.
+
+All are `async def`: FastAPI runs a plain `def` dependency in its thread pool, a thread hop per dependency per
+request (about 0.1 ms each on the hot path) for work that never blocks.
+"""
 
 from __future__ import annotations
 
@@ -6,18 +10,21 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Query, Request
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute
 
 from prasmes_runtime.clock import Clock
 from prasmes_runtime.context import ServiceContext
 from prasmes_runtime.db import Database
+from prasmes_runtime.errors import InvalidInput, Violation
 
 
-def _database(request: Request) -> Database:
+async def _database(request: Request) -> Database:
     database: Database = request.app.state.runtime.context.database
     return database
 
 
-def _clock(request: Request) -> Clock:
+async def _clock(request: Request) -> Clock:
     clock: Clock = request.app.state.runtime.context.clock
     return clock
 
@@ -26,7 +33,7 @@ DatabaseDep = Annotated[Database, Depends(_database)]
 ClockDep = Annotated[Clock, Depends(_clock)]
 
 
-def _context(request: Request) -> ServiceContext:
+async def _context(request: Request) -> ServiceContext:
     context: ServiceContext = request.app.state.runtime.context
     return context
 
@@ -51,7 +58,7 @@ class Paging:
     offset: int = 0
 
 
-def _paging(
+async def _paging(
     limit: Annotated[
         int, Query(ge=1, le=MAX_LIMIT, description=f"How many items at most (1 to {MAX_LIMIT}).")
     ] = DEFAULT_LIMIT,
@@ -64,3 +71,35 @@ PagingDep = Annotated[Paging, Depends(_paging)]
 """`limit` (1..200, default 50) and `offset` (0..1,000,000, default 0) from the query string; a value out of range,
 or not an integer, is a 422 naming the field and the rule (`less_than_equal`, `greater_than_equal`, `int_parsing`).
 Every paged list takes its page through this, and answers a `prasmes_runtime.schemas.Page`."""
+
+
+def _query_names(dependant: Dependant) -> set[str]:
+    """The query parameters of a route, its dependencies' included."""
+    names = {str(p.alias) for p in dependant.query_params}
+    for sub in dependant.dependencies:
+        names |= _query_names(sub)
+    return names
+
+
+async def refuse_unknown_query(request: Request) -> None:
+    """A query parameter the route does not take is a 422 naming it (`extra_forbidden`), never silently ignored: a
+    typo in a filter (`digcomp=5`) would otherwise answer the whole list."""
+    route = request.scope.get("route")
+    if not isinstance(route, APIRoute) or not request.query_params:
+        return
+    known = _query_names(route.dependant)
+    unknown = sorted({name for name in request.query_params if name not in known})
+    if unknown:
+        takes = f"it takes {', '.join(sorted(known))}" if known else "it takes none"
+        raise InvalidInput(
+            *(
+                Violation(name, "extra_forbidden", f"{request.url.path} has no query parameter {name}; {takes}")
+                for name in unknown
+            )
+        )
+
+
+StrictQuery = Annotated[None, Depends(refuse_unknown_query)]
+"""Unknown query parameters are 422s. As a route's parameter after the caller's (`_: StrictQuery`) a 401 or 403
+comes first; in a router's dependencies (`APIRouter(dependencies=[Depends(refuse_unknown_query)])`) it runs before
+the route's own."""

@@ -19,6 +19,7 @@ import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from http import HTTPStatus
 from typing import Any
+from urllib.parse import quote
 
 import structlog
 from fastapi import FastAPI, Request, Response
@@ -357,3 +358,13 @@ class TraceContextMiddleware:
             await self.app(scope, receive, send)
         finally:
             otel_context.detach(token)
+
+
+def attachment(file_name: str) -> str:
+    """A Content-Disposition header value as RFC 6266 with RFC 5987 says: `filename="..."`, an ASCII fallback for old
+    clients in which every character but letters, digits, `.`, `_` and `-` is replaced by `_` (so no quote,
+    semicolon or line break can end it or add a parameter), and `filename*=UTF-8''...`, the exact name
+    percent-encoded. Always a valid (Latin-1) header value."""
+    name = file_name or "download"
+    fallback = re.sub(r"[^A-Za-z0-9._-]", "_", name)
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"

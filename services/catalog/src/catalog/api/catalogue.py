@@ -9,11 +9,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 from prasmes_runtime.auth import PUBLIC
-from prasmes_runtime.dependencies import MAX_LIMIT, MAX_OFFSET, ClockDep, DatabaseDep
-from prasmes_runtime.schemas import Page
+from prasmes_runtime.dependencies import MAX_LIMIT, MAX_OFFSET, ClockDep, DatabaseDep, StrictQuery
+from prasmes_runtime.schemas import Page, Text
 from pydantic import BaseModel, Field
 
-from catalog.api.common import StrictQuery, Text
 from catalog.domain.catalogue import CatalogueEntry, CatalogueQuery, CatalogueSort
 from catalog.domain.groups import StudyGroup
 from catalog.domain.programmes import QUALIFICATIONS, ProgrammeForm

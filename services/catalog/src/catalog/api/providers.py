@@ -8,8 +8,10 @@ from datetime import date, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
-from prasmes_runtime.dependencies import ClockDep, DatabaseDep
+from prasmes_runtime.dependencies import ClockDep, DatabaseDep, StrictQuery
 from prasmes_runtime.errors import InvalidInput
+from prasmes_runtime.http import attachment
+from prasmes_runtime.schemas import Text
 from pydantic import BaseModel, Field
 
 from catalog.api.common import (
@@ -21,8 +23,6 @@ from catalog.api.common import (
     RegisterReader,
     RegistersDep,
     SettingsDep,
-    StrictQuery,
-    Text,
     is_agency,
 )
 from catalog.domain.providers import (
@@ -131,7 +131,7 @@ async def get_document(document_id: uuid.UUID, user: Person, database: DatabaseD
 @router.get("/documents/{document_id}/content", tags=["documents"], summary="Download a document")
 async def get_document_content(document_id: uuid.UUID, user: Person, database: DatabaseDep) -> Response:
     document, content = await providers.document_content(database, user.subject, document_id, agency=is_agency(user))
-    headers = {"Content-Disposition": f'attachment; filename="{document.download_name}"'}
+    headers = {"Content-Disposition": attachment(document.download_name)}
     return Response(content, media_type=document.media_type, headers=headers)
 
 
