@@ -1,7 +1,8 @@
 """A learner's whole path through the gateway, from account to completion, with the events checked on the topics.
 
 The services run as processes on the embedded defaults and on Kafka + PostgreSQL. Catalog's events
-(a published programme, a group, a member of staff) are put on the bus as catalog publishes them.
+(a published programme, a group, a member of staff) and calls' approved learning needs are put on the bus as those
+services publish them.
 """
 
 import time
@@ -16,7 +17,7 @@ from prasmes_contracts import Event
 from prasmes_contracts.accounts import (
     AccountOpened,
     ApplicationApproved,
-    ApplicationSubmitted,
+    ApplicationSubmittedV2,
     EnrolmentConfirmed,
     GrantReleased,
     GrantReserved,
@@ -24,6 +25,7 @@ from prasmes_contracts.accounts import (
     StudiesCompleted,
     StudiesStarted,
 )
+from prasmes_contracts.calls import LearningNeed, LearningNeedsApproved
 from prasmes_contracts.catalog import GroupScheduled, ProgrammePublished, ProviderUserAdded
 from prasmes_devtools.devstack import BACKENDS, Stack, free_base_port
 from prasmes_runtime.bus import Bus
@@ -36,6 +38,8 @@ from tests.e2e.leak_check import assert_no_personal_code, stack_bus
 pytestmark = pytest.mark.e2e
 NOW = datetime.now(UTC)
 TODAY = date.today()  # study dates may not lie in the future: the group runs around today
+WORDS = "Gribu prast aizsargāt sava uzņēmuma datus"
+"""Anna's own words about her learning need: accounts keeps them, no topic carries them."""
 
 
 @pytest.fixture(scope="module", params=["embedded", "kafka"])
@@ -98,6 +102,7 @@ async def test_from_account_to_completion(stack: Stack) -> None:
             ),
         )
 
+        await _approve_learning_needs(client, bus)
         account = await client.post("/api/accounts/accounts", json={"personal_code": code}, headers=anna)
         assert account.status_code == 201, account.text
         await client.patch(
@@ -106,9 +111,12 @@ async def test_from_account_to_completion(stack: Stack) -> None:
             headers=anna,
         )
         applied = await client.post(
-            "/api/accounts/applications", json={"project_code": "IMK", "learning_need": "kiberdrošība"}, headers=anna
+            "/api/accounts/applications",
+            json={"project_code": "IMK", "learning_need_code": "IMK4-CYBER", "learning_need": WORDS},
+            headers=anna,
         )
         assert applied.status_code == 201, applied.text
+        assert (applied.json()["learning_need_code"], applied.json()["learning_need"]) == ("IMK4-CYBER", WORDS)
         application_id = applied.json()["id"]
         approved = await client.post(f"/api/accounts/agency/applications/{application_id}/approval", headers=officer)
         assert approved.json()["state"] == "approved"
@@ -149,6 +157,24 @@ async def test_from_account_to_completion(stack: Stack) -> None:
     assert report.values["notifications"] > 0 and report.records["accounts.studies"] > 0
 
 
+async def _approve_learning_needs(client: httpx.AsyncClient, bus: Bus) -> None:
+    """IMK's 4th call's approved learning needs, as calls publishes them, until accounts lists them (public)."""
+    approved = LearningNeedsApproved(
+        call_id=uuid.uuid4(),
+        at=NOW,
+        project_code="IMK",
+        approved_on=TODAY,
+        needs=[LearningNeed(code="IMK4-CYBER", title={"lv": "Kiberdrošība", "en": "Cyber security"})],
+    )
+    await publish(bus, approved, source="/prasmes/calls")
+
+    async def listed() -> bool:
+        project = (await client.get("/api/accounts/funding-projects/IMK")).json()
+        return "IMK4-CYBER" in {n["code"] for n in project["learning_needs"]}
+
+    await eventually(listed, timeout=30, interval=0.5)
+
+
 async def _notified(client: httpx.AsyncClient, headers: dict[str, str], kinds: set[str]) -> None:
     """A notice on every change of the learner's grant."""
 
@@ -162,7 +188,7 @@ async def _notified(client: httpx.AsyncClient, headers: dict[str, str], kinds: s
 async def _check_topics(bus: Bus, learner_id: str, application_id: str, enrolment_id: str) -> None:
     expected: dict[str, list[type[Event]]] = {
         "accounts.accounts": [AccountOpened],
-        "accounts.applications": [ApplicationSubmitted, ApplicationApproved],
+        "accounts.applications": [ApplicationSubmittedV2, ApplicationApproved],
         "accounts.grants": [GrantReserved, GrantSpent, GrantReleased],
         "accounts.studies": [EnrolmentConfirmed, StudiesStarted, StudiesCompleted],
     }
@@ -183,6 +209,13 @@ async def _check_topics(bus: Bus, learner_id: str, application_id: str, enrolmen
         e for e in await events_on(bus, "accounts.grants", GrantSpent) if e.data["application_id"] == application_id
     ]
     assert spent[-1].data["amount"] == "320.00"
+    (submitted,) = [
+        e
+        for e in await events_on(bus, "accounts.applications", ApplicationSubmittedV2)
+        if e.data["application_id"] == application_id
+    ]
+    assert submitted.data["learning_need_code"] == "IMK4-CYBER" and "learning_need" not in submitted.data
     for topic in expected:
         for event in await events_on(bus, topic):
             assert "personal_code" not in event.data and "first_name" not in event.data
+            assert WORDS not in str(event.data)

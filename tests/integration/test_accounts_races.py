@@ -7,7 +7,7 @@ from pathlib import Path
 import httpx
 import pytest
 from accounts.app import create_app
-from prasmes_contracts.accounts import ApplicationApproved, ApplicationSubmitted, GrantReserved
+from prasmes_contracts.accounts import ApplicationApproved, ApplicationSubmittedV2, GrantReserved
 from prasmes_runtime.auth import TokenIssuer, TokenVerifier
 from prasmes_runtime.bus.kafka import KafkaBus
 from prasmes_runtime.settings import Settings
@@ -85,7 +85,7 @@ async def test_identical_submissions_racing_create_exactly_one(
     )
     assert sorted(r.status_code for r in responses) == [201] + [409] * 19
     assert all(r.json()["current"]["state"] == "submitted" for r in responses if r.status_code == 409)
-    await _count_on_kafka(kafka_bootstrap, "accounts.applications", ApplicationSubmitted, project, 1)
+    await _count_on_kafka(kafka_bootstrap, "accounts.applications", ApplicationSubmittedV2, project, 1)
 
 
 async def test_a_hundred_approvals_racing_never_overspend_the_budget(

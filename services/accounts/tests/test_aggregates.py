@@ -15,6 +15,7 @@ from accounts.domain.applications import (
     RANKED_LOWER,
     Application,
     ApplicationState,
+    Wish,
     allocate,
     approve_one,
     submit,
@@ -118,14 +119,15 @@ def test_submitting_and_opening_raise_their_event() -> None:
     account = open_account("anna", "161175-19997", None, NOW, NOW.date())
     assert account.events == (ev.AccountOpened(account_id=account.id, learner_id="anna", opened_at=NOW),)
     programme_id = uuid.uuid4()
-    application = submit(account, "IMK", NOW, "data", programme_id)
+    application = submit(account, "IMK", NOW, Wish("IMK4-DATA", "datu analīze", programme_id))
+    assert (application.learning_need_code, application.learning_need) == ("IMK4-DATA", "datu analīze")
     assert application.events == (
         ev.ApplicationSubmitted(
             application_id=application.id,
             learner_id="anna",
             project_code="IMK",
             at=NOW,
-            learning_need="data",
+            learning_need_code="IMK4-DATA",
             programme_id=programme_id,
         ),
     )
@@ -475,8 +477,18 @@ def test_every_domain_event_is_published_as_the_contract_with_the_same_fields() 
     }
     assert len(concrete) == 13 and set(CONTRACTS) == concrete
     for raised, contract in CONTRACTS.items():
-        assert contract.__name__ == raised.__name__
+        assert contract.event_name == raised.__name__
         assert {f.name for f in dataclasses.fields(raised)} == set(contract.model_fields), raised
+
+
+def test_a_submission_is_published_as_version_2_with_the_code_and_without_the_learners_words() -> None:
+    account = open_account("anna", "161175-19997", None, NOW, NOW.date())
+    (submitted,) = submit(account, "IMK", NOW, Wish("IMK4-DATA", "datu analīze")).events
+    contract = contract_of(submitted)
+    assert isinstance(contract, published.ApplicationSubmittedV2)
+    assert contract.event_type() == "lv.prasmes.accounts.ApplicationSubmitted.v2"
+    assert contract.model_dump(mode="json")["learning_need_code"] == "IMK4-DATA"
+    assert "datu analīze" not in contract.model_dump_json()
 
 
 def test_a_collected_event_is_published_with_the_contents_built_before() -> None:

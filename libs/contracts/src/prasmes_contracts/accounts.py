@@ -39,10 +39,28 @@ class _ApplicationEvent(Event):
     at: datetime = Field(description="When it happened (UTC).")
 
 
+# Version 1, no longer published (accounts publishes version 2): kept, unchanged, so that the events of it already on
+# the topic, and dead letters replayed, stay readable. Its `learning_need` carried the learner's own words.
 class ApplicationSubmitted(_ApplicationEvent):
     """A learner applied for studies in a funding project."""
 
     learning_need: str | None = None
+    programme_id: UUID | None = None
+
+
+# Version 2: the learning need is the code of one the supervisory council approved (calls' LearningNeedsApproved); the
+# learner's own words stay with accounts, so version 1's free-text `learning_need` is gone.
+class ApplicationSubmittedV2(_ApplicationEvent):
+    """A learner applied for studies in a funding project, for one of its approved learning needs (by code)."""
+
+    event_name: ClassVar[str] = "ApplicationSubmitted"
+    version: ClassVar[int] = 2
+
+    learning_need_code: str | None = Field(
+        default=None,
+        description="One of the project's approved learning needs (calls' LearningNeedsApproved); none while the "
+        "project has none approved.",
+    )
     programme_id: UUID | None = None
 
 
@@ -142,7 +160,14 @@ TOPICS: tuple[Topic, ...] = (
         "accounts.applications",
         "accounts",
         "application",
-        (ApplicationSubmitted, ApplicationWithdrawn, ApplicationApproved, ApplicationRejected, ApplicationLapsed),
+        (
+            ApplicationSubmitted,
+            ApplicationSubmittedV2,
+            ApplicationWithdrawn,
+            ApplicationApproved,
+            ApplicationRejected,
+            ApplicationLapsed,
+        ),
         "Applications for studies and their decisions. Keyed by application id.",
     ),
     Topic(

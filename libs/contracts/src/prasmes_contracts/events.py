@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict
 
@@ -17,12 +17,22 @@ class Event(BaseModel):
 
     service: ClassVar[str]
     version: ClassVar[int] = 1
+    event_name: ClassVar[str] = ""
+    """The event's name in its type: the class's name unless the class states it. A later version lives beside the
+    earlier one as a class of its own, named for its version, that states the event's name and its version:
+    `class ApplicationSubmittedV2(...)` with `event_name = "ApplicationSubmitted"` and `version = 2`."""
     key_field: ClassVar[str]
     """The aggregate id this event is keyed by: all events of one aggregate stay in order."""
 
     @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        if "event_name" not in vars(cls):
+            cls.event_name = cls.__name__
+
+    @classmethod
     def event_type(cls) -> str:
-        return f"{TYPE_PREFIX}.{cls.service}.{cls.__name__}.v{cls.version}"
+        return f"{TYPE_PREFIX}.{cls.service}.{cls.event_name}.v{cls.version}"
 
     @classmethod
     def source(cls) -> str:

@@ -22,6 +22,7 @@ ASYNCAPI_FILE = PACKAGE_ROOT / "asyncapi.json"
 
 def event_schema(event: type[Event]) -> dict[str, Any]:
     schema = event.model_json_schema(mode="serialization")
+    schema["title"] = event.event_name  # the event's, not its class's (ApplicationSubmittedV2)
     schema["$id"] = f"urn:{event.event_type()}"
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     return schema
@@ -36,7 +37,7 @@ def schema_files() -> dict[Path, dict[str, Any]]:
 def _message(event: type[Event]) -> dict[str, Any]:
     return {
         "name": event.event_type(),
-        "title": event.__name__,
+        "title": event.event_name if event.version == 1 else f"{event.event_name} (version {event.version})",
         "summary": (event.__doc__ or "").strip(),
         "contentType": "application/json",
         "headers": {"$ref": "#/components/schemas/CloudEventHeaders"},

@@ -10,7 +10,20 @@ __all__ = ["TOPICS", "Topic", "event_class", "topic_for", "topic_named"]
 
 TOPICS: tuple[Topic, ...] = (*accounts.TOPICS, *catalog.TOPICS, *calls.TOPICS)
 
-_BY_TYPE: dict[str, type[Event]] = {e.event_type(): e for t in TOPICS for e in t.events}
+
+def _by_type(topics: tuple[Topic, ...]) -> dict[str, type[Event]]:
+    """Every event class by its type; two classes of one type (a version declared twice) are a mistake."""
+    by_type: dict[str, type[Event]] = {}
+    for event in (e for t in topics for e in t.events):
+        if event.event_type() in by_type:
+            raise TypeError(
+                f"{event.__name__} and {by_type[event.event_type()].__name__} are both {event.event_type()}"
+            )
+        by_type[event.event_type()] = event
+    return by_type
+
+
+_BY_TYPE: dict[str, type[Event]] = _by_type(TOPICS)
 _TOPIC_OF: dict[type[Event], Topic] = {e: t for t in TOPICS for e in t.events}
 
 
@@ -22,6 +35,8 @@ def topic_for(event: type[Event]) -> Topic:
 
 
 def event_class(event_type: str) -> type[Event] | None:
+    """The model of an event type, every version that was ever published (e.g. `...ApplicationSubmitted.v1` and
+    `.v2`), so that old events on a topic and replayed dead letters stay readable."""
     return _BY_TYPE.get(event_type)
 
 

@@ -275,16 +275,20 @@ def seed_demo(stack: Stack) -> None:
             client.post("/api/accounts/accounts", json={"personal_code": DEMO_PERSONAL_CODE}, headers=anna)
         imk = [a for a in client.get("/api/accounts/applications", headers=anna).json() if a["project_code"] == "IMK"]
         if not imk:
-            applied = client.post(
-                "/api/accounts/applications",
-                json={"project_code": "IMK", "learning_need": "datu analīze"},
-                headers=anna,
-            )
+            applied = client.post("/api/accounts/applications", json=_demo_application(client), headers=anna)
             imk = [applied.json()] if applied.status_code == 201 else []
         for application in imk:
             if application["state"] == "submitted":
                 client.post(f"/api/accounts/agency/applications/{application['id']}/approval", headers=ilze)
         _seed_catalog(stack, client)
+
+
+def _demo_application(client: httpx.Client) -> dict[str, str]:
+    """Anna's application to IMK, in her own words, and for one of IMK's approved learning needs once the calls
+    service has approved any (the first listed); until then IMK has none and the application names none."""
+    needs = client.get("/api/accounts/funding-projects/IMK").json().get("learning_needs") or []
+    body = {"project_code": "IMK", "learning_need": "datu analīze"}
+    return body | ({"learning_need_code": needs[0]["code"]} if needs else {})
 
 
 def _dev_login(client: httpx.Client, username: str) -> dict[str, str]:

@@ -9,28 +9,27 @@ import uuid
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Literal
-from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Query, Request
-from fastapi.dependencies.models import Dependant
+from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
-from fastapi.routing import APIRoute
 from prasmes_runtime import roles
 from prasmes_runtime.auth import PUBLIC, Principal, require_role
-from prasmes_runtime.dependencies import ClockDep, DatabaseDep, PagingDep
-from prasmes_runtime.errors import InvalidInput, Violation
-from prasmes_runtime.schemas import Page, StrictModel
-from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, Field
+from prasmes_runtime.dependencies import ClockDep, DatabaseDep, PagingDep, refuse_unknown_query
+from prasmes_runtime.http import attachment
+from prasmes_runtime.schemas import NotNull, Page, Printable, StrictModel, Text
+from pydantic import AfterValidator, AwareDatetime, BaseModel, Field
 from pydantic_core import PydanticCustomError
 
 from accounts.domain.account import DIGCOMP_AREAS, Account, DigCompAssessment, EducationLevel, EmploymentStatus
-from accounts.domain.applications import PRIORITY_RULES, Application, ApplicationState
-from accounts.domain.projects import AllocationMode, FundingProject, ProjectBudget
+from accounts.domain.applications import PRIORITY_RULES, Application, ApplicationState, Wish
+from accounts.domain.learning_needs import LearningNeed
+from accounts.domain.projects import AllocationMode, FundingProject
 from accounts.domain.studies import Enrolment
 from accounts.service import accounts as account_service
 from accounts.service import applications as application_service
 from accounts.service import projects as project_service
 from accounts.service import studies as study_service
+from accounts.service.projects import ProjectView
 
 # Who may call a route: one of the runtime's role groups (see README.md: "Who may do what").
 Learner = Annotated[Principal, Depends(require_role(*roles.LEARNERS))]
@@ -43,23 +42,9 @@ ProviderAdmin = Annotated[Principal, Depends(require_role(*roles.PROVIDER_ADMINS
 
 # --- the rules of what a request may carry ---------------------------------------------------
 
-_NOT_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
-"""Control characters (but tab and line breaks) and unpaired UTF-16 surrogates: nothing a person writes, and what
-PostgreSQL cannot store (a NUL) or encode (a surrogate)."""
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 _PHONE = re.compile(r"(?=.{7,20}$)\+?[0-9][0-9 ]*[0-9]")
 _PROJECT_CODE = re.compile(r"[A-Z0-9_-]{2,20}")
-
-
-def _printable(value: object) -> object:
-    found = _NOT_TEXT.search(value) if isinstance(value, str) else None
-    if found:
-        raise PydanticCustomError(
-            "printable_text",
-            "contains a character that is not text (a control character or a broken surrogate) at position {at}",
-            {"at": found.start() + 1},
-        )
-    return value
 
 
 def _rule(pattern: re.Pattern[str], rule: str, message: str) -> AfterValidator:
@@ -73,18 +58,6 @@ def _rule(pattern: re.Pattern[str], rule: str, message: str) -> AfterValidator:
     return AfterValidator(check)
 
 
-def _not_null(value: object) -> object:
-    if value is None:
-        raise PydanticCustomError("not_null", "cannot be null: leave the field out to keep its value")
-    return value
-
-
-NotNull = BeforeValidator(_not_null)
-"""For a field a PATCH may leave out but never clear."""
-Printable = BeforeValidator(_printable)
-"""Before the string's own checks (which would name an unpaired surrogate `string_unicode`), and written after the
-length in an `Annotated`, so that a length's error keeps its own rule (`string_too_long`)."""
-Text = Annotated[str, Printable]
 Name = Annotated[str, Field(min_length=1, max_length=100), Printable]
 ShortText = Annotated[str, Field(min_length=1, max_length=200), Printable]
 Amount = Annotated[Decimal, Field(gt=0, max_digits=14, decimal_places=2)]
@@ -109,43 +82,8 @@ TEST_PERSONAL_CODE = "121212-12121"
 that no demo or seeded user has (the demo learner has 161175-19997, the README's "Try it" 111111-11111)."""
 
 
-def _query_names(dependant: Dependant) -> set[str]:
-    names = {str(p.alias) for p in dependant.query_params}
-    for sub in dependant.dependencies:
-        names |= _query_names(sub)
-    return names
-
-
-async def _refuse_unknown_query(request: Request) -> None:
-    """A query parameter the route does not take is a 422 naming it, never silently ignored (a typo in a filter
-    would otherwise answer the whole list)."""
-    route = request.scope.get("route")
-    if not isinstance(route, APIRoute):
-        return
-    known = _query_names(route.dependant)
-    unknown = sorted({name for name in request.query_params if name not in known})
-    if unknown:
-        takes = f"it takes {', '.join(sorted(known))}" if known else "it takes none"
-        raise InvalidInput(
-            *(
-                Violation(name, "extra_forbidden", f"{request.url.path} has no query parameter {name}; {takes}")
-                for name in unknown
-            )
-        )
-
-
-def attachment(file_name: str) -> str:
-    """A Content-Disposition header value as RFC 6266 with RFC 5987 says: `filename="..."`, an ASCII fallback for old
-    clients in which every character but letters, digits, `.`, `_` and `-` is replaced by `_` (so no quote,
-    semicolon or line break can end it or add a parameter), and `filename*=UTF-8''...`, the exact name
-    percent-encoded. Always a valid (Latin-1) header value."""
-    name = file_name or "download"
-    fallback = re.sub(r"[^A-Za-z0-9._-]", "_", name)
-    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
-
-
 def _router(prefix: str, tag: str) -> APIRouter:
-    return APIRouter(prefix=prefix, tags=[tag], dependencies=[Depends(_refuse_unknown_query)])
+    return APIRouter(prefix=prefix, tags=[tag], dependencies=[Depends(refuse_unknown_query)])
 
 
 # --- accounts --------------------------------------------------------------------------------
@@ -323,6 +261,17 @@ class ProjectChange(StrictModel):
     enrolment_deadline: Annotated[date | None, NotNull] = None
 
 
+class LearningNeedOut(BaseModel):
+    code: str = Field(description="What an application names as its `learning_need_code`.")
+    title: dict[str, str] = Field(description="By language: lv, en.")
+    call_id: uuid.UUID = Field(description="The call whose supervisory council approved it.")
+    approved_on: date
+
+    @classmethod
+    def of(cls, need: LearningNeed) -> LearningNeedOut:
+        return cls(code=need.code, title=need.title, call_id=need.call_id, approved_on=need.approved_on)
+
+
 class ProjectOut(BaseModel):
     code: str
     name: str
@@ -336,9 +285,14 @@ class ProjectOut(BaseModel):
     allocated_at: datetime | None
     lottery_seed: str | None
     budget: dict[str, Decimal] = Field(description="The live ledger: budget, reserved, spent, available.")
+    learning_needs: list[LearningNeedOut] = Field(
+        description="The approved learning needs of the project's calls, by code: an application names one "
+        "(required once there are any; none while the list is empty)."
+    )
 
     @classmethod
-    def of(cls, project: FundingProject, budget: ProjectBudget) -> ProjectOut:
+    def of(cls, view: ProjectView) -> ProjectOut:
+        project, budget = view.project, view.budget
         statuses = sorted(project.employment_statuses) if project.employment_statuses is not None else None
         return cls(
             code=project.code,
@@ -353,6 +307,7 @@ class ProjectOut(BaseModel):
             allocated_at=project.allocated_at,
             lottery_seed=project.lottery_seed,
             budget={k: Decimal(v) for k, v in budget.as_dict().items()},
+            learning_needs=[LearningNeedOut.of(need) for need in view.needs],
         )
 
 
@@ -369,7 +324,7 @@ class AllocationOut(BaseModel):
     "", response_model=list[ProjectOut], summary="Funding projects with their live budgets", openapi_extra=PUBLIC
 )
 async def list_projects(database: DatabaseDep) -> list[ProjectOut]:
-    return [ProjectOut.of(p, b) for p, b in await project_service.list_projects(database)]
+    return [ProjectOut.of(view) for view in await project_service.list_projects(database)]
 
 
 ProjectPath = Annotated[Text, Field(description="The project's code, e.g. IMK.")]
@@ -379,18 +334,17 @@ ProjectPath = Annotated[Text, Field(description="The project's code, e.g. IMK.")
     "/{code}", response_model=ProjectOut, summary="A funding project with its live budget", openapi_extra=PUBLIC
 )
 async def get_project(code: ProjectPath, database: DatabaseDep) -> ProjectOut:
-    return ProjectOut.of(*await project_service.get_project(database, code))
+    return ProjectOut.of(await project_service.get_project(database, code))
 
 
 @projects_router.post("", status_code=201, response_model=ProjectOut, summary="Create a funding project")
 async def create_project(body: ProjectIn, _: Admin, database: DatabaseDep) -> ProjectOut:
-    project = await project_service.create_project(database, body.to_domain())
-    return ProjectOut.of(project, ProjectBudget(project.budget))
+    return ProjectOut.of(await project_service.create_project(database, body.to_domain()))
 
 
 @projects_router.patch("/{code}", response_model=ProjectOut, summary="Change a funding project")
 async def change_project(code: ProjectPath, body: ProjectChange, _: Admin, database: DatabaseDep) -> ProjectOut:
-    return ProjectOut.of(*await project_service.update_project(database, code, body.model_dump(exclude_unset=True)))
+    return ProjectOut.of(await project_service.update_project(database, code, body.model_dump(exclude_unset=True)))
 
 
 @projects_router.post(
@@ -421,10 +375,21 @@ applications_router = _router("/applications", "applications for studies")
 
 class ApplicationIn(StrictModel):
     project_code: Annotated[str, Field(min_length=1, max_length=20, examples=["IMK"]), Printable]
+    learning_need_code: Annotated[str, Field(min_length=1, max_length=100), Printable] | None = Field(
+        default=None,
+        description="One of the project's approved learning needs (`GET /funding-projects/{code}`: "
+        "`learning_needs`): required once the project has any, refused while it has none (`known_learning_need`).",
+        examples=["IMK4-CYBER"],
+    )
     learning_need: Annotated[str, Field(min_length=1, max_length=500), Printable] | None = Field(
-        default=None, description="The learning need or field the learner wants to study."
+        default=None,
+        description="In the learner's own words, what they want to learn: seen by the learner and the agency only, "
+        "never published.",
     )
     programme_id: uuid.UUID | None = None
+
+    def wish(self) -> Wish:
+        return Wish(self.learning_need_code, self.learning_need, self.programme_id)
 
 
 class ApplicationOut(BaseModel):
@@ -432,7 +397,8 @@ class ApplicationOut(BaseModel):
     project_code: str
     state: ApplicationState
     submitted_at: datetime
-    learning_need: str | None
+    learning_need_code: str | None
+    learning_need: str | None = Field(description="In the learner's own words (the learner and the agency see it).")
     programme_id: uuid.UUID | None
     decided_at: datetime | None
     reason: str | None = Field(description="Why it was rejected, in the officer's words.")
@@ -445,6 +411,7 @@ class ApplicationOut(BaseModel):
             project_code=a.project_code,
             state=a.state,
             submitted_at=a.submitted_at,
+            learning_need_code=a.learning_need_code,
             learning_need=a.learning_need,
             programme_id=a.programme_id,
             decided_at=a.decided_at,
@@ -497,9 +464,7 @@ class EnrolmentOut(BaseModel):
 @applications_router.post("", status_code=201, response_model=ApplicationOut, summary="Apply for studies")
 async def apply(body: ApplicationIn, learner: Learner, database: DatabaseDep, clock: ClockDep) -> ApplicationOut:
     return ApplicationOut.of(
-        await application_service.submit_application(
-            database, clock, learner.subject, body.project_code, body.learning_need, body.programme_id
-        )
+        await application_service.submit_application(database, clock, learner.subject, body.project_code, body.wish())
     )
 
 
@@ -614,6 +579,7 @@ CSV_COLUMNS = [
     "birth_date",
     "employment_status",
     "education_level",
+    "learning_need_code",
     "learning_need",
     "reserved",
     "spent",
@@ -652,6 +618,7 @@ def _csv_row(application: Application, account: Account) -> list[object]:
         account.birth_date,
         p.employment_status.value if p.employment_status else None,
         p.education_level.value if p.education_level else None,
+        application.learning_need_code,
         application.learning_need,
         g.reserved,
         g.spent,

@@ -1,7 +1,9 @@
-"""Read models fed by catalog's events: published programmes, study groups, provider users."""
+"""Read models fed by catalog's events (published programmes, study groups, provider users) and by calls' events
+(the calls of each funding project and their approved learning needs)."""
 
 from __future__ import annotations
 
+from prasmes_contracts.calls import CallOpened, LearningNeedsApproved
 from prasmes_contracts.catalog import (
     GroupChanged,
     GroupScheduled,
@@ -15,6 +17,7 @@ from prasmes_runtime.context import EventContext
 
 from accounts.db import read_models
 from accounts.domain.programmes import Programme, StudyGroup
+from accounts.service import learning_needs
 
 handlers = Handlers()
 
@@ -60,6 +63,19 @@ async def provider_user_added(ctx: EventContext, event: ProviderUserAdded) -> No
 @handlers.on(ProviderUserRemoved)
 async def provider_user_removed(ctx: EventContext, event: ProviderUserRemoved) -> None:
     await read_models.remove_provider_user(ctx.session, event.institution_id, event.user_id)
+
+
+@handlers.on(CallOpened)
+async def call_opened(ctx: EventContext, event: CallOpened) -> None:
+    await learning_needs.call_opened(ctx.session, event.call_id, event.project_code, event.code, event.title)
+
+
+@handlers.on(LearningNeedsApproved)
+async def learning_needs_approved(ctx: EventContext, event: LearningNeedsApproved) -> None:
+    needs = [(need.code, need.title) for need in event.needs]
+    await learning_needs.needs_approved(
+        ctx.session, event.call_id, event.project_code, event.approved_on, event.at, needs
+    )
 
 
 CONSUMERS = [ConsumerSpec(name="accounts", handlers=handlers)]

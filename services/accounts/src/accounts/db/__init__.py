@@ -6,6 +6,7 @@
 - application: applications with their applicants, and the grant ledger
 - study: enrolments and the study record
 - read_models: catalog's programmes, study groups and provider users, as its events told them
+- call_needs: calls' approved learning needs per funding project, as its events told them
 
 Use cases call these functions with the session of their unit of work; no SQL and no row leaves this package.
 """
@@ -19,10 +20,12 @@ from accounts.db.project import insert_project
 from accounts.db.tables import (
     accounts,
     applications,
+    calls,
     digcomp_assessments,
     enrolments,
     funding_projects,
     groups,
+    learning_needs,
     ledger_entries,
     metadata,
     programmes,
@@ -41,11 +44,13 @@ __all__ = [
     "Session",
     "accounts",
     "applications",
+    "calls",
     "digcomp_assessments",
     "enrolments",
     "funding_projects",
     "groups",
     "insert_project",
+    "learning_needs",
     "ledger_entries",
     "metadata",
     "programmes",

@@ -29,6 +29,7 @@ def _application(row: sa.Row[Any]) -> Application:
         state=ApplicationState(m["state"]),
         submitted_at=m["submitted_at"],
         learning_need=m["learning_need"],
+        learning_need_code=m["learning_need_code"],
         programme_id=m["programme_id"],
         decided_at=m["decided_at"],
         reason=m["reason"],
@@ -60,6 +61,7 @@ async def insert_application(session: AsyncSession, application: Application) ->
             project_code=application.project_code,
             submitted_at=application.submitted_at,
             learning_need=application.learning_need,
+            learning_need_code=application.learning_need_code,
             programme_id=application.programme_id,
             **_values(application),
         )

@@ -1,4 +1,4 @@
-"""The accounts service's tables: its own aggregates, and the read models fed by catalog's events."""
+"""The accounts service's tables: its own aggregates, and the read models fed by catalog's and calls' events."""
 
 from __future__ import annotations
 
@@ -65,7 +65,8 @@ applications = sa.Table(
     sa.Column("project_code", sa.String(20), sa.ForeignKey("funding_projects.code"), nullable=False),
     sa.Column("state", sa.String(20), nullable=False),
     sa.Column("submitted_at", UtcDateTime(), nullable=False),
-    sa.Column("learning_need", sa.String(500)),
+    sa.Column("learning_need", sa.String(500)),  # the learner's own words: never published
+    sa.Column("learning_need_code", sa.String(100)),
     sa.Column("programme_id", sa.Uuid()),
     sa.Column("decided_at", UtcDateTime()),
     sa.Column("reason", sa.String(1000)),
@@ -146,6 +147,28 @@ groups = sa.Table(
     sa.Column("end_date", sa.Date(), nullable=False),
     sa.Column("city", sa.String(100), nullable=False),
     sa.Column("status", sa.String(20), nullable=False),
+)
+
+# Read models fed by calls' events: a call's funding project, and the learning needs its latest list approved.
+calls = sa.Table(
+    "calls",
+    metadata,
+    sa.Column("id", sa.Uuid(), primary_key=True),
+    sa.Column("project_code", sa.String(20), nullable=False),
+    sa.Column("code", sa.String(100)),
+    sa.Column("title", sa.Text()),
+    sa.Column("needs_approved_at", UtcDateTime()),
+)
+
+learning_needs = sa.Table(
+    "learning_needs",
+    metadata,
+    sa.Column("call_id", sa.Uuid(), sa.ForeignKey("calls.id"), primary_key=True),
+    sa.Column("code", sa.String(100), primary_key=True),
+    sa.Column("project_code", sa.String(20), nullable=False, index=True),
+    sa.Column("title", sa.Text(), nullable=False),
+    sa.Column("approved_on", sa.Date(), nullable=False),
+    sa.Column("approved_at", UtcDateTime(), nullable=False),
 )
 
 provider_users = sa.Table(

@@ -8,5 +8,6 @@
 - studies: enrolments in study groups, the study record (its dates) and what it pays from the grant, the
   provider's invoice, the learning history
 - programmes: what accounts knows of catalog's programmes and study groups
+- learning_needs: the calls' approved learning needs per funding project, and the rule an application's follows
 - events: what the aggregates (account, application, enrolment) raise and collect until it is recorded
 """

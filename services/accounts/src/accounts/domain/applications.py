@@ -73,6 +73,9 @@ class Application:
     state: ApplicationState
     submitted_at: datetime
     learning_need: str | None = None
+    """The learner's own words: shown to the learner and the agency, never published."""
+    learning_need_code: str | None = None
+    """One of the project's approved learning needs (none while the project had none approved)."""
     programme_id: uuid.UUID | None = None
     decided_at: datetime | None = None
     reason: str | None = None
@@ -148,14 +151,30 @@ class Application:
         return replace(self, events=(*self.events, *raised), entries=entries, **changes)
 
 
-def submit(
-    account: Account, project_code: str, at: datetime, learning_need: str | None, programme_id: uuid.UUID | None
-) -> Application:
+@dataclass(frozen=True)
+class Wish:
+    """What the learner applies for: a learning need (its code, and their own words), perhaps a programme."""
+
+    learning_need_code: str | None = None
+    learning_need: str | None = None
+    programme_id: uuid.UUID | None = None
+
+
+def submit(account: Account, project_code: str, at: datetime, wish: Wish) -> Application:
+    """A submitted application. It publishes the learning need's code, never the learner's own words."""
     application = Application(
-        uuid.uuid4(), account.id, account.learner_id, project_code, S.SUBMITTED, at, learning_need, programme_id
+        uuid.uuid4(),
+        account.id,
+        account.learner_id,
+        project_code,
+        S.SUBMITTED,
+        at,
+        learning_need=wish.learning_need,
+        learning_need_code=wish.learning_need_code,
+        programme_id=wish.programme_id,
     )
     submitted = ev.ApplicationSubmitted(
-        **application._about(at), learning_need=learning_need, programme_id=programme_id
+        **application._about(at), learning_need_code=wish.learning_need_code, programme_id=wish.programme_id
     )
     return application._raised(submitted)
 

@@ -38,7 +38,9 @@ class ApplicationEvent(DomainEvent):
 
 @dataclass(frozen=True, kw_only=True)
 class ApplicationSubmitted(ApplicationEvent):
-    learning_need: str | None
+    """Published as version 2: the learning need's code, never the learner's own words (which stay here)."""
+
+    learning_need_code: str | None
     programme_id: uuid.UUID | None
 
 

@@ -4,6 +4,7 @@
 - projects: funding projects and their live budgets
 - applications: submitting, deciding, withdrawing, allocating, lapsing; the grant ledger
 - studies: enrolment and the study record
+- learning_needs: calls' approved learning needs per funding project (a read model)
 - outbox: the events the aggregates collected, recorded as the published contracts
 
 A use case loads aggregates through `accounts.db`, lets the domain change them, and writes each changed

@@ -17,11 +17,12 @@ from accounts.db import account as account_db
 from accounts.db import application as application_db
 from accounts.db import project as project_db
 from accounts.domain.account import Account
-from accounts.domain.applications import Application, approve_one, submit
+from accounts.domain.applications import Application, Wish, approve_one, submit
 from accounts.domain.applications import allocate as allocation_of
+from accounts.domain.learning_needs import check_learning_need
 from accounts.domain.ledger import Grant, LedgerLine, budget_moves
 from accounts.domain.projects import FundingProject, ProjectBudget
-from accounts.service import outbox
+from accounts.service import learning_needs, outbox
 from accounts.service.accounts import require_account
 
 
@@ -33,21 +34,20 @@ async def _project(session: Session, code: str) -> tuple[FundingProject, Project
 
 
 async def submit_application(
-    database: Database,
-    clock: Clock,
-    learner_id: str,
-    project_code: str,
-    learning_need: str | None,
-    programme_id: uuid.UUID | None,
+    database: Database, clock: Clock, learner_id: str, project_code: str, wish: Wish
 ) -> Application:
+    """Submit, for one of the project's approved learning needs (`wish.learning_need_code`; required once the
+    project has any, refused while it has none)."""
     now = clock.now()
     try:
         async with database.transaction() as session:
             account = await require_account(session, learner_id)
             project, _ = await _project(session, project_code)
+            needs = await learning_needs.project_needs(session, project_code)
+            check_learning_need(project_code, wish.learning_need_code, needs)
             project.check_eligible(account, now, today_in_riga(clock))
             await _refuse_second_open(session, learner_id, project_code)
-            application = submit(account, project_code, now, learning_need, programme_id)
+            application = submit(account, project_code, now, wish)
             await application_db.insert_application(session, application)
             await outbox.record(session, application.events)
     except ConstraintViolation:
