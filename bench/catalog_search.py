@@ -4,7 +4,10 @@ Seeds 5 000 published programmes and 20 000 study groups straight into a fresh c
 same columns and normalised search text the service writes), starts the catalog service and the
 gateway as processes (as `make run` does), and measures a mix of searches (words with and without
 diacritics, filters, sorting, paging) in closed loop, next to the bare FastAPI echo endpoint served the
-same way. Writes bench/out/catalog.json. Not a timed test.
+same way: latencies, and the CPU milliseconds per request of every process (the load generator, this
+process, included) with the machine's load average, since others' work on the machine shows in latencies.
+The catalog and its migrations are the ones imported (`PYTHONPATH` may point at another checkout's
+`services/catalog/src` to measure older code with this script). Writes bench/out/catalog.json. Not a timed test.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from catalog.app import DEFINITION
 from catalog.db import groups as group_tables
 from catalog.db import programmes as programme_tables
 from catalog.db import providers as provider_tables
@@ -43,13 +47,16 @@ from catalog.domain.programmes import (
 from prasmes_devtools.devstack import Stack, free_base_port
 from prasmes_runtime import migrations
 from prasmes_testing.servers import create_database, free_port, postgres_server
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from bench import procs
 from bench.stats import percentile, rounded
 
 OUT = Path(__file__).resolve().parent / "out" / "catalog.json"
-MIGRATIONS = Path(__file__).resolve().parents[1] / "services" / "catalog" / "migrations"
+MIGRATIONS = DEFINITION.migrations_dir
+SEARCH_INDEX = "programme_search"
+"""SQLite: the word search's FTS5 table (revision 0005), which triggers on `programmes` fill as rows arrive."""
 SEARCH = "/public/programmes"
 STACK_ENV = {"DEV_MODE": "true", "RATE_LIMIT_PER_MINUTE": "10000000", "RATE_LIMIT_BURST": "1000000"}
 ICT = "Datorsistēmas, datubāzes un datortīkli"
@@ -182,7 +189,7 @@ def _groups(
     return rows
 
 
-def seed(url: str, plan: Plan, rng_seed: int = 42) -> dict[str, int]:
+def seed(url: str, plan: Plan, rng_seed: int = 42) -> dict[str, int | None]:
     """A fresh, migrated catalog database holding `plan.programmes` published programmes and `plan.groups` groups."""
     migrations.upgrade(MIGRATIONS, url)
     rng = random.Random(rng_seed)
@@ -238,7 +245,24 @@ def seed(url: str, plan: Plan, rng_seed: int = 42) -> dict[str, int]:
         links += [{"programme_id": values["id"], "location_id": loc} for loc in spec.location_ids]
         groups += _groups(rng, values, spec, per_programme, per_institution[institution_id], now)
     asyncio.run(_bulk(url, institutions, locations, memberships, programmes, specs, qualifications, links, groups))
-    return {"programmes": len(programmes), "groups": len(groups), "institutions": len(institutions)}
+    seeded: dict[str, int | None] = {"programmes": len(programmes), "groups": len(groups)}
+    return {**seeded, "institutions": len(institutions), "search_index_rows": asyncio.run(_search_index_rows(url))}
+
+
+async def _search_index_rows(url: str) -> int | None:
+    """Rows of SQLite's search table (as many as programmes: the triggers filled it as the service's writes
+    would); None where there is none (PostgreSQL's GIN index, or code before revision 0005)."""
+    engine = create_async_engine(url)
+    try:
+        async with engine.connect() as conn:
+            if engine.dialect.name != "sqlite":
+                return None
+            known = await conn.exec_driver_sql("SELECT 1 FROM sqlite_master WHERE name = ?", (SEARCH_INDEX,))
+            if known.first() is None:
+                return None
+            return int((await conn.exec_driver_sql(f"SELECT count(*) FROM {SEARCH_INDEX}")).scalar_one())
+    finally:
+        await engine.dispose()
 
 
 async def _bulk(url: str, *rows: list[dict[str, Any]]) -> None:
@@ -334,10 +358,19 @@ async def _closed_loop(
     }
 
 
-def measure(url: str, requests: list[dict[str, Any]], plan: Plan, method: str = "GET") -> dict[str, Any]:
+def measure(
+    url: str, requests: list[dict[str, Any]], plan: Plan, pids: dict[str, int], method: str = "GET"
+) -> dict[str, Any]:
+    """Warm up, then the measured closed loop, with the CPU per request of the processes in `pids` and of the
+    load generator (this process), and the load average before and after."""
     warm, measured = requests[: plan.warmup], requests[plan.warmup :]
     asyncio.run(_closed_loop(url, warm, plan.concurrency, plan.max_seconds, method))
-    return asyncio.run(_closed_loop(url, measured, plan.concurrency, plan.max_seconds, method))
+    load_before, cpu_before, own_before = os.getloadavg(), procs.cpu_snapshot(pids), time.process_time()
+    report = asyncio.run(_closed_loop(url, measured, plan.concurrency, plan.max_seconds, method))
+    own = {"load_generator": time.process_time() - own_before}
+    cpu = procs.cpu_ms_per_request(cpu_before, procs.cpu_snapshot(pids), report["ok"], own)
+    load = {"before": [round(x, 2) for x in load_before], "after": [round(x, 2) for x in os.getloadavg()]}
+    return {**report, "cpu_ms_per_request": cpu, "load_average": load}
 
 
 def per_query(base: str, today: date, repeats: int = 30) -> dict[str, Any]:
@@ -362,6 +395,14 @@ def per_query(base: str, today: date, repeats: int = 30) -> dict[str, Any]:
 
 
 # --------------------------------------------------------------------------- orchestration
+
+
+def _pids(stack: Stack, database_url: str | None) -> dict[str, int]:
+    """The stack's processes (the gateway, catalog's api and worker) and PostgreSQL's, when it serves."""
+    pids = {name: process.pid for name, process in stack.processes.items()}
+    port = make_url(database_url).port if database_url else None
+    server = procs.listener_pid(port) if port else None
+    return {**pids, "postgres": server} if server else pids
 
 
 @contextlib.contextmanager
@@ -391,10 +432,11 @@ def run_backend(plan: Plan, work: Path, database: str, echo: dict[str, Any]) -> 
             today = datetime.now(UTC).date()
             queries = [params for _, params in _queries(today)]
             requests = [queries[i % len(queries)] for i in range(plan.warmup + plan.requests)]
+            pids = _pids(stack, url)
             return {
                 "seeded": seeded,
-                "direct": measure(stack.url("catalog") + SEARCH, requests, plan),
-                "via_gateway": measure(stack.gateway_url + "/api/catalog" + SEARCH, requests, plan),
+                "direct": measure(stack.url("catalog") + SEARCH, requests, plan, pids),
+                "via_gateway": measure(stack.gateway_url + "/api/catalog" + SEARCH, requests, plan, pids),
                 "per_query_direct": per_query(stack.url("catalog"), today),
                 "echo_baseline": echo,
             }
@@ -402,9 +444,10 @@ def run_backend(plan: Plan, work: Path, database: str, echo: dict[str, Any]) -> 
 
 def _echo(plan: Plan, work: Path) -> dict[str, Any]:
     port = free_port()
-    with procs.echo_server(port, work / "echo.log"):
+    with procs.echo_server(port, work / "echo.log") as server:
         body = {"q": "datu analīze", "limit": 20}
-        return measure(f"http://127.0.0.1:{port}/echo", [body] * (plan.warmup + plan.requests), plan, method="POST")
+        requests = [body] * (plan.warmup + plan.requests)
+        return measure(f"http://127.0.0.1:{port}/echo", requests, plan, {"echo": server.pid}, method="POST")
 
 
 def main() -> None:
@@ -436,7 +479,10 @@ def _cpus() -> int:
 
 
 def _table(report: dict[str, Any]) -> str:
-    lines = ["| setup | requests/s | p50 ms | p99 ms | errors |", "|---|---|---|---|---|"]
+    lines = [
+        "| setup | requests/s | p50 ms | p99 ms | errors | CPU ms/request: served (load generator) | load avg |",
+        "|---|---|---|---|---|---|---|",
+    ]
     echo = report["sqlite"]["echo_baseline"]
     lines.append(_row("bare echo (POST /echo)", echo))
     for backend in ("sqlite", "postgres"):
@@ -448,7 +494,11 @@ def _table(report: dict[str, Any]) -> str:
 
 
 def _row(name: str, r: dict[str, Any]) -> str:
-    return f"| {name} | {r['requests_per_s']} | {r['p50_ms']} | {r['p99_ms']} | {r['errors']} |"
+    cpu = r["cpu_ms_per_request"]
+    served = round(cpu["total"] - cpu["load_generator"], 2) if cpu else None
+    load = r["load_average"]["before"][0]
+    figures = f"{r['requests_per_s']} | {r['p50_ms']} | {r['p99_ms']} | {r['errors']}"
+    return f"| {name} | {figures} | {served} ({cpu.get('load_generator')}) | {load} |"
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from prasmes_runtime import migrations, registry
+from prasmes_runtime.db import undeclared
 from prasmes_runtime.messaging import messaging_metadata
 from prasmes_runtime.service import ServiceDefinition
 from sqlalchemy.ext.asyncio import create_async_engine
@@ -33,8 +34,9 @@ async def _tables_and_diff(url: str, metadata: sa.MetaData) -> tuple[set[str], l
         async with engine.connect() as conn:
 
             def inspect(sync_conn: sa.Connection) -> tuple[set[str], list[object]]:
-                names = set(sa.inspect(sync_conn).get_table_names()) - {"alembic_version"}
-                context = MigrationContext.configure(sync_conn)
+                names = set(sa.inspect(sync_conn).get_table_names()) - {"alembic_version"} - undeclared(metadata)
+                only_declared = {"include_name": migrations.declared_only(metadata)}
+                context = MigrationContext.configure(sync_conn, opts=only_declared)
                 return names, list(compare_metadata(context, [metadata, messaging_metadata]))
 
             return await conn.run_sync(inspect)

@@ -166,6 +166,16 @@ async def _unlisten(conn: Any, raw: Any, notified: Any) -> None:
             raise
 
 
+UNDECLARED = "undeclared"
+"""`MetaData.info[UNDECLARED]`: the names of what a service's migrations make that SQLAlchemy cannot declare (an
+SQLite FTS5 table and its shadow tables, an index with an operator class). The migration checks and
+autogenerate leave them alone (`prasmes_runtime.migrations.declared_only`); the service's own tests check them."""
+
+
+def undeclared(*metadatas: sa.MetaData | None) -> frozenset[str]:
+    return frozenset(name for m in metadatas if m is not None for name in m.info.get(UNDECLARED, ()))
+
+
 ENGINE_OPTIONS: dict[str, Any] = {"hide_parameters": True}
 """Every engine of the platform: a statement's parameters (names, e-mail addresses, phone numbers, ...) appear in
 no error message and no log line, `echo` included; the statement itself still does."""

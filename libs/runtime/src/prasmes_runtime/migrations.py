@@ -13,7 +13,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import importlib
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from alembic import command, context
 from alembic.config import Config
@@ -22,7 +24,7 @@ from sqlalchemy import MetaData, pool
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from prasmes_runtime.db import ENGINE_OPTIONS
+from prasmes_runtime.db import ENGINE_OPTIONS, undeclared
 from prasmes_runtime.messaging import messaging_metadata
 
 ENVIRONMENT = Path(__file__).with_name("alembic_env")
@@ -50,6 +52,12 @@ def downgrade(migrations_dir: Path | None, url: str, revision: str = "base") -> 
     command.downgrade(alembic_config(migrations_dir, url), revision)
 
 
+def declared_only(*metadatas: MetaData | None) -> Callable[[str | None, str, Any], bool]:
+    """Alembic's `include_name`: every object but those the metadata names as undeclared (`db.UNDECLARED`)."""
+    skipped = undeclared(*metadatas)
+    return lambda name, _type, _parents: name not in skipped
+
+
 def run_env(metadata: MetaData | None) -> None:
     """The body of the shared env.py (online mode, async engine)."""
     url = context.config.get_main_option("sqlalchemy.url")
@@ -57,7 +65,12 @@ def run_env(metadata: MetaData | None) -> None:
     targets = [messaging_metadata] if metadata is None else [metadata, messaging_metadata]
 
     def migrate(connection: Connection) -> None:
-        context.configure(connection=connection, target_metadata=targets, render_as_batch=True)
+        context.configure(
+            connection=connection,
+            target_metadata=targets,
+            render_as_batch=True,
+            include_name=declared_only(*targets),
+        )
         with context.begin_transaction():
             context.run_migrations()
 

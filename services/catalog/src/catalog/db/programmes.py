@@ -73,7 +73,7 @@ programmes = sa.Table(
     sa.Column("call_id", sa.Uuid(), nullable=True),
     sa.Index("ix_programmes_public", "status", "digcomp_level", "form"),
     sa.Index("ix_programmes_status_cost", "status", "cost_per_participant"),
-    sa.Index("ix_programmes_status_title", "status", "title_key"),
+    sa.Index("ix_programmes_status_title", "status", "title_key", "id"),
     sa.Index(
         LICENCE_INDEX,
         "institution_id",
