@@ -237,6 +237,10 @@ def _lease_for(database: Database) -> _Lease:
     return _FileLease(f"{path}.relay-lock")
 
 
+PROBE_BACKOFF_FACTOR = 8
+"""On SQLite an idle relay probes at most this many times less often than `probe_interval`."""
+
+
 class OutboxRelay:
     def __init__(
         self,
@@ -310,20 +314,26 @@ class OutboxRelay:
     async def _wait_for_work(self) -> None:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self._poll_interval
+        probe = self._probe_interval
+        ceiling = 0.0 if probe is None else PROBE_BACKOFF_FACTOR * probe
         while True:
             remaining = deadline - loop.time()
             if remaining <= 0:
                 await self._update_lag()
                 return
-            step = remaining if self._probe_interval is None else min(remaining, self._probe_interval)
+            step = remaining if probe is None else min(remaining, probe)
             try:
                 # Not asyncio.wait_for: before Python 3.12 it loses a cancellation that arrives as the signal is set,
                 # and a relay that missed its stop would keep the process (and its shutdown) waiting for ever.
                 async with asyncio.timeout(step):
                     await self._db.outbox_signal.wait()
             except TimeoutError:
-                if self._probe_interval is not None and await self._has_pending():
-                    return
+                if probe is not None:
+                    if await self._has_pending():
+                        return
+                    # Each empty look waits twice as long (25, 50, 100, 200 ms): under load the next rows come
+                    # within the first step; an idle worker does not query its table forty times a second.
+                    probe = min(probe * 2, ceiling)
                 continue
             # Linger a moment so that commits arriving together leave in one batch, not one each.
             await asyncio.sleep(self._linger)
