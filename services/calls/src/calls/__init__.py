@@ -1,3 +1,2 @@
-"""The calls service: Calls to education institutions, their offers, and the evaluation of offers. (started by
-the foundation; its own issue fills it).
-"""
+"""The calls service: calls to education institutions (timeline, phase clock, criteria, learning needs) and the
+offers institutions make to them (three-step drafts, attachments, every check at once, frozen versions)."""

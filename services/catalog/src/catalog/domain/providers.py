@@ -9,12 +9,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
-from functools import cache
 from typing import Any
 
-import holidays
 from prasmes_runtime.clock import RIGA
 from prasmes_runtime.errors import Conflict, Forbidden, InvalidInput, NotFound, Violation
+from prasmes_runtime.workdays import is_working_day, next_working_day  # noqa: F401  (is_working_day: re-exported)
 
 from catalog.domain.common import add_years, check_text, listed, raise_if_any, search_key
 
@@ -108,24 +107,6 @@ def eligibility_checks(registered: RegisteredInstitution, today: date) -> list[R
 
 
 # --------------------------------------------------------------------------- working days
-
-
-@cache
-def _latvian_calendar() -> holidays.HolidayBase:
-    # Public holidays, 4 May and 18 November moved to Monday when they fall on a weekend, and the
-    # Cabinet's transferred days off (with the Saturdays worked instead) all come from `holidays`.
-    return holidays.country_holidays("LV")
-
-
-def is_working_day(day: date) -> bool:
-    return bool(_latvian_calendar().is_working_day(day))
-
-
-def next_working_day(after: date) -> date:
-    day = after + timedelta(days=1)
-    while not is_working_day(day):
-        day += timedelta(days=1)
-    return day
 
 
 def decision_due(registered_at: datetime) -> datetime:
