@@ -72,6 +72,8 @@ bench: $(INSTALLED) deps-system kafka-lib deps-bench
 	$(BIN)/python -m bench.surge
 	$(BIN)/python -m bench.allocation
 	$(BIN)/python -m bench.catalog_search --postgres
+	$(BIN)/python -m bench.deadline
+	$(BIN)/python -m bench.deadline --postgres
 
 .PHONY: bench-quick deps-bench
 
