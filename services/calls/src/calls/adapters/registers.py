@@ -20,6 +20,7 @@ from typing import Any, Protocol
 from urllib.parse import quote
 
 import httpx
+from prasmes_runtime.client import SharedClient
 from prasmes_runtime.errors import Unavailable
 from prasmes_runtime.logging import get_logger
 
@@ -40,14 +41,12 @@ class HttpRegisters:
         self, catalog_url: str, *, timeout: float = 5.0, transport: httpx.AsyncBaseTransport | None = None
     ) -> None:
         self._url = catalog_url.rstrip("/")
-        self._timeout = timeout
-        self._transport = transport
+        self._http = SharedClient(timeout=timeout, transport=transport)
 
     async def institution(self, register_number: str, token: str) -> RegisteredInstitution | None:
         url = f"{self._url}/registers/institutions/{quote(register_number.strip(), safe='')}"
         try:
-            async with httpx.AsyncClient(timeout=self._timeout, transport=self._transport) as client:
-                response = await client.get(url, headers={"Authorization": f"Bearer {token}"})
+            response = await self._http.client().get(url, headers={"Authorization": f"Bearer {token}"})
         except httpx.HTTPError as exc:
             log.warning("registers.unreachable", error=type(exc).__name__)
             raise Unavailable(UNAVAILABLE) from exc

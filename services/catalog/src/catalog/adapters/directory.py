@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
 import httpx
+from prasmes_runtime.client import SharedClient
 from prasmes_runtime.errors import Unavailable
 from prasmes_runtime.logging import get_logger
 
@@ -62,8 +63,7 @@ class HttpDirectory:
         self, identity_url: str, *, timeout: float = 5.0, transport: httpx.AsyncBaseTransport | None = None
     ) -> None:
         self._url = identity_url.rstrip("/")
-        self._timeout = timeout
-        self._transport = transport
+        self._http = SharedClient(timeout=timeout, transport=transport)
 
     async def find(self, username: str | None, email: str | None, token: str) -> DirectoryUser | None:
         query = {"username": username} if username is not None else {"email": email or ""}
@@ -80,10 +80,9 @@ class HttpDirectory:
 
     async def _get(self, query: Sequence[tuple[str, str]], token: str, *, not_found_is_none: bool = False) -> Any:
         try:
-            async with httpx.AsyncClient(timeout=self._timeout, transport=self._transport) as client:
-                response = await client.get(
-                    self._url + PATH, params=tuple(query), headers={"Authorization": f"Bearer {token}"}
-                )
+            response = await self._http.client().get(
+                self._url + PATH, params=tuple(query), headers={"Authorization": f"Bearer {token}"}
+            )
         except httpx.HTTPError as exc:
             log.warning("directory.unreachable", error=type(exc).__name__)
             raise Unavailable(UNAVAILABLE) from exc
