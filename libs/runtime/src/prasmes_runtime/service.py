@@ -29,7 +29,7 @@ from prometheus_client import Gauge
 from prasmes_runtime import migrations
 from prasmes_runtime.auth import TokenVerifier
 from prasmes_runtime.bus import Bus, BusUnavailable, Producer, create_bus
-from prasmes_runtime.clock import Clock, SystemClock
+from prasmes_runtime.clock import Clock, OffsetClock, SystemClock
 from prasmes_runtime.consumer import ConsumerSpec, EventConsumer, prune_inbox
 from prasmes_runtime.context import ServiceContext
 from prasmes_runtime.db import READ_ONLY, Database
@@ -129,7 +129,7 @@ class ServiceRuntime:
         context = ServiceContext(
             settings=settings,
             database=Database(settings.resolved_database_url()),
-            clock=clock or SystemClock(),
+            clock=clock or default_clock(settings),
             adapters=adapters if adapters is not None else definition.adapters(settings),
         )
         return cls(definition, context, create_bus(settings))
@@ -283,6 +283,15 @@ class ServiceRuntime:
         return checks
 
 
+def default_clock(settings: Settings) -> Clock:
+    """The real clock, or (tests and rehearsals, `CLOCK_START` in dev mode: the settings refuse it otherwise) a clock
+    that starts at the configured instant and runs at real speed."""
+    if settings.clock_start is None:
+        return SystemClock()
+    log.warning("clock.offset", start=settings.clock_start.isoformat())
+    return OffsetClock(settings.clock_start)
+
+
 def create_worker_app(
     definition: ServiceDefinition,
     settings: Settings | None = None,
@@ -332,14 +341,8 @@ def create_service_app(
     settings = service_settings(definition, settings)
     configure_logging(settings.service_name, settings.log_level, settings.log_format)
     traced = configure_tracing(settings) is not None
-    database = Database(settings.resolved_database_url())
-    context = ServiceContext(
-        settings=settings,
-        database=database,
-        clock=clock or SystemClock(),
-        adapters=adapters if adapters is not None else definition.adapters(settings),
-    )
-    runtime = ServiceRuntime(definition, context, create_bus(settings))
+    runtime = ServiceRuntime.build(definition, settings, clock, adapters)
+    database = runtime.database
 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import AwareDatetime, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -70,10 +70,23 @@ class Settings(BaseSettings):
     answers only in dev mode, and is a 404 everywhere else."""
 
     dev_mode: bool = False
+    clock_start: AwareDatetime | None = None
+    """Tests and rehearsals only, and only with DEV_MODE=true (CLOCK_START, an ISO instant with an offset,
+    `2025-10-10T20:00:00+03:00`): the service's clock starts at this instant when the process starts and runs at real
+    speed (`prasmes_runtime.clock.OffsetClock`). Only the domain's time moves; tokens stay on real time."""
     log_level: str = "INFO"
     log_format: Literal["json", "console"] = "json"
     traces_exporter: Literal["none", "console", "file"] = "none"
     traces_file: Path | None = None
+
+    @model_validator(mode="after")
+    def _clock_start_only_in_dev_mode(self) -> Settings:
+        if self.clock_start is not None and not self.dev_mode:
+            raise ValueError(
+                "CLOCK_START is set but DEV_MODE is not true: a clock set by configuration is for tests and "
+                "rehearsals only; unset CLOCK_START (or set DEV_MODE=true outside production)"
+            )
+        return self
 
     def resolved_database_url(self) -> str:
         if self.database_url:
