@@ -45,6 +45,21 @@ def test_the_demo_is_seeded_once_however_often_the_platform_starts(stack: Stack)
         everyone = client.get("/api/accounts/agency/applications", headers=ilze).json()
         assert everyone["total"] == 1, "no application of anyone else was made or approved by the seed"
         assert client.get("/api/accounts/accounts/me", headers=_login(client, "janis")).status_code == 404
+        _assert_the_programme_was_published_once_by_the_demonstration_call(client)
+
+
+def _assert_the_programme_was_published_once_by_the_demonstration_call(client: httpx.Client) -> None:
+    martins, liga = _login(client, "martins"), _login(client, "liga")
+    calls = client.get("/api/calls/calls", headers=martins).json()["items"]
+    demonstration = [c for c in calls if c["code"] == "DEMO-2025"]
+    assert len(demonstration) == 1 and "I4" not in [c["code"] for c in demonstration[0]["institution_criteria"]]
+    offers = client.get(f"/api/calls/calls/{demonstration[0]['id']}/offers", headers=martins).json()["items"]
+    assert [o["state"] for o in offers] == ["approved"]
+    agreement = client.get(f"/api/calls/offers/{offers[0]['id']}/agreement", headers=liga).json()
+    assert agreement["signed"] and agreement["signed_at"].startswith("2025-07-30")
+    for programme_id in agreement["programme_ids"]:
+        public = client.get(f"/api/catalog/public/programmes/{programme_id}").json()
+        assert len(public["groups"]) == 1
 
 
 def test_the_readme_try_it_commands_work_as_printed(stack: Stack) -> None:

@@ -1,8 +1,9 @@
 """Demo data through the gateway, as clients would enter it (called from devstack's seed).
 
 Līga registers Rīgas Datorikas mācību centrs with a signed statement, Ilze approves it, Līga adds the
-Rīga location and registers the programme "Datu analīze ar Python" (a draft: the calls service, not
-built yet, is what publishes it). Safe to run again: what exists already is found and reused.
+Rīga location and registers the programme "Datu analīze ar Python" (a draft: the signed agreement of
+calls' demonstration call publishes it, see devstack's seed). Safe to run again: what exists already is
+found and reused.
 """
 
 from __future__ import annotations

@@ -13,7 +13,6 @@ service's port) and `<name>-worker` (role `worker`: migrations, the outbox relay
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
 import json
 import os
@@ -23,10 +22,8 @@ import socket
 import subprocess
 import sys
 import time
-import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
 from pathlib import Path
 
 import httpx
@@ -56,6 +53,9 @@ class Stack:
     database_urls: Mapping[str, str] = field(default_factory=dict)
     """Per service; services without one get their SQLite file in var_dir."""
     extra_env: Mapping[str, str] = field(default_factory=dict)
+    service_env: dict[str, dict[str, str]] = field(default_factory=dict)
+    """One service's own environment, by service name, over `extra_env` (all of its processes): e.g. a test restarts
+    `calls` alone with another `CLOCK_START` (`stop_service`, change it here, `start_service`, `wait_ready`)."""
     log_dir: Path | None = None
     api_workers: int = field(default_factory=_api_workers_from_env)
     """uvicorn `--workers` of every api process and of the gateway (env API_WORKERS, default 1)."""
@@ -114,6 +114,7 @@ class Stack:
         if name in self.database_urls:
             env["DATABASE_URL"] = self.database_urls[name]
         env.update(self.extra_env)
+        env.update(self.service_env.get(name, {}))
         if role in ("all", "api", "worker"):
             env["ROLE"] = role
         return env
@@ -297,40 +298,62 @@ def _dev_login(client: httpx.Client, username: str) -> dict[str, str]:
 
 
 def _seed_catalog(stack: Stack, client: httpx.Client) -> None:
+    """Catalog's demo institution and programme; then calls replays its demonstration call, whose signed agreement
+    publishes the programme; then a group with free places."""
     try:
         ids = seed_catalog(client)
-        _publish_demo_programme(stack, client, ids["institution_id"], ids["programme_id"])
+        _replay_demonstration(client, ids["programme_id"])
+        _schedule_demo_group(client, ids["institution_id"], ids["programme_id"])
     except Exception as exc:  # demo data is a convenience: the platform runs without it
         print(f"warning: the catalog's demo data was not seeded: {exc!r}", flush=True)
 
 
-def _publish_demo_programme(stack: Stack, client: httpx.Client, institution_id: str, programme_id: str) -> None:
-    """The calls service is not built yet: sign the demo offer's agreement on the bus as it will, then
-    schedule a group, so that the public catalogue has a programme with free places."""
-    from prasmes_contracts.calls import CooperationAgreementSigned
-    from prasmes_runtime.bus.embedded import EmbeddedBus
-    from prasmes_runtime.bus.kafka import KafkaBus
-    from prasmes_testing.events import publish
+DEMO_WAIT_SECONDS = 30.0
+"""How long the demo waits for an event to reach the next service (calls' read model, the public catalogue)."""
 
-    bus = KafkaBus(stack.kafka_bootstrap) if stack.kafka_bootstrap else EmbeddedBus(stack.var_dir / "events.db")
-    offer = uuid.uuid5(uuid.NAMESPACE_URL, f"prasmes-demo-offer:{programme_id}")
-    signed = CooperationAgreementSigned(
-        offer_id=offer,
-        call_id=uuid.uuid5(uuid.NAMESPACE_URL, "prasmes-demo-call-4"),
-        institution_id=uuid.UUID(institution_id),
-        programme_ids=[uuid.UUID(programme_id)],
-        at=datetime.now(UTC),
-        valid_until=date(2027, 4, 30),
-    )
-    asyncio.run(publish(bus, signed, source="/prasmes/calls"))
+
+def _replay_demonstration(client: httpx.Client, programme_id: str) -> None:
+    """Once calls has learned the institution, Līga and the programme from catalog's events, Mārtiņš has calls
+    replay its demonstration call (`POST /api/calls/dev/demonstration`) with Ilze evaluating: the signature's
+    CooperationAgreementSigned goes through calls' outbox to catalog, which publishes the programme."""
+    liga, liga_id = _dev_user(client, "liga")
+    _, ilze_id = _dev_user(client, "ilze")
+    martins, _ = _dev_user(client, "martins")
+
+    def learned() -> bool:
+        mine = client.get("/api/calls/institutions/me/programmes", headers=liga)
+        return mine.status_code == 200 and programme_id in {p["programme_id"] for p in mine.json()}
+
+    _wait_for(learned, "calls to learn the demo institution's programme from catalog's events")
+    body = {"provider_admin_id": liga_id, "evaluator_id": ilze_id, "programme_ids": [programme_id]}
+    replayed = client.post("/api/calls/dev/demonstration", json=body, headers=martins, timeout=120)
+    if replayed.status_code != 200:
+        raise RuntimeError(f"calls did not replay its demonstration call: {replayed.status_code} {replayed.text}")
     public = f"/api/catalog/public/programmes/{programme_id}"
-    deadline = time.monotonic() + 20
-    while client.get(public).status_code != 200 and time.monotonic() < deadline:
-        time.sleep(0.3)
+    _wait_for(lambda: client.get(public).status_code == 200, "catalog to publish the demonstration's programme")
+
+
+def _dev_user(client: httpx.Client, username: str) -> tuple[dict[str, str], str]:
+    """A seeded user's headers and subject (the opaque user id other services know them by)."""
+    login = client.post("/auth/dev-login", json={"username": username})
+    login.raise_for_status()
+    return {"Authorization": f"Bearer {login.json()['access_token']}"}, str(login.json()["subject"])
+
+
+def _wait_for(done: Callable[[], bool], what: str, timeout: float = DEMO_WAIT_SECONDS) -> None:
+    deadline = time.monotonic() + timeout
+    while not done():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"waited {timeout:.0f} s for {what}")
+        time.sleep(0.2)
+
+
+def _schedule_demo_group(client: httpx.Client, institution_id: str, programme_id: str) -> None:
+    """A group of the public programme, so that the catalogue has free places (once)."""
+    if client.get(f"/api/catalog/public/programmes/{programme_id}").json().get("groups"):
+        return
     liga = _dev_login(client, "liga")
     base = f"/api/catalog/providers/{institution_id}"
-    if client.get(public).json().get("groups"):
-        return
     location = client.get(f"{base}/locations", headers=liga).json()[0]["id"]
     client.post(
         f"{base}/programmes/{programme_id}/groups",

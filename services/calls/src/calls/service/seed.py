@@ -62,5 +62,5 @@ async def _open(database: Database, clock: Clock, raw: dict[str, Any]) -> Call:
         institution_criteria=tuple(Criterion(**c) for c in raw["institution_criteria"]),
         programme_criteria=tuple(Criterion(**c) for c in raw["programme_criteria"]),
         learning_needs=tuple(LearningNeed(n["code"], n["title"]) for n in raw["learning_needs"]),
-        needs_approved_on=date.fromisoformat(raw["needs_approved_on"]),
+        needs_approved_on=date.fromisoformat(raw["needs_approved_on"]) if raw.get("needs_approved_on") else None,
     )
