@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from prasmes_contracts import accounts, calls, catalog
+from prasmes_contracts import accounts, calls, catalog, surveys
 from prasmes_contracts.events import Event, Topic
 
 __all__ = ["TOPICS", "Topic", "event_class", "topic_for", "topic_named"]
 
 
-TOPICS: tuple[Topic, ...] = (*accounts.TOPICS, *catalog.TOPICS, *calls.TOPICS)
+TOPICS: tuple[Topic, ...] = (*accounts.TOPICS, *catalog.TOPICS, *calls.TOPICS, *surveys.TOPICS)
 
 
 def _by_type(topics: tuple[Topic, ...]) -> dict[str, type[Event]]:

@@ -1,0 +1,97 @@
+"""The surveys table: one row per enrolment, the learner only as the opaque id; answers as JSON text (portable)."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from prasmes_runtime.db import UtcDateTime
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from surveys.domain.surveys import Enrolment, Survey
+
+metadata = sa.MetaData()
+
+surveys = sa.Table(
+    "surveys",
+    metadata,
+    sa.Column("id", sa.Uuid(), primary_key=True),
+    sa.Column("enrolment_id", sa.Uuid(), nullable=False, unique=True),
+    sa.Column("learner_id", sa.String(64), nullable=False, index=True),
+    sa.Column("project_code", sa.String(30), nullable=False),
+    sa.Column("programme_id", sa.Uuid(), nullable=False, index=True),
+    sa.Column("group_id", sa.Uuid(), nullable=False),
+    sa.Column("institution_id", sa.Uuid(), nullable=False),
+    sa.Column("kind", sa.String(20), nullable=False),
+    sa.Column("questionnaire_version", sa.Integer(), nullable=False),
+    sa.Column("status", sa.String(20), nullable=False, index=True),
+    sa.Column("answers", sa.Text(), nullable=False),
+    sa.Column("invited_at", UtcDateTime(), nullable=False),
+    sa.Column("remind_at", UtcDateTime(), nullable=False),
+    sa.Column("closes_at", UtcDateTime(), nullable=False),
+    sa.Column("saved_at", UtcDateTime(), nullable=True),
+    sa.Column("reminded_at", UtcDateTime(), nullable=True),
+    sa.Column("submitted_at", UtcDateTime(), nullable=True),
+)
+
+_ENROLMENT = ("enrolment_id", "learner_id", "project_code", "programme_id", "group_id", "institution_id")
+
+
+def _values(survey: Survey) -> dict[str, Any]:
+    values = {k: v for k, v in vars(survey).items() if k != "enrolment"} | vars(survey.enrolment)
+    return values | {"answers": json.dumps(survey.answers, ensure_ascii=False, sort_keys=True)}
+
+
+def _survey(row: sa.Row[Any]) -> Survey:
+    m = dict(row._mapping)
+    enrolment = Enrolment(**{k: m.pop(k) for k in _ENROLMENT})
+    return Survey(enrolment=enrolment, **(m | {"answers": json.loads(m["answers"])}))
+
+
+async def add(session: AsyncSession, survey: Survey) -> bool:
+    """Added unless the enrolment has its survey already (one per enrolment)."""
+    exists = await session.scalar(
+        sa.select(surveys.c.id).where(surveys.c.enrolment_id == survey.enrolment.enrolment_id)
+    )
+    if exists is not None:
+        return False
+    await session.execute(surveys.insert().values(**_values(survey)))
+    return True
+
+
+async def update(session: AsyncSession, survey: Survey) -> None:
+    values = _values(survey)
+    del values["id"]
+    await session.execute(surveys.update().where(surveys.c.id == survey.id).values(**values))
+
+
+async def get(session: AsyncSession, survey_id: uuid.UUID, *, for_update: bool = False) -> Survey | None:
+    query = surveys.select().where(surveys.c.id == survey_id)
+    row = (await session.execute(query.with_for_update() if for_update else query)).first()
+    return None if row is None else _survey(row)
+
+
+async def of_learner(session: AsyncSession, learner_id: str, limit: int, offset: int) -> tuple[list[Survey], int]:
+    where = surveys.c.learner_id == learner_id
+    total = await session.scalar(sa.select(sa.func.count()).select_from(surveys).where(where)) or 0
+    query = (
+        surveys.select().where(where).order_by(surveys.c.invited_at.desc(), surveys.c.id).limit(limit).offset(offset)
+    )
+    return [_survey(r) for r in await session.execute(query)], total
+
+
+async def due(session: AsyncSession, now: datetime, limit: int = 500) -> list[Survey]:
+    """Open surveys whose reminder or closing time has come."""
+    query = (
+        surveys.select()
+        .where(
+            surveys.c.status == "open",
+            sa.or_(surveys.c.closes_at < now, sa.and_(surveys.c.reminded_at.is_(None), surveys.c.remind_at <= now)),
+        )
+        .order_by(surveys.c.closes_at)
+        .limit(limit)
+    )
+    return [_survey(r) for r in await session.execute(query)]

@@ -1,0 +1,1 @@
+"""The surveys domain: questionnaires as versioned data, surveys and their answers, the aggregates. Pure Python."""
