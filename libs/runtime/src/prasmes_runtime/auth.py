@@ -25,7 +25,7 @@ from fastapi import Depends, Request
 
 from prasmes_runtime.errors import Forbidden, Unauthorized, Unavailable
 from prasmes_runtime.logging import get_logger
-from prasmes_runtime.roles import ROLES
+from prasmes_runtime.roles import PARTNER, ROLES
 
 ALGORITHM = "EdDSA"
 TOKEN_NOT_VALID = "the token is not valid"
@@ -246,4 +246,24 @@ def require_role(*roles: str) -> Callable[[Principal], Awaitable[Principal]]:
         return principal
 
     check.allowed_roles = frozenset(roles)  # type: ignore[attr-defined]
+    return check
+
+
+def require_person(*roles: str) -> Callable[[Principal], Awaitable[Principal]]:
+    """`require_role(*roles)` for a person's action (no roles named: any signed-in person): a token that also holds
+    `partner` is refused whatever else it holds, because partner systems are machine clients and follow the public
+    events (no learner, provider or agency action)."""
+    assert PARTNER not in roles, "a person's action cannot admit partner systems"
+    allowed = require_role(*roles) if roles else None
+
+    async def check(principal: CurrentUser) -> Principal:
+        if allowed is not None:
+            await allowed(principal)
+        if principal.has_any((PARTNER,)):
+            raise Forbidden(
+                "partner systems have no learner, provider or agency actions: they follow the public events"
+            )
+        return principal
+
+    check.allowed_roles = frozenset(roles or ROLES - {PARTNER})  # type: ignore[attr-defined]
     return check

@@ -7,9 +7,8 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from prasmes_runtime import roles
-from prasmes_runtime.auth import Principal, require_role
+from prasmes_runtime.auth import Principal, require_person
 from prasmes_runtime.dependencies import ContextDep
-from prasmes_runtime.errors import Forbidden
 from prasmes_runtime.schemas import StrictTextModel
 
 from calls.adapters.registers import Registers
@@ -21,51 +20,15 @@ class CallsIn(StrictTextModel):
     """A request body of calls: unknown fields are refused, and so is a control character in any text."""
 
 
-def _no_partner(principal: Principal) -> Principal:
-    if principal.has_any((roles.PARTNER,)):
-        raise Forbidden("partner systems have no provider or agency actions: they follow the public events")
-    return principal
-
-
-async def _agency_admin(principal: Annotated[Principal, Depends(require_role(*roles.AGENCY_ADMINS))]) -> Principal:
-    return _no_partner(principal)
-
-
-async def _agency(principal: Annotated[Principal, Depends(require_role(*roles.AGENCY))]) -> Principal:
-    return _no_partner(principal)
-
-
-async def _reader(
-    principal: Annotated[Principal, Depends(require_role(*roles.AGENCY, *roles.PROVIDER))],
-) -> Principal:
-    return _no_partner(principal)
-
-
-async def _provider_admin(
-    principal: Annotated[Principal, Depends(require_role(*roles.PROVIDER_ADMINS))],
-) -> Principal:
-    return _no_partner(principal)
-
-
-async def _provider(principal: Annotated[Principal, Depends(require_role(*roles.PROVIDER))]) -> Principal:
-    return _no_partner(principal)
-
-
-_agency_admin.allowed_roles = frozenset(roles.AGENCY_ADMINS)  # type: ignore[attr-defined]
-_agency.allowed_roles = frozenset(roles.AGENCY)  # type: ignore[attr-defined]
-_reader.allowed_roles = frozenset(roles.AGENCY + roles.PROVIDER)  # type: ignore[attr-defined]
-_provider_admin.allowed_roles = frozenset(roles.PROVIDER_ADMINS)  # type: ignore[attr-defined]
-_provider.allowed_roles = frozenset(roles.PROVIDER)  # type: ignore[attr-defined]
-
-AgencyAdmin = Annotated[Principal, Depends(_agency_admin)]
+AgencyAdmin = Annotated[Principal, Depends(require_person(*roles.AGENCY_ADMINS))]
 """Calls, their timelines and learning needs: `roles.AGENCY_ADMINS`."""
-Agency = Annotated[Principal, Depends(_agency)]
+Agency = Annotated[Principal, Depends(require_person(*roles.AGENCY))]
 """Officer work (evaluation) and the agency's views: `roles.AGENCY` (an officer or an admin)."""
-Reader = Annotated[Principal, Depends(_reader)]
+Reader = Annotated[Principal, Depends(require_person(*roles.AGENCY, *roles.PROVIDER))]
 """Reads: agency staff any, provider users their institution's (`roles.AGENCY`, `roles.PROVIDER`)."""
-ProviderAdmin = Annotated[Principal, Depends(_provider_admin)]
+ProviderAdmin = Annotated[Principal, Depends(require_person(*roles.PROVIDER_ADMINS))]
 """An institution's offer is made by its provider_admin (`roles.PROVIDER_ADMINS`)."""
-ProviderUser = Annotated[Principal, Depends(_provider)]
+ProviderUser = Annotated[Principal, Depends(require_person(*roles.PROVIDER))]
 
 
 def actor_of(request: Request, principal: Principal) -> Actor:

@@ -8,9 +8,8 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from prasmes_runtime import roles
-from prasmes_runtime.auth import CurrentUser, Principal, require_role
+from prasmes_runtime.auth import Principal, require_person, require_role
 from prasmes_runtime.dependencies import ContextDep
-from prasmes_runtime.errors import Forbidden
 from prasmes_runtime.schemas import StrictTextModel
 
 from catalog.adapters.directory import Directory
@@ -22,32 +21,12 @@ class CatalogIn(StrictTextModel):
     """A request body of catalog: unknown fields are refused, and so is a control character in any text."""
 
 
-def _refuse_partners(principal: Principal) -> Principal:
-    if principal.has_any((roles.PARTNER,)):
-        raise Forbidden("partner systems have no provider or learner actions: they follow the public events")
-    return principal
-
-
-async def _person(principal: CurrentUser) -> Principal:
-    return _refuse_partners(principal)
-
-
-def _register_reader(
-    principal: Annotated[Principal, Depends(require_role(*roles.AGENCY, *roles.PROVIDER))],
-) -> Principal:
-    return _refuse_partners(principal)
-
-
-PERSONS = frozenset(roles.ROLES - {roles.PARTNER})
-_person.allowed_roles = PERSONS  # type: ignore[attr-defined]  # the access rule, as `auth.access_rule` reads it
-_register_reader.allowed_roles = frozenset(roles.AGENCY + roles.PROVIDER)  # type: ignore[attr-defined]
-
-Person = Annotated[Principal, Depends(_person)]
+Person = Annotated[Principal, Depends(require_person())]
 """A signed-in person (learner, provider or agency staff): partner systems are machine clients and are refused."""
 Agency = Annotated[Principal, Depends(require_role(*roles.AGENCY))]
 """Agency staff (officer or admin): approvals, any programme, any document."""
 AgencyAdmin = Annotated[Principal, Depends(require_role(*roles.AGENCY_ADMINS))]
-RegisterReader = Annotated[Principal, Depends(_register_reader)]
+RegisterReader = Annotated[Principal, Depends(require_person(*roles.AGENCY, *roles.PROVIDER))]
 
 
 def is_agency(principal: Principal) -> bool:
