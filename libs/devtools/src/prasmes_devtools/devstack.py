@@ -237,14 +237,26 @@ def _signal(process: subprocess.Popen[bytes], sig: int) -> None:
 
 def free_base_port(start: int | None = None) -> int:
     """The first port of a free block, two ports per service (`PORTS_PER_STACK`; for tests running their own stack).
-    It starts at a random place, so that two runs on one machine rarely reach for the same block."""
-    start = start if start is not None else random.randrange(20000, 50000)
+    It starts at a random place, so that two runs on one machine rarely reach for the same block. The block lies
+    below the kernel's ephemeral range: a port free when checked could otherwise be taken, before the service binds
+    it, as the source port of an outgoing connection (to PostgreSQL, to Kafka)."""
+    top = _first_ephemeral_port() - PORTS_PER_STACK
+    start = start if start is not None else random.randrange(20000, top)
     step = PORTS_PER_STACK
-    candidates: list[int] = [*range(start, 60000, step), *range(20000, start, step)]
+    candidates: list[int] = [*range(start, top, step), *range(20000, start, step)]
     for base in candidates:
         if _block_is_free(base):
             return base
     raise RuntimeError("no free block of ports")
+
+
+def _first_ephemeral_port() -> int:
+    """Where the kernel starts handing out source ports (Linux: /proc/sys/net/ipv4/ip_local_port_range; 32768,
+    Linux's default, elsewhere)."""
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
 
 
 def _block_is_free(base: int) -> bool:
