@@ -3,14 +3,12 @@ rows for CSV and XLSX."""
 
 from __future__ import annotations
 
-import csv
-import io
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import get_args
 
-from openpyxl import Workbook
+from prasmes_documents import tables
 from prasmes_runtime.db import Database
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -110,26 +108,8 @@ async def _name(session: AsyncSession, institution_id: uuid.UUID) -> str:
 
 
 def as_csv(rows: Sequence[tuple[str, ...]]) -> bytes:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(DECISION_COLUMNS)
-    writer.writerows(_safe(row) for row in rows)
-    return out.getvalue().encode("utf-8-sig")  # the BOM: spreadsheet programs then read UTF-8
+    return tables.as_csv(DECISION_COLUMNS, rows)
 
 
 def as_xlsx(rows: Sequence[tuple[str, ...]]) -> bytes:
-    book = Workbook()
-    sheet = book.active
-    assert sheet is not None
-    sheet.title = "decisions"
-    sheet.append(DECISION_COLUMNS)
-    for row in rows:
-        sheet.append(_safe(row))
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
-
-
-def _safe(row: tuple[str, ...]) -> tuple[str, ...]:
-    # A text that starts like a formula would run as one in a spreadsheet (CSV/formula injection).
-    return tuple("'" + v if v[:1] in ("=", "+", "-", "@", "\t", "\r") else v for v in row)
+    return tables.as_xlsx(DECISION_COLUMNS, rows, sheet="decisions")

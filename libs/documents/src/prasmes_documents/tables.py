@@ -1,0 +1,66 @@
+"""Rows of a table as the files the agency opens in a spreadsheet program: CSV (UTF-8 with a BOM, so that
+spreadsheet programs read it as UTF-8) and XLSX (one sheet).
+
+A cell is a text, a number (int, float, Decimal) or None (an empty cell); anything else is written as its str().
+A number stays a number in XLSX and is written with str() in CSV. A text that starts like a formula ("=", "+",
+"-", "@", a tab or a carriage return) gets a leading apostrophe, so that a spreadsheet shows it rather than runs
+it (CSV/formula injection); numbers are never formulas and are written as they are.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Sequence
+from decimal import Decimal
+
+from openpyxl import Workbook
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+"""How a text that a spreadsheet would run as a formula starts."""
+
+Cell = str | int | float | Decimal | None
+
+
+def as_csv(columns: Sequence[str], rows: Iterable[Sequence[object]]) -> bytes:
+    """A header of `columns`, then one line per row; UTF-8 with a BOM."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow([_text(c) for c in columns])
+    writer.writerows([_csv_cell(v) for v in row] for row in rows)
+    return out.getvalue().encode("utf-8-sig")
+
+
+def as_xlsx(columns: Sequence[str], rows: Iterable[Sequence[object]], *, sheet: str) -> bytes:
+    """A workbook of one sheet titled `sheet`: a header of `columns`, then one row per row."""
+    book = Workbook()
+    table = book.active
+    assert table is not None
+    table.title = sheet
+    table.append([_text(c) for c in columns])
+    for row in rows:
+        table.append([_xlsx_cell(v) for v in row])
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def _text(value: object) -> str:
+    text = str(value)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+def _csv_cell(value: object) -> str:
+    if value is None:
+        return ""
+    return str(value) if _is_number(value) else _text(value)
+
+
+def _xlsx_cell(value: object) -> Cell:
+    if value is None or (isinstance(value, int | float | Decimal) and not isinstance(value, bool)):
+        return value
+    return _text(value)
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float | Decimal) and not isinstance(value, bool)
