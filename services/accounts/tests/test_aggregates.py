@@ -9,7 +9,16 @@ from typing import Any
 
 import pytest
 from accounts.domain import events as ev
-from accounts.domain.account import Account, DigCompAssessment, EmploymentStatus, Profile, open_account
+from accounts.domain.account import (
+    Account,
+    DigCompAssessment,
+    EmploymentStatus,
+    Profile,
+    assess_digcomp,
+    latest_since,
+    latest_until,
+    open_account,
+)
 from accounts.domain.applications import (
     BUDGET_EXHAUSTED,
     RANKED_LOWER,
@@ -454,6 +463,29 @@ def test_the_learning_history_shows_digcomp_before_the_start_and_after_the_end()
     assert not_started.digcomp_before is None
 
 
+def test_a_self_assessment_is_dated_by_its_day_in_riga() -> None:
+    """23:30 UTC on 10 January is 01:30 on 11 January in Riga: made on the first day of studies starting then."""
+    late = _levels(3, datetime(2027, 1, 10, 23, 30, tzinfo=UTC))
+    assert late.assessed_on == date(2027, 1, 11)
+    assert latest_until([late], date(2027, 1, 11)) is late and latest_until([late], date(2027, 1, 10)) is None
+    assert latest_since([late], date(2027, 1, 11)) is late and latest_since([late], date(2027, 1, 12)) is None
+
+
+def test_a_self_assessment_is_published_with_the_mean_of_its_areas() -> None:
+    levels = dict(zip(DIGCOMP, (3, 4, 4, 5, 5), strict=True))
+    at = datetime(2026, 11, 30, 22, 15, tzinfo=UTC)  # 00:15 on 1 December in Riga
+    assessment = assess_digcomp("anna", levels, at)
+    (assessed,) = assessment.events
+    assert contract_of(assessed) == published.DigCompAssessed(
+        learner_id="anna", level=Decimal("4.2"), levels=levels, assessed_on=date(2026, 12, 1), at=at
+    )
+    assert contract_of(assessed).model_dump(mode="json")["level"] == "4.2"
+    assert _levels(8).level == Decimal("8.0") and assess_digcomp("anna", {**levels, "safety": 1}, at).level == Decimal(
+        "3.4"
+    )
+    assert DigCompAssessment(levels, at).events == ()  # one read back from the database publishes nothing
+
+
 # --- what is shown of an account -------------------------------------------------------------
 
 
@@ -475,7 +507,7 @@ def test_every_domain_event_is_published_as_the_contract_with_the_same_fields() 
         for cls in vars(ev).values()
         if isinstance(cls, type) and issubclass(cls, ev.DomainEvent) and not cls.__subclasses__()
     }
-    assert len(concrete) == 13 and set(CONTRACTS) == concrete
+    assert len(concrete) == 14 and set(CONTRACTS) == concrete
     for raised, contract in CONTRACTS.items():
         assert contract.event_name == raised.__name__
         assert {f.name for f in dataclasses.fields(raised)} == set(contract.model_fields), raised

@@ -2,9 +2,16 @@
 
 import csv
 import io
+import json
 from datetime import UTC, datetime, timedelta
 
+import sqlalchemy as sa
+from prasmes_contracts.accounts import DigCompAssessed
 from prasmes_contracts.catalog import ProviderUserAdded
+from prasmes_contracts.registry import topic_for
+from prasmes_runtime.messaging import outbox
+from prasmes_testing.events import events_on
+from prasmes_testing.support import eventually
 
 from .conftest import NOW, Service, catalog_events
 
@@ -420,6 +427,48 @@ async def test_profile_and_digcomp_history(service: Service) -> None:
     await service.client.post("/accounts/me/digcomp", json={"levels": {**levels, "safety": 5}}, headers=anna)
     history = (await service.client.get("/accounts/me/digcomp", headers=anna)).json()
     assert [h["levels"]["safety"] for h in history] == [3, 5]
+
+
+async def test_each_self_assessment_is_published_on_the_internal_assessments_topic(service: Service) -> None:
+    anna = await service.learner("anna", 1)
+    areas = (
+        "information_and_data_literacy",
+        "communication_and_collaboration",
+        "digital_content_creation",
+        "safety",
+        "problem_solving",
+    )
+    service.clock.at = datetime(2026, 11, 30, 22, 15, tzinfo=UTC)  # 00:15 on 1 December in Riga
+    levels = dict(zip(areas, (3, 4, 4, 5, 5), strict=True))
+    assert (await service.client.post("/accounts/me/digcomp", json={"levels": levels}, headers=anna)).status_code == 201
+    refused = await service.client.post("/accounts/me/digcomp", json={"levels": levels}, headers=service.as_("janis"))
+    assert refused.status_code == 404  # no account: nothing kept, nothing published
+    async with service.database.session() as session:
+        rows = (
+            await session.execute(
+                sa.select(outbox.c.topic, outbox.c.data).where(outbox.c.event_type == DigCompAssessed.event_type())
+            )
+        ).all()
+    assert [(topic, json.loads(data)) for topic, data in rows] == [
+        (
+            "accounts.assessments",
+            {
+                "learner_id": "anna",
+                "level": "4.2",
+                "levels": levels,
+                "assessed_on": "2026-12-01",
+                "at": "2026-11-30T22:15:00Z",
+            },
+        )
+    ]
+    assert not topic_for(DigCompAssessed).partner_readable  # a person's self-assessment: not for partners
+
+    async def relayed() -> bool:
+        return len(await events_on(service.bus, "accounts.assessments", DigCompAssessed)) == 1
+
+    await eventually(relayed, timeout=20, interval=0.05)
+    (published,) = await events_on(service.bus, "accounts.assessments", DigCompAssessed)
+    assert published.subject == "anna"  # keyed by the learner: one learner's assessments stay in order
 
 
 async def test_the_providers_invoice_after_completion_moves_no_money(service: Service) -> None:

@@ -2,6 +2,10 @@
 
 A person appears only as an opaque id (`learner_id`, the token subject): never a personal code,
 name or contact. Amounts are EUR as decimal strings with two decimals.
+
+The DigComp self-assessments are on an internal topic (`accounts.assessments`, `partner_readable=False`): a
+person's own assessment of their skills, keyed by their id, is for the platform's services (surveys computes the
+skill gain from it), not for partners.
 """
 
 from __future__ import annotations
@@ -152,6 +156,22 @@ class StudiesCompleted(_StudyEvent):
     result: str
 
 
+class DigCompAssessed(Event):
+    """The learner recorded a DigComp self-assessment (each one is kept: the history, not only the latest)."""
+
+    service: ClassVar[str] = "accounts"
+    key_field: ClassVar[str] = "learner_id"
+
+    learner_id: str = Field(description=LEARNER)
+    level: Decimal = Field(description="The mean of the five areas' levels, one decimal (rounded half up).")
+    levels: dict[str, int] = Field(
+        description="The level 1-8 of each of the five DigComp 2.2 areas (information_and_data_literacy, "
+        "communication_and_collaboration, digital_content_creation, safety, problem_solving)."
+    )
+    assessed_on: date = Field(description="The day it was made, in Riga.")
+    at: datetime = Field(description="When it was made (UTC).")
+
+
 TOPICS: tuple[Topic, ...] = (
     Topic(
         "accounts.accounts", "accounts", "account", (AccountOpened,), "Learning accounts: opened. Keyed by account id."
@@ -183,5 +203,13 @@ TOPICS: tuple[Topic, ...] = (
         "enrolment",
         (EnrolmentConfirmed, StudiesStarted, StudiesDiscontinued, StudiesCompleted),
         "Enrolments in study groups and the study record. Keyed by enrolment id.",
+    ),
+    Topic(
+        "accounts.assessments",
+        "accounts",
+        "learner",
+        (DigCompAssessed,),
+        "DigComp self-assessments (internal: a person's self-assessment). Keyed by learner id.",
+        partner_readable=False,
     ),
 )

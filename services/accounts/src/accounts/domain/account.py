@@ -6,11 +6,13 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 
+from prasmes_runtime.clock import RIGA
 from prasmes_runtime.errors import InvalidInput
 
-from accounts.domain.events import AccountOpened, DomainEvent
+from accounts.domain.events import AccountOpened, DigCompAssessed, DomainEvent
 from accounts.domain.personal_code import PersonalCode, birth_date_of, parse_personal_code
 
 DIGCOMP_AREAS = (
@@ -48,6 +50,8 @@ class DigCompAssessment:
 
     levels: dict[str, int]
     assessed_at: datetime
+    events: tuple[DomainEvent, ...] = field(default=(), compare=False, repr=False)
+    """What making it raised, not yet recorded (none on an assessment read from the database)."""
 
     def __post_init__(self) -> None:
         check_digcomp_levels(self.levels)
@@ -56,16 +60,36 @@ class DigCompAssessment:
     def average(self) -> float:
         return sum(self.levels.values()) / len(self.levels)
 
+    @property
+    def level(self) -> Decimal:
+        """The mean of the five areas' levels to one decimal, rounded half up (as published)."""
+        mean = Decimal(sum(self.levels.values())) / Decimal(len(self.levels))
+        return mean.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+
+    @property
+    def assessed_on(self) -> date:
+        """The day it was made, in Riga (the days of the study record it is compared with are Riga days)."""
+        return self.assessed_at.astimezone(RIGA).date()
+
+
+def assess_digcomp(learner_id: str, levels: dict[str, int], now: datetime) -> DigCompAssessment:
+    """A new self-assessment of the learner, with the event that publishes it."""
+    made = DigCompAssessment(dict(levels), now)
+    assessed = DigCompAssessed(
+        learner_id=learner_id, level=made.level, levels=dict(made.levels), assessed_on=made.assessed_on, at=now
+    )
+    return DigCompAssessment(made.levels, now, events=(assessed,))
+
 
 def latest_until(assessments: Sequence[DigCompAssessment], day: date) -> DigCompAssessment | None:
-    """The last of `assessments` (in the order they were made) made on `day` or before."""
-    made = [a for a in assessments if a.assessed_at.date() <= day]
+    """The last of `assessments` (in the order they were made) made on `day` (in Riga) or before."""
+    made = [a for a in assessments if a.assessed_on <= day]
     return made[-1] if made else None
 
 
 def latest_since(assessments: Sequence[DigCompAssessment], day: date) -> DigCompAssessment | None:
-    """The last of `assessments` (in the order they were made) made on `day` or after."""
-    made = [a for a in assessments if a.assessed_at.date() >= day]
+    """The last of `assessments` (in the order they were made) made on `day` (in Riga) or after."""
+    made = [a for a in assessments if a.assessed_on >= day]
     return made[-1] if made else None
 
 

@@ -27,6 +27,15 @@ class AccountOpened(DomainEvent):
 
 
 @dataclass(frozen=True, kw_only=True)
+class DigCompAssessed(DomainEvent):
+    learner_id: str
+    level: Decimal
+    levels: dict[str, int]
+    assessed_on: date
+    at: datetime
+
+
+@dataclass(frozen=True, kw_only=True)
 class ApplicationEvent(DomainEvent):
     """About one application and its grant (keyed by the application)."""
 

@@ -14,6 +14,7 @@ from prasmes_runtime.errors import Conflict, NotFound
 from accounts.db import ConstraintViolation, Session
 from accounts.db import account as account_db
 from accounts.domain.account import Account, DigCompAssessment, Profile
+from accounts.domain.account import assess_digcomp as new_assessment
 from accounts.domain.account import open_account as new_account
 from accounts.service import outbox
 
@@ -81,10 +82,12 @@ async def update_profile(database: Database, learner_id: str, changes: dict[str,
 async def assess_digcomp(
     database: Database, clock: Clock, learner_id: str, levels: dict[str, int]
 ) -> DigCompAssessment:
-    assessment = DigCompAssessment(dict(levels), clock.now())
+    """Keep the learner's self-assessment (the history: every one) and publish it, in one transaction."""
+    assessment = new_assessment(learner_id, levels, clock.now())
     async with database.transaction() as session:
         account = await require_account(session, learner_id)
         await account_db.add_assessment(session, account.id, assessment)
+        await outbox.record(session, assessment.events)
     return assessment
 
 

@@ -13,6 +13,7 @@ from accounts.domain import events as raised
 
 CONTRACTS: Mapping[type[raised.DomainEvent], type[Event]] = {
     raised.AccountOpened: published.AccountOpened,
+    raised.DigCompAssessed: published.DigCompAssessed,
     raised.ApplicationSubmitted: published.ApplicationSubmittedV2,  # version 1 is no longer published
     raised.ApplicationWithdrawn: published.ApplicationWithdrawn,
     raised.ApplicationApproved: published.ApplicationApproved,
