@@ -1,9 +1,19 @@
 """The notices without I/O: what they say, and when one is read."""
 
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
-from notifications.domain import SILENT_RELEASES, grant_notice, welcome_notice
+import pytest
+from notifications.domain import (
+    SILENT_RELEASES,
+    Reference,
+    SurveyKind,
+    SurveyNoticeKind,
+    closing_day,
+    grant_notice,
+    survey_notice,
+    welcome_notice,
+)
 
 NOW = datetime(2026, 11, 30, 10, 0, tzinfo=UTC)
 
@@ -27,3 +37,72 @@ def test_a_grant_notice_names_the_project_and_the_amount_in_both_languages() -> 
 def test_a_lapsed_grant_gets_only_the_lapse_notice() -> None:
     assert "lapsed" in SILENT_RELEASES
     assert not SILENT_RELEASES & {"withdrawn", "remainder", "discontinued"}
+
+
+SURVEY = uuid.UUID("6f1c2a8e-0000-4000-8000-000000000001")
+
+
+@pytest.mark.parametrize(
+    ("kind", "survey_kind", "title", "body"),
+    [
+        (
+            "survey_invited",
+            "completion",
+            {"lv": "Novērtējiet savas mācības", "en": "Evaluate your studies"},
+            {
+                "lv": "Aicinām jūs novērtēt pabeigtās mācības. Aptaujai var atbildēt līdz 31.12.2026.",
+                "en": "You are invited to evaluate the studies you completed. "
+                "The survey is open until 31 December 2026.",
+            },
+        ),
+        (
+            "survey_invited",
+            "discontinuation",
+            {"lv": "Novērtējiet savas mācības", "en": "Evaluate your studies"},
+            {
+                "lv": "Aicinām jūs novērtēt mācības, kuras pārtraucāt. Aptaujai var atbildēt līdz 31.12.2026.",
+                "en": "You are invited to evaluate the studies you discontinued. "
+                "The survey is open until 31 December 2026.",
+            },
+        ),
+        (
+            "survey_reminded",
+            "completion",
+            {"lv": "Atgādinājums: novērtējiet savas mācības", "en": "Reminder: evaluate your studies"},
+            {
+                "lv": "Aptauja par jūsu pabeigtajām mācībām vēl gaida atbildes. Tai var atbildēt līdz 31.12.2026.",
+                "en": "The survey on the studies you completed still awaits your answers. "
+                "It is open until 31 December 2026.",
+            },
+        ),
+        (
+            "survey_reminded",
+            "discontinuation",
+            {"lv": "Atgādinājums: novērtējiet savas mācības", "en": "Reminder: evaluate your studies"},
+            {
+                "lv": "Aptauja par mācībām, kuras pārtraucāt, vēl gaida atbildes. Tai var atbildēt līdz 31.12.2026.",
+                "en": "The survey on the studies you discontinued still awaits your answers. "
+                "It is open until 31 December 2026.",
+            },
+        ),
+    ],
+)
+def test_a_survey_notice_says_which_studies_until_the_riga_day_it_closes_and_links_the_survey(
+    kind: SurveyNoticeKind,
+    survey_kind: SurveyKind,
+    title: dict[str, str],
+    body: dict[str, str],
+) -> None:
+    closes_at = datetime(2026, 12, 30, 22, 30, tzinfo=UTC)  # 00:30 on 31 December in Riga
+    notice = survey_notice(kind, survey_kind, "anna", SURVEY, closes_at, NOW, "event-3")
+    assert (notice.kind, notice.recipient_id, notice.cause_event_id) == (kind, "anna", "event-3")
+    assert (notice.title, notice.body) == (title, body)
+    assert notice.reference == Reference("survey", str(SURVEY))
+    assert notice.reference.path == f"/surveys/{SURVEY}"
+
+
+def test_the_closing_day_is_the_day_in_riga_in_summer_and_winter() -> None:
+    assert closing_day(datetime(2027, 6, 30, 20, 59, tzinfo=UTC)) == date(2027, 6, 30)  # 23:59 EEST
+    assert closing_day(datetime(2027, 6, 30, 21, 0, tzinfo=UTC)) == date(2027, 7, 1)  # 00:00 EEST
+    assert closing_day(datetime(2027, 1, 31, 21, 59, tzinfo=UTC)) == date(2027, 1, 31)  # 23:59 EET
+    assert closing_day(datetime(2027, 1, 31, 22, 0, tzinfo=UTC)) == date(2027, 2, 1)  # 00:00 EET

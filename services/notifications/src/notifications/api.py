@@ -9,12 +9,25 @@ from fastapi import APIRouter
 from prasmes_runtime.auth import CurrentUser
 from prasmes_runtime.dependencies import ClockDep, DatabaseDep, PagingDep
 from prasmes_runtime.schemas import Page
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from notifications import service
-from notifications.domain import Notice
+from notifications.domain import Notice, Reference
 
 router = APIRouter(prefix="/notifications", tags=["notifications"])
+
+
+class ReferenceOut(BaseModel):
+    type: str = Field(description="What the notice is about: `survey`.")
+    id: str = Field(description="Its id in the service that owns it.")
+    path: str = Field(
+        description="Its path in that service's API, e.g. `/surveys/{id}` "
+        "(through the gateway: `/api/surveys/surveys/{id}`)."
+    )
+
+    @classmethod
+    def of(cls, reference: Reference) -> ReferenceOut:
+        return cls(type=reference.type, id=reference.id, path=reference.path)
 
 
 class NoticeOut(BaseModel):
@@ -24,6 +37,9 @@ class NoticeOut(BaseModel):
     body: dict[str, str]
     created_at: datetime
     read_at: datetime | None
+    reference: ReferenceOut | None = Field(
+        default=None, description="What the notice is about, for a link to it (none when it is about nothing to open)."
+    )
 
     @classmethod
     def of(cls, notice: Notice) -> NoticeOut:
@@ -34,6 +50,7 @@ class NoticeOut(BaseModel):
             body=notice.body,
             created_at=notice.created_at,
             read_at=notice.read_at,
+            reference=ReferenceOut.of(notice.reference) if notice.reference else None,
         )
 
 

@@ -10,6 +10,7 @@ from prasmes_contracts.accounts import (
     GrantReleased,
     GrantSpent,
 )
+from prasmes_contracts.surveys import SurveyInvited, SurveyReminded
 from prasmes_runtime.consumer import ConsumerSpec, Handlers
 from prasmes_runtime.context import EventContext
 
@@ -51,6 +52,11 @@ async def on_released(ctx: EventContext, event: GrantReleased) -> None:
     if event.cause in SILENT_RELEASES:
         return
     await service.grant_changed(ctx, "grant_released", event.learner_id, event.project_code, str(event.amount))
+
+
+@handlers.on(SurveyInvited, SurveyReminded)
+async def on_survey_invitation(ctx: EventContext, event: SurveyInvited | SurveyReminded) -> None:
+    await service.survey_invitation(ctx, event)
 
 
 CONSUMERS = [ConsumerSpec(name="notifications", handlers=handlers)]

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from prasmes_runtime.db import UtcDateTime
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from notifications.domain import Notice
+from notifications.domain import Notice, Reference
 
 metadata = sa.MetaData()
 
@@ -24,6 +24,8 @@ notices = sa.Table(
     sa.Column("created_at", UtcDateTime(), nullable=False),
     sa.Column("read_at", UtcDateTime(), nullable=True),
     sa.Column("cause_event_id", sa.String(64), nullable=True),
+    sa.Column("reference_type", sa.String(30), nullable=True),
+    sa.Column("reference_id", sa.String(64), nullable=True),
 )
 
 
@@ -38,6 +40,7 @@ def _notice(row: sa.Row[tuple[object, ...]]) -> Notice:
         m["created_at"],
         m["read_at"],
         m["cause_event_id"],
+        Reference(m["reference_type"], m["reference_id"]) if m["reference_type"] is not None else None,
     )
 
 
@@ -52,6 +55,8 @@ async def insert_notice(session: AsyncSession, notice: Notice) -> None:
             created_at=notice.created_at,
             read_at=notice.read_at,
             cause_event_id=notice.cause_event_id,
+            reference_type=notice.reference.type if notice.reference else None,
+            reference_id=notice.reference.id if notice.reference else None,
         )
     )
 

@@ -4,7 +4,26 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import date, datetime
+from typing import Literal
+
+from prasmes_runtime.clock import RIGA
+
+
+@dataclass(frozen=True)
+class Reference:
+    """What a notice is about, for a client to link to: the resource's type and its id in the owning service."""
+
+    type: str
+    id: str
+
+    @property
+    def path(self) -> str:
+        """The resource's path in its owning service's API (through the gateway under `/api/<service>`)."""
+        return _PATHS[self.type].format(id=self.id)
+
+
+_PATHS = {"survey": "/surveys/{id}"}
 
 
 @dataclass(frozen=True)
@@ -19,6 +38,8 @@ class Notice:
     created_at: datetime
     read_at: datetime | None = None
     cause_event_id: str | None = None
+    reference: Reference | None = None
+    """What the notice is about, when it is about one thing a client can open (a survey)."""
 
     def read(self, at: datetime) -> Notice:
         """Marked read at `at`; a notice read before keeps the time it was first read."""
@@ -97,4 +118,85 @@ def grant_notice(
         body={lang: text.format(**values) for lang, text in body.items()},
         created_at=at,
         cause_event_id=cause_event_id,
+    )
+
+
+SurveyKind = Literal["completion", "discontinuation"]
+SurveyNoticeKind = Literal["survey_invited", "survey_reminded"]
+
+_SURVEY_NOTICES: dict[tuple[SurveyNoticeKind, SurveyKind], tuple[dict[str, str], dict[str, str]]] = {
+    ("survey_invited", "completion"): (
+        {"lv": "Novērtējiet savas mācības", "en": "Evaluate your studies"},
+        {
+            "lv": "Aicinām jūs novērtēt pabeigtās mācības. Aptaujai var atbildēt līdz {lv_date}",
+            "en": "You are invited to evaluate the studies you completed. The survey is open until {en_date}.",
+        },
+    ),
+    ("survey_invited", "discontinuation"): (
+        {"lv": "Novērtējiet savas mācības", "en": "Evaluate your studies"},
+        {
+            "lv": "Aicinām jūs novērtēt mācības, kuras pārtraucāt. Aptaujai var atbildēt līdz {lv_date}",
+            "en": "You are invited to evaluate the studies you discontinued. The survey is open until {en_date}.",
+        },
+    ),
+    ("survey_reminded", "completion"): (
+        {"lv": "Atgādinājums: novērtējiet savas mācības", "en": "Reminder: evaluate your studies"},
+        {
+            "lv": "Aptauja par jūsu pabeigtajām mācībām vēl gaida atbildes. Tai var atbildēt līdz {lv_date}",
+            "en": "The survey on the studies you completed still awaits your answers. It is open until {en_date}.",
+        },
+    ),
+    ("survey_reminded", "discontinuation"): (
+        {"lv": "Atgādinājums: novērtējiet savas mācības", "en": "Reminder: evaluate your studies"},
+        {
+            "lv": "Aptauja par mācībām, kuras pārtraucāt, vēl gaida atbildes. Tai var atbildēt līdz {lv_date}",
+            "en": "The survey on the studies you discontinued still awaits your answers. It is open until {en_date}.",
+        },
+    ),
+}
+
+_MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
+
+
+def closing_day(closes_at: datetime) -> date:
+    """The day in Riga of a survey's last instant: the date a learner is told they can answer until."""
+    return closes_at.astimezone(RIGA).date()
+
+
+def survey_notice(
+    kind: SurveyNoticeKind,
+    survey_kind: SurveyKind,
+    recipient_id: str,
+    survey_id: uuid.UUID,
+    closes_at: datetime,
+    at: datetime,
+    cause_event_id: str,
+) -> Notice:
+    """The invitation to a survey of studies completed or discontinued, or its reminder, with the closing day in
+    Riga (lv `30.11.2026.`, en `30 November 2026`) and the survey to open."""
+    title, body = _SURVEY_NOTICES[(kind, survey_kind)]
+    day = closing_day(closes_at)
+    values = {"lv_date": f"{day:%d.%m.%Y}.", "en_date": f"{day.day} {_MONTHS[day.month - 1]} {day.year}"}
+    return Notice(
+        id=uuid.uuid4(),
+        recipient_id=recipient_id,
+        kind=kind,
+        title=dict(title),
+        body={lang: text.format(**values) for lang, text in body.items()},
+        created_at=at,
+        cause_event_id=cause_event_id,
+        reference=Reference("survey", str(survey_id)),
     )

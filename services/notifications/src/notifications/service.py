@@ -5,13 +5,14 @@ from __future__ import annotations
 import uuid
 
 from prasmes_contracts.accounts import AccountOpened
+from prasmes_contracts.surveys import SurveyInvited, SurveyReminded
 from prasmes_runtime.clock import Clock
 from prasmes_runtime.context import EventContext
 from prasmes_runtime.db import Database
 from prasmes_runtime.errors import NotFound
 
 from notifications import db
-from notifications.domain import Notice, grant_notice, welcome_notice
+from notifications.domain import Notice, SurveyNoticeKind, grant_notice, survey_notice, welcome_notice
 
 
 async def welcome(ctx: EventContext, event: AccountOpened) -> Notice:
@@ -23,6 +24,16 @@ async def welcome(ctx: EventContext, event: AccountOpened) -> Notice:
 
 async def grant_changed(ctx: EventContext, kind: str, recipient_id: str, project: str, amount: str | None) -> Notice:
     notice = grant_notice(kind, recipient_id, project, amount, ctx.clock.now(), ctx.envelope.id)
+    await db.insert_notice(ctx.session, notice)
+    return notice
+
+
+async def survey_invitation(ctx: EventContext, event: SurveyInvited | SurveyReminded) -> Notice:
+    """The invitation to a survey, or its one reminder (surveys sends none for a survey answered or closed)."""
+    kind: SurveyNoticeKind = "survey_reminded" if isinstance(event, SurveyReminded) else "survey_invited"
+    notice = survey_notice(
+        kind, event.kind, event.learner_id, event.survey_id, event.closes_at, ctx.clock.now(), ctx.envelope.id
+    )
     await db.insert_notice(ctx.session, notice)
     return notice
 
