@@ -65,7 +65,8 @@ class SurveyAnswered(Event):
 
 
 class ProgrammeRatingChanged(Event):
-    """A programme's rating from its completers' answers (each figure to one decimal); public once enough rated."""
+    """A programme's rating from its completers' answers (each figure to one decimal): published once enough
+    completers rated it for it to be public, and after every completion answer from then on."""
 
     service: ClassVar[str] = "surveys"
     key_field: ClassVar[str] = "programme_id"
@@ -100,6 +101,6 @@ TOPICS: tuple[Topic, ...] = (
         "surveys",
         "programme",
         (ProgrammeRatingChanged,),
-        "Programme ratings from completion surveys. Keyed by programme id.",
+        "Public programme ratings from completion surveys, after every completion answer. Keyed by programme id.",
     ),
 )

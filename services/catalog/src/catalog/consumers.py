@@ -1,14 +1,16 @@
 """Events the catalog service reacts to: calls' agreements publish and withdraw programmes; accounts'
-enrolments fill study groups and its study record feeds the completion and dropout rates."""
+enrolments fill study groups and its study record feeds the completion and dropout rates; surveys' ratings are
+shown in the public catalogue."""
 
 from __future__ import annotations
 
 from prasmes_contracts.accounts import EnrolmentConfirmed, StudiesCompleted, StudiesDiscontinued, StudiesStarted
 from prasmes_contracts.calls import CooperationAgreementEnded, CooperationAgreementSigned
+from prasmes_contracts.surveys import ProgrammeRatingChanged
 from prasmes_runtime.consumer import ConsumerSpec, Handlers
 from prasmes_runtime.context import EventContext
 
-from catalog.service import groups, programmes
+from catalog.service import catalogue, groups, programmes
 
 handlers = Handlers()
 
@@ -31,6 +33,11 @@ async def on_enrolment_confirmed(ctx: EventContext, event: EnrolmentConfirmed) -
 @handlers.on(StudiesStarted, StudiesDiscontinued, StudiesCompleted)
 async def on_study_progress(ctx: EventContext, event: groups.StudyProgress) -> None:
     await groups.study_progress(ctx.session, event)
+
+
+@handlers.on(ProgrammeRatingChanged)
+async def on_rating_changed(ctx: EventContext, event: ProgrammeRatingChanged) -> None:
+    await catalogue.rating_changed(ctx.session, event, ctx.clock)
 
 
 CONSUMERS = [ConsumerSpec(name="catalog", handlers=handlers)]

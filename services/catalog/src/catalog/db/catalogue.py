@@ -27,6 +27,7 @@ programme_ratings = sa.Table(
     sa.Column("programme_id", sa.Uuid(), primary_key=True),
     sa.Column("raters", sa.Integer(), nullable=False),
     sa.Column("averages", sa.Text(), nullable=False),
+    sa.Column("overall", sa.Numeric(2, 1), nullable=True),
     sa.Column("updated_at", UtcDateTime(), nullable=False),
 )
 
@@ -38,6 +39,7 @@ async def save_rating(session: AsyncSession, summary: RatingSummary, at: datetim
     values = {
         "raters": summary.raters,
         "averages": json.dumps({k: str(v) for k, v in summary.averages.items()}),
+        "overall": summary.overall,
         "updated_at": at,
     }
     await upsert(session, programme_ratings, {"programme_id": summary.programme_id}, values)
@@ -49,7 +51,10 @@ async def ratings(session: AsyncSession, programme_ids: Sequence[uuid.UUID]) -> 
     query = sa.select(programme_ratings).where(programme_ratings.c.programme_id.in_(list(programme_ids)))
     return {
         r.programme_id: RatingSummary(
-            r.programme_id, r.raters, {k: Decimal(v) for k, v in json.loads(r.averages).items()}
+            r.programme_id,
+            r.raters,
+            {k: Decimal(v) for k, v in json.loads(r.averages).items()},
+            None if r.overall is None else Decimal(r.overall),
         )
         for r in await session.execute(query)
     }

@@ -15,7 +15,7 @@ from catalog.domain.common import check_digcomp, listed, raise_if_any, search_wo
 from catalog.domain.groups import OutcomeCounts, StudyGroup
 from catalog.domain.programmes import QUALIFICATIONS, Programme, ProgrammeForm
 
-RATING_ASPECTS = ("knowledge_and_skills", "content_quality", "teacher", "learning_process")
+RATING_ASPECTS = ("knowledge_skills", "content_quality", "teacher", "learning_process")
 MIN_PUBLIC_RATERS = 10
 ONE_PLACE = Decimal("0.1")
 
@@ -30,6 +30,8 @@ class RatingSummary:
     programme_id: uuid.UUID
     raters: int
     averages: Mapping[str, Decimal] = field(default_factory=dict)
+    overall: Decimal | None = None
+    """Surveys' mean of the aspects' exact means; without it, the mean of the averages given."""
 
 
 @dataclass(frozen=True)
@@ -46,7 +48,10 @@ def public_rating(summary: RatingSummary | None) -> PublicRating:
     if summary is None or raters < MIN_PUBLIC_RATERS or not summary.averages:
         return PublicRating(raters=raters, shown=False, averages=None, overall=None)
     averages = {k: v.quantize(ONE_PLACE, ROUND_HALF_UP) for k, v in summary.averages.items()}
-    overall = (sum(summary.averages.values(), Decimal(0)) / len(summary.averages)).quantize(ONE_PLACE, ROUND_HALF_UP)
+    overall = summary.overall
+    if overall is None:
+        overall = sum(summary.averages.values(), Decimal(0)) / len(summary.averages)
+    overall = overall.quantize(ONE_PLACE, ROUND_HALF_UP)
     return PublicRating(raters=raters, shown=True, averages=averages, overall=overall)
 
 

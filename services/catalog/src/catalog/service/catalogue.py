@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import date
 
+from prasmes_contracts.surveys import ProgrammeRatingChanged
 from prasmes_runtime.clock import Clock, today_in_riga
 from prasmes_runtime.db import Database
 from prasmes_runtime.errors import NotFound
@@ -23,9 +24,15 @@ from catalog.domain.programmes import Programme
 
 
 async def record_rating_summary(session: AsyncSession, summary: RatingSummary, clock: Clock) -> None:
-    """The surveys issue wires its rating events to this: the latest aggregate for one programme."""
+    """The latest aggregate for one programme (surveys' ProgrammeRatingChanged)."""
     domain.validate_rating_summary(summary)
     await db.save_rating(session, summary, clock.now())
+
+
+async def rating_changed(session: AsyncSession, event: ProgrammeRatingChanged, clock: Clock) -> None:
+    """Surveys sends the figures only once the rating is public; before that the count of raters alone."""
+    summary = RatingSummary(event.programme_id, event.raters, dict(event.aspects), event.mean)
+    await record_rating_summary(session, summary, clock)
 
 
 # --------------------------------------------------------------------------- the public catalogue

@@ -1,5 +1,6 @@
 """HTTP routes of the surveys service."""
 
-from surveys.api.learner import router
+from surveys.api.learner import router as learner_router
+from surveys.api.results import router as results_router
 
-ROUTERS = [router]
+ROUTERS = [learner_router, results_router]

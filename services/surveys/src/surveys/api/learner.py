@@ -8,18 +8,16 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query
-from prasmes_runtime import roles
-from prasmes_runtime.auth import Principal, require_role
 from prasmes_runtime.dependencies import ClockDep, DatabaseDep, PagingDep, refuse_unknown_query
 from prasmes_runtime.schemas import Page, StrictTextModel, Text
 from pydantic import BaseModel, Field
 
+from surveys.api.common import Learner, SettingsDep
 from surveys.domain.questionnaires import TEXT_LIMIT, Question, Questionnaire
 from surveys.domain.surveys import Survey
 from surveys.service import surveys
 
 router = APIRouter(prefix="/surveys", tags=["surveys"], dependencies=[Depends(refuse_unknown_query)])
-Learner = Annotated[Principal, Depends(require_role(*roles.LEARNERS))]
 Language = Annotated[Literal["lv", "en"], Query(description="The questionnaire's language.")]
 AnswerValue = (
     Annotated[bool, Field(strict=True)]
@@ -153,10 +151,12 @@ async def submit(
     learner: Learner,
     database: DatabaseDep,
     clock: ClockDep,
+    settings: SettingsDep,
     survey_id: uuid.UUID,
     body: AnswersIn,
     lang: Language = "lv",
 ) -> SurveyDetail:
     """The complete answer, once: it cannot be changed after."""
-    survey = await surveys.submit(database, survey_id, learner.subject, body.answers, clock.now())
+    answers, now = body.answers, clock.now()
+    survey = await surveys.submit(database, survey_id, learner.subject, answers, now, settings.rating_min_raters)
     return _detail(survey, lang)

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
 from prasmes_runtime.db import UtcDateTime
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from surveys.domain.results import Level
 from surveys.domain.surveys import Enrolment, Survey
 
 metadata = sa.MetaData()
@@ -23,8 +26,8 @@ surveys = sa.Table(
     sa.Column("learner_id", sa.String(64), nullable=False, index=True),
     sa.Column("project_code", sa.String(30), nullable=False),
     sa.Column("programme_id", sa.Uuid(), nullable=False, index=True),
-    sa.Column("group_id", sa.Uuid(), nullable=False),
-    sa.Column("institution_id", sa.Uuid(), nullable=False),
+    sa.Column("group_id", sa.Uuid(), nullable=False, index=True),
+    sa.Column("institution_id", sa.Uuid(), nullable=False, index=True),
     sa.Column("kind", sa.String(20), nullable=False),
     sa.Column("questionnaire_version", sa.Integer(), nullable=False),
     sa.Column("status", sa.String(20), nullable=False, index=True),
@@ -35,6 +38,9 @@ surveys = sa.Table(
     sa.Column("saved_at", UtcDateTime(), nullable=True),
     sa.Column("reminded_at", UtcDateTime(), nullable=True),
     sa.Column("submitted_at", UtcDateTime(), nullable=True),
+    sa.Column("digcomp_before", sa.Numeric(3, 1), nullable=True),
+    # A submitted answer with a free text: the list of comments reads only those.
+    sa.Column("commented", sa.Boolean(), nullable=False, server_default=sa.false()),
 )
 
 _ENROLMENT = ("enrolment_id", "learner_id", "project_code", "programme_id", "group_id", "institution_id")
@@ -42,11 +48,15 @@ _ENROLMENT = ("enrolment_id", "learner_id", "project_code", "programme_id", "gro
 
 def _values(survey: Survey) -> dict[str, Any]:
     values = {k: v for k, v in vars(survey).items() if k != "enrolment"} | vars(survey.enrolment)
-    return values | {"answers": json.dumps(survey.answers, ensure_ascii=False, sort_keys=True)}
+    answers = json.dumps(survey.answers, ensure_ascii=False, sort_keys=True)
+    return values | {"answers": answers, "commented": survey.status == "submitted" and bool(survey.comments)}
 
 
 def _survey(row: sa.Row[Any]) -> Survey:
     m = dict(row._mapping)
+    del m["commented"]
+    if m["digcomp_before"] is not None:
+        m["digcomp_before"] = Decimal(m["digcomp_before"])
     enrolment = Enrolment(**{k: m.pop(k) for k in _ENROLMENT})
     return Survey(enrolment=enrolment, **(m | {"answers": json.loads(m["answers"])}))
 
@@ -95,3 +105,40 @@ async def due(session: AsyncSession, now: datetime, limit: int = 500) -> list[Su
         .limit(limit)
     )
     return [_survey(r) for r in await session.execute(query)]
+
+
+_SCOPE_COLUMN = {"institution": "institution_id", "programme": "programme_id", "group": "group_id"}
+
+
+def _in_scope(level: Level, scope_id: str) -> list[sa.ColumnElement[bool]]:
+    where = [surveys.c.status == "submitted"]
+    if level != "all":
+        where.append(surveys.c[_SCOPE_COLUMN[level]] == uuid.UUID(scope_id))
+    return where
+
+
+async def commented(
+    session: AsyncSession, level: Level, scope_id: str, kinds: Sequence[str], limit: int, offset: int
+) -> tuple[list[Survey], int]:
+    """The scope's submitted surveys of these kinds with a free text, newest first."""
+    where = [*_in_scope(level, scope_id), surveys.c.commented.is_(True), surveys.c.kind.in_(kinds)]
+    total = await session.scalar(sa.select(sa.func.count()).select_from(surveys).where(*where)) or 0
+    query = surveys.select().where(*where).order_by(surveys.c.submitted_at.desc(), surveys.c.id)
+    return [_survey(r) for r in await session.execute(query.limit(limit).offset(offset))], total
+
+
+async def submitted(session: AsyncSession, batch: int = 2000) -> AsyncIterator[Survey]:
+    """Every submitted survey, oldest first, read in batches (the agency's export)."""
+    after: tuple[datetime, uuid.UUID] | None = None
+    while True:
+        query = surveys.select().where(surveys.c.status == "submitted")
+        if after is not None:
+            at, last = after
+            later = surveys.c.submitted_at > at
+            query = query.where(later | ((surveys.c.submitted_at == at) & (surveys.c.id > last)))
+        rows = (await session.execute(query.order_by(surveys.c.submitted_at, surveys.c.id).limit(batch))).all()
+        for row in rows:
+            yield _survey(row)
+        if len(rows) < batch:
+            return
+        after = (rows[-1].submitted_at, rows[-1].id)

@@ -16,7 +16,7 @@ ONE_DECIMAL = Decimal("0.1")
 STARS = (1, 2, 3, 4, 5)
 
 
-def _percent(part: int, whole: int) -> Decimal:
+def percent(part: int, whole: int) -> Decimal:
     return (Decimal(100 * part) / whole).quantize(Decimal(1), ROUND_HALF_UP) if whole else Decimal(0)
 
 
@@ -46,27 +46,27 @@ def _mean_of(aspects: Mapping[str, AspectResult]) -> Decimal:
     return (sum((a.exact for a in aspects.values()), Decimal(0)) / len(aspects)).quantize(ONE_DECIMAL, ROUND_HALF_UP)
 
 
-def _aspect(stars: list[int]) -> AspectResult:
-    counts = Counter(stars)
-    total = len(stars)
-    mean = Decimal(sum(stars)) / total if total else Decimal(0)
+def aspect_result(counts: Mapping[int, int]) -> AspectResult:
+    """From the count of answers per star value."""
+    total = sum(counts.get(s, 0) for s in STARS)
+    mean = Decimal(sum(s * counts.get(s, 0) for s in STARS)) / total if total else Decimal(0)
     return AspectResult(
         exact=mean,
         mean=mean.quantize(ONE_DECIMAL, ROUND_HALF_UP),
-        distribution={s: _percent(counts[s], total) for s in STARS},
+        distribution={s: percent(counts.get(s, 0), total) for s in STARS},
     )
 
 
 def completion_results(answers: Iterable[Mapping[str, Value]]) -> CompletionResults:
     """Each aspect over the answers that rated it."""
     given = list(answers)
-    stars: dict[str, list[int]] = {a: [] for a in ASPECTS}
+    stars: dict[str, Counter[int]] = {a: Counter() for a in ASPECTS}
     for answer in given:
         for aspect in ASPECTS:
             value = answer.get(aspect)
             if isinstance(value, int) and not isinstance(value, bool):
-                stars[aspect].append(value)
-    return CompletionResults(len(given), {a: _aspect(s) for a, s in stars.items()})
+                stars[aspect][value] += 1
+    return CompletionResults(len(given), {a: aspect_result(s) for a, s in stars.items()})
 
 
 def reason_shares(answers: Iterable[Mapping[str, Value]]) -> dict[str, Decimal]:
@@ -77,4 +77,9 @@ def reason_shares(answers: Iterable[Mapping[str, Value]]) -> dict[str, Decimal]:
         chosen = answer.get("reasons")
         if isinstance(chosen, list):
             counts.update(set(chosen))
-    return {r.code: _percent(counts[r.code], len(given)) for r in REASONS}
+    return shares_of(counts, len(given))
+
+
+def shares_of(chosen: Mapping[str, int], answers: int) -> dict[str, Decimal]:
+    """Reason code -> share in whole percent, from how many answers chose each."""
+    return {r.code: percent(chosen.get(r.code, 0), answers) for r in REASONS}

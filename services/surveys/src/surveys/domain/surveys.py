@@ -7,6 +7,7 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Literal
 
 from prasmes_runtime.errors import Conflict
@@ -52,6 +53,8 @@ class Survey:
     saved_at: datetime | None = None
     reminded_at: datetime | None = None
     submitted_at: datetime | None = None
+    digcomp_before: Decimal | None = None
+    """The mean of the learner's DigComp self-assessment (accounts) up to the start of the studies, if any."""
 
     @staticmethod
     def invite(enrolment: Enrolment, kind: Kind, now: datetime, timing: Timing) -> Survey:
@@ -80,11 +83,22 @@ class Survey:
         self._answerable(now)
         return replace(self, answers=checked(self.questionnaire, values, complete=False), saved_at=now)
 
-    def submit(self, values: Mapping[str, object], now: datetime) -> Survey:
+    def submit(self, values: Mapping[str, object], now: datetime, digcomp_before: Decimal | None = None) -> Survey:
         """The answer, complete and final."""
         self._answerable(now)
         answers = checked(self.questionnaire, values, complete=True)
-        return replace(self, answers=answers, status="submitted", saved_at=now, submitted_at=now)
+        return replace(
+            self, answers=answers, status="submitted", saved_at=now, submitted_at=now, digcomp_before=digcomp_before
+        )
+
+    @property
+    def comments(self) -> dict[str, str]:
+        """The free texts of the answer (what should be improved, another reason)."""
+        return {
+            q.id: v
+            for q in self.questionnaire.questions
+            if q.kind == "text" and isinstance(v := self.answers.get(q.id), str)
+        }
 
     def due_reminder(self, now: datetime) -> bool:
         return self.status == "open" and self.reminded_at is None and self.remind_at <= now < self.closes_at

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from surveys.db import surveys as db
 from surveys.domain.questionnaires import ASPECTS, Kind
 from surveys.domain.surveys import Enrolment, Survey, Timing
+from surveys.service import results
 
 log = get_logger(__name__)
 CHECKS = ("description_matched", "prior_knowledge_right", "equipment_right")
@@ -56,6 +57,7 @@ async def invite(
         log.info("survey exists", enrolment_id=str(event.enrolment_id))
         return None
     await record_event(session, _invitation(SurveyInvited, survey, survey.invited_at))
+    await results.count_invitation(session, survey)
     return survey
 
 
@@ -106,12 +108,21 @@ def answered_event(survey: Survey) -> SurveyAnswered:
 
 
 async def submit(
-    database: Database, survey_id: uuid.UUID, learner_id: str, values: Mapping[str, object], now: datetime
+    database: Database,
+    survey_id: uuid.UUID,
+    learner_id: str,
+    values: Mapping[str, object],
+    now: datetime,
+    min_raters: int,
 ) -> Survey:
+    """The answer, once; it counts at once in its scopes' results (and its programme's rating)."""
     async with database.transaction() as session:
-        survey = (await _own(session, survey_id, learner_id, for_update=True)).submit(values, now.astimezone(UTC))
+        survey = await _own(session, survey_id, learner_id, for_update=True)
+        before = await results.level_before(session, survey) if survey.kind == "completion" else None
+        survey = survey.submit(values, now.astimezone(UTC), before)
         await db.update(session, survey)
         await record_event(session, answered_event(survey))
+        await results.count_answer(session, survey, min_raters, now)
     return survey
 
 

@@ -1,0 +1,1 @@
+"""What the surveys service makes with libraries outside its domain: the results' charts (matplotlib)."""

@@ -1,0 +1,201 @@
+"""Results for institutions and the agency, read from the tallies each answer updates; the public rating each
+completion answer moves; the agency's quality flags and exports; the read models they need."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+from prasmes_contracts.surveys import ProgrammeRatingChanged
+from prasmes_runtime import roles
+from prasmes_runtime.auth import Principal
+from prasmes_runtime.db import Database
+from prasmes_runtime.errors import Forbidden, NotFound
+from prasmes_runtime.outbox import record_event
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from surveys.db import results as db
+from surveys.db import surveys as survey_rows
+from surveys.domain.results import (
+    MIN_SHOWN,
+    Flag,
+    Level,
+    QualityRules,
+    Results,
+    Scope,
+    answer_counters,
+    invitation_counters,
+    quality_flags,
+    rating,
+    results,
+    scopes_of,
+)
+from surveys.domain.surveys import Survey
+
+TOO_FEW = f"shown to the institution only when at least {MIN_SHOWN} people answered, so that no one is singled out"
+
+
+# --------------------------------------------------------------------------- tallying (in the writer's transaction)
+
+
+async def count_invitation(session: AsyncSession, survey: Survey) -> None:
+    institution = survey.enrolment.institution_id
+    await db.add_to(session, scopes_of(survey.enrolment), invitation_counters(survey), institution)
+
+
+async def count_answer(session: AsyncSession, survey: Survey, min_raters: int, now: datetime) -> None:
+    """The answer's counters in every scope; a completion answer moves its programme's rating, an event once the
+    rating is public."""
+    e = survey.enrolment
+    await db.add_to(session, scopes_of(e), answer_counters(survey, survey.digcomp_before), e.institution_id)
+    if survey.kind != "completion":
+        return
+    counts, _ = await db.counts(session, "programme", str(e.programme_id))
+    current = rating(e.programme_id, results(counts), min_raters)
+    if not current.public or current.mean is None:
+        return
+    event = ProgrammeRatingChanged(
+        programme_id=e.programme_id,
+        institution_id=e.institution_id,
+        raters=current.raters,
+        public=current.public,
+        mean=current.mean,
+        aspects=current.aspects,
+        at=now.astimezone(UTC),
+    )
+    await record_event(session, event)
+
+
+async def level_before(session: AsyncSession, survey: Survey) -> Decimal | None:
+    by = survey.invited_at.date()
+    return await db.level_before(session, survey.enrolment.learner_id, survey.enrolment.enrolment_id, by)
+
+
+# --------------------------------------------------------------------------- access and reading
+
+
+@dataclass(frozen=True)
+class ScopeResults:
+    scope: Scope
+    institution_id: uuid.UUID | None
+    results: Results
+    withheld: bool
+    """Some of it withheld from the institution (fewer than MIN_SHOWN answered a kind)."""
+
+
+def _is_agency(user: Principal) -> bool:
+    return user.has_any(roles.AGENCY)
+
+
+async def _readable(session: AsyncSession, user: Principal, scope: Scope) -> tuple[Results, uuid.UUID | None, bool]:
+    """The scope's results as the user may see them: all for the agency; for an institution's users, their own
+    institution's scopes only, each kind's figures only when enough answered (a group with too few is refused)."""
+    if scope.level == "all" and not _is_agency(user):
+        raise Forbidden("the platform's results are for the agency")
+    counts, owner = await db.counts(session, scope.level, scope.scope_id)
+    if scope.level != "all" and owner is None:
+        if scope.level == "institution" and not _is_agency(user):
+            await _member(session, user, uuid.UUID(scope.scope_id))
+        raise NotFound(f"no survey results for {scope.level} {scope.scope_id}")
+    outcome = results(counts)
+    if _is_agency(user):
+        return outcome, owner, False
+    assert owner is not None
+    await _member(session, user, owner)
+    shown = outcome.withheld_below(MIN_SHOWN)
+    if scope.level == "group" and shown.completion is None and shown.discontinuation is None:
+        raise Forbidden(f"a group's results are {TOO_FEW}")
+    return shown, owner, shown != outcome
+
+
+async def _member(session: AsyncSession, user: Principal, institution_id: uuid.UUID) -> None:
+    if institution_id not in await db.institutions_of(session, user.subject):
+        raise Forbidden("these are another institution's results")
+
+
+async def scope_results(database: Database, user: Principal, scope: Scope) -> ScopeResults:
+    async with database.session() as session:
+        outcome, owner, withheld = await _readable(session, user, scope)
+    return ScopeResults(scope, owner, outcome, withheld)
+
+
+async def comments(
+    database: Database, user: Principal, scope: Scope, limit: int, offset: int
+) -> tuple[list[Survey], int]:
+    """The free texts of the scope's answers, newest first, under the same rule as its figures: of the kinds whose
+    figures the user sees."""
+    async with database.session() as session:
+        outcome, _, _ = await _readable(session, user, scope)
+        blocks = {"completion": outcome.completion, "discontinuation": outcome.discontinuation}
+        kinds = [k for k, block in blocks.items() if block is not None or _is_agency(user)]
+        if not kinds:
+            raise Forbidden(f"comments are {TOO_FEW}")
+        return await survey_rows.commented(session, scope.level, scope.scope_id, kinds, limit, offset)
+
+
+# --------------------------------------------------------------------------- the agency
+
+
+@dataclass(frozen=True)
+class FlaggedProgramme:
+    programme_id: uuid.UUID
+    institution_id: uuid.UUID
+    title: str | None
+    results: Results
+    flags: list[Flag]
+
+
+async def flagged(database: Database, rules: QualityRules) -> list[FlaggedProgramme]:
+    """Programmes with a low rating, a high dropout rate or a high share of "the description did not match"."""
+    async with database.session() as session:
+        every = await db.counts_of_level(session, "programme")
+        found = []
+        for scope_id, (counts, institution) in every.items():
+            outcome = results(counts)
+            if flags := quality_flags(outcome, rules):
+                found.append((scope_id, institution, outcome, flags))
+        titles = await db.programme_titles(session, [f[0] for f in found])
+    ordered = sorted(found, key=lambda f: (-len(f[3]), f[0]))
+    return [FlaggedProgramme(uuid.UUID(p), i, titles.get(p), r, fl) for p, i, r, fl in ordered]
+
+
+async def level_results(database: Database, level: Level) -> list[tuple[str, uuid.UUID | None, str | None, Results]]:
+    """Every scope of a level with its results (and a programme's title): the agency's aggregates export."""
+    async with database.session() as session:
+        every = await db.counts_of_level(session, level)
+        titles = await db.programme_titles(session, every) if level == "programme" else {}
+    return [(s, i, titles.get(s), results(c)) for s, (c, i) in sorted(every.items())]
+
+
+async def submitted_answers(database: Database) -> AsyncIterator[Survey]:
+    async with database.session() as session:
+        async for survey in survey_rows.submitted(session):
+            yield survey
+
+
+# --------------------------------------------------------------------------- read models (consumers)
+
+
+async def provider_user_added(session: AsyncSession, user_id: str, institution_id: uuid.UUID) -> None:
+    await db.add_provider_user(session, user_id, institution_id)
+
+
+async def provider_user_removed(session: AsyncSession, user_id: str, institution_id: uuid.UUID) -> None:
+    await db.remove_provider_user(session, user_id, institution_id)
+
+
+async def programme_registered(
+    session: AsyncSession, programme_id: uuid.UUID, institution: uuid.UUID, title: str
+) -> None:
+    await db.save_programme(session, programme_id, institution, title)
+
+
+async def assessed(session: AsyncSession, learner_id: str, assessed_on: date, level: Decimal) -> None:
+    await db.save_assessment(session, learner_id, assessed_on, level)
+
+
+async def studies_started(session: AsyncSession, enrolment_id: uuid.UUID, started_on: date) -> None:
+    await db.save_start(session, enrolment_id, started_on)
