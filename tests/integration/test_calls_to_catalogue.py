@@ -29,6 +29,8 @@ from prasmes_testing.harness import ServiceHarness, harness, local_settings
 from prasmes_testing.servers import create_database
 from prasmes_testing.support import eventually
 
+from tests.integration.catalogue_support import ILZE, LIGA, Who, institution_with_a_programme, ok
+
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
 RIGA = ZoneInfo("Europe/Riga")
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -69,13 +71,11 @@ class Platform:
     calls_clock: FixedClock
     registers: StaticRegisters
 
-    async def ok(self, svc: ServiceHarness, method: str, path: str, who: tuple[str, str], **kw: Any) -> Any:
-        response = await svc.client.request(method, path, headers={**svc.as_(*who), **kw.pop("headers", {})}, **kw)
-        assert response.is_success, f"{method} {path}: {response.text}"
-        return response.json()
+    async def ok(self, svc: ServiceHarness, method: str, path: str, who: Who, **kw: Any) -> Any:
+        return await ok(svc, method, path, who, **kw)
 
 
-LIGA, ILZE, MARTINS = ("liga", "provider_admin"), ("ilze", "agency_officer"), ("martins", "agency_admin")
+MARTINS: Who = ("martins", "agency_admin")
 
 
 @pytest.fixture
@@ -100,32 +100,6 @@ async def platform(
             harness(CALLS, calls_settings, token_issuer, calls_clock, CallsAdapters(registers=registers))
         )
         yield Platform(catalog, calls, calls_clock, registers)
-
-
-async def _institution_with_a_programme(p: Platform) -> tuple[str, dict[str, Any]]:
-    """In catalog: Līga's institution, approved by Ilze, with its Rīga location and a programme."""
-    upload = {"content": samples.asice_container(), "headers": {"Content-Type": "application/octet-stream"}}
-    statement = await p.ok(
-        p.catalog, "POST", "/documents", LIGA, params={"purpose": "statement", "filename": "a.edoc"}, **upload
-    )
-    institution = await p.ok(p.catalog, "POST", "/providers", LIGA, json=samples.registration_payload(statement["id"]))
-    await p.ok(p.catalog, "POST", f"/providers/{institution['id']}/approve", ILZE)
-    base = f"/providers/{institution['id']}"
-    location = await p.ok(
-        p.catalog, "POST", f"{base}/locations", LIGA, json={"address": "Brīvības iela 100, Rīga, LV-1001"}
-    )
-    curriculum = await p.ok(
-        p.catalog,
-        "POST",
-        "/documents",
-        LIGA,
-        params={"purpose": "curriculum", "filename": "p.pdf"},
-        content=samples.plain_pdf(),
-        headers={"Content-Type": "application/octet-stream"},
-    )
-    payload = samples.programme_payload([location["id"]], curriculum["id"])
-    programme = await p.ok(p.catalog, "POST", f"{base}/programmes", LIGA, json=payload)
-    return institution["id"], programme
 
 
 async def _offer(p: Platform, call_id: str, programme: dict[str, Any], viis_ids: list[str]) -> str:
@@ -177,7 +151,7 @@ async def _offer(p: Platform, call_id: str, programme: dict[str, Any], viis_ids:
 
 async def test_a_signed_agreement_of_an_approved_offer_publishes_its_programme(platform: Platform) -> None:
     p = platform
-    institution_id, programme = await _institution_with_a_programme(p)
+    institution_id, programme = await institution_with_a_programme(p.catalog)
     extract = await p.ok(p.catalog, "GET", f"/registers/institutions/{samples.GOOD_REGISTER_NUMBER}", ILZE)
     p.registers.institutions[samples.GOOD_REGISTER_NUMBER] = extract
     call = await p.ok(p.calls, "POST", "/calls", MARTINS, json=CALL)

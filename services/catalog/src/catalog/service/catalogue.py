@@ -30,7 +30,7 @@ async def record_rating_summary(session: AsyncSession, summary: RatingSummary, c
 
 
 async def rating_changed(session: AsyncSession, event: ProgrammeRatingChanged, clock: Clock) -> None:
-    """Surveys sends the figures only once the rating is public; before that the count of raters alone."""
+    """Surveys sends a programme's rating once it is public (enough completers rated it), then after every answer."""
     summary = RatingSummary(event.programme_id, event.raters, dict(event.aspects), event.mean)
     await record_rating_summary(session, summary, clock)
 

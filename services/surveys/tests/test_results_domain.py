@@ -1,0 +1,104 @@
+"""Results from tallies: the seed's answers, counted one by one as the service counts them, give the seed's figures
+(the same as the aggregates over the answers themselves); the public rating's threshold; the quality flags."""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+from surveys.domain.aggregates import completion_results, reason_shares
+from surveys.domain.answers import Answers
+from surveys.domain.questionnaires import ASPECTS, Kind
+from surveys.domain.results import (
+    QualityRules,
+    answer_counters,
+    invitation_counters,
+    quality_flags,
+    rating,
+    results,
+    skill_gain,
+)
+from surveys.domain.surveys import Enrolment, Survey, Timing
+
+from .test_domain import SEED_REASONS, seed_completion_answers, seed_discontinuation_answers
+
+NOW = datetime(2026, 5, 29, 12, 0, tzinfo=UTC)
+TIMING = Timing(timedelta(days=7), timedelta(days=30))
+ENROLMENT = Enrolment(uuid.uuid4(), "learner", "IMK", uuid.uuid4(), uuid.uuid4(), uuid.uuid4())
+RULES = QualityRules(
+    rating_below=Decimal("4.0"),
+    dropout_above=Decimal(25),
+    mismatch_above=Decimal(20),
+    min_ended=10,
+    min_raters=10,
+)
+
+
+def _submitted(kind: Kind, answers: Answers) -> Survey:
+    return Survey.invite(ENROLMENT, kind, NOW, TIMING).submit(answers, NOW)
+
+
+def _tallied(kind: Kind, every: list[Answers], invited: int | None = None) -> Counter[tuple[str, str, str]]:
+    counts: Counter[tuple[str, str, str]] = Counter()
+    for answers in every:
+        counts.update(answer_counters(_submitted(kind, answers), None))
+    survey = Survey.invite(ENROLMENT, kind, NOW, TIMING)
+    for _ in range(len(every) if invited is None else invited):
+        counts.update(invitation_counters(survey))
+    return counts
+
+
+def test_the_seed_answers_tallied_one_by_one_give_the_seed_figures() -> None:
+    completion, discontinuation = seed_completion_answers(), seed_discontinuation_answers()
+    counts = _tallied("completion", completion, invited=2096) + _tallied("discontinuation", discontinuation, 246)
+    outcome = results(counts)
+    block = outcome.completion
+    assert block is not None and block.answers == 1446
+    assert [block.aspects[a].mean for a in ASPECTS] == [Decimal(x) for x in ("4.4", "4.5", "4.6", "4.5")]
+    direct = completion_results(completion)
+    assert {a: r.distribution for a, r in block.aspects.items()} == {
+        a: r.distribution for a, r in direct.aspects.items()
+    }
+    assert outcome.discontinuation is not None
+    assert outcome.discontinuation.reasons == {r: Decimal(p) for r, p in SEED_REASONS.items()}
+    assert outcome.discontinuation.reasons == reason_shares(discontinuation)
+    assert outcome.response_rate("completion") == Decimal("69.0")  # the seed: 1 446 answers, 69 % of completers
+    assert outcome.response_rate("discontinuation") == Decimal("28.0")  # 69 answers, 28 % of those who left
+
+
+def test_skill_gain_is_after_minus_before_and_none_without_either() -> None:
+    assert skill_gain(5, Decimal("3.4")) == Decimal("1.6")
+    assert skill_gain(2, Decimal("3.0")) == Decimal("-1.0")
+    assert skill_gain(None, Decimal("3.0")) is None and skill_gain(5, None) is None
+    answers = seed_completion_answers()[0]
+    keys = answer_counters(_submitted("completion", answers), Decimal("3.5"))
+    assert ("completion", "gain", str(Decimal(answers["digcomp_after"]) - Decimal("3.5"))) in keys  # type: ignore[arg-type]
+
+
+def test_a_rating_is_public_from_the_minimum_of_raters() -> None:
+    nine = results(_tallied("completion", seed_completion_answers()[:9]))
+    ten = results(_tallied("completion", seed_completion_answers()[:10]))
+    programme = uuid.uuid4()
+    assert rating(programme, nine, 10).public is False and rating(programme, nine, 10).mean is None
+    public = rating(programme, ten, 10)
+    assert public.public and public.raters == 10 and set(public.aspects) == set(ASPECTS)
+
+
+def test_quality_flags_name_the_figure_and_the_threshold() -> None:
+    poor: Answers = dict.fromkeys(ASPECTS, 3) | {
+        "description_matched": False,
+        "prior_knowledge_right": True,
+        "equipment_right": True,
+        "digcomp_after": 4,
+    }
+    counts = _tallied("completion", [poor] * 10) + _tallied("discontinuation", [{"reasons": ["time"]}] * 5)
+    flags = {f.reason: f for f in quality_flags(results(counts), RULES)}
+    assert flags["low_rating"].value == Decimal("3.0") and flags["low_rating"].over == 10
+    assert flags["high_dropout"].value == Decimal("33.3") and flags["high_dropout"].over == 15
+    assert flags["description_mismatch"].value == Decimal(100)
+    good = _tallied("completion", seed_completion_answers()[-40:])
+    assert quality_flags(results(good), RULES) == []
+    few = _tallied("completion", [poor] * 9)  # under the minimum: not judged
+    assert quality_flags(results(few), RULES) == []
