@@ -3,6 +3,7 @@ README's "Try it" commands work as printed against a freshly started platform.""
 
 import re
 import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -46,6 +47,27 @@ def test_the_demo_is_seeded_once_however_often_the_platform_starts(stack: Stack)
         assert everyone["total"] == 1, "no application of anyone else was made or approved by the seed"
         assert client.get("/api/accounts/accounts/me", headers=_login(client, "janis")).status_code == 404
         _assert_the_programme_was_published_once_by_the_demonstration_call(client)
+        _assert_the_seeds_survey_answers_are_there_once(client)
+
+
+def _assert_the_seeds_survey_answers_are_there_once(client: httpx.Client) -> None:
+    ilze, liga = _login(client, "ilze"), _login(client, "liga")
+    platform = client.get("/api/surveys/survey-results/platform", headers=ilze).json()
+    assert platform["answered"] == {"completion": 1446, "discontinuation": 69}, "the seed's answers, once"
+    means = [platform["completion"]["aspects"][a]["mean"] for a in platform["completion"]["aspects"]]
+    assert means == ["4.4", "4.5", "4.6", "4.5"]
+    institution = client.get("/api/catalog/providers/me", headers=liga).json()["institution"]["id"]
+    mine = client.get(f"/api/surveys/survey-results/institutions/{institution}", headers=liga)
+    assert mine.status_code == 200 and mine.json()["discontinuation"]["reasons"]["content"] == "42"
+
+    def rated() -> bool:
+        items = client.get("/api/catalog/public/programmes").json()["items"]
+        return any(p["rating"]["raters"] == 1446 and p["rating"]["overall"] == "4.5" for p in items)
+
+    deadline = time.monotonic() + 30
+    while not rated():
+        assert time.monotonic() < deadline, "the demo programme's public rating did not reach the catalogue"
+        time.sleep(0.2)
 
 
 def _assert_the_programme_was_published_once_by_the_demonstration_call(client: httpx.Client) -> None:

@@ -15,8 +15,7 @@ import pytest
 from surveys.adapters import charts
 from surveys.domain.aggregates import CompletionResults, completion_results, reason_shares
 from surveys.domain.questionnaires import ASPECTS, COMPLETION_V1, OTHER, REASONS
-
-from .test_domain import SEED_DISCONTINUATION_ANSWERS, seed_completion_answers, seed_discontinuation_answers
+from surveys.domain.seed import SEED_DISCONTINUATION_ANSWERS, seed_completion_answers, seed_discontinuation_answers
 
 SVG = "{http://www.w3.org/2000/svg}"
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"

@@ -11,79 +11,22 @@ from typing import Any
 import pytest
 from prasmes_runtime.errors import Conflict, InvalidInput
 from surveys.domain.aggregates import completion_results, reason_shares
-from surveys.domain.answers import Answers, checked
+from surveys.domain.answers import checked
 from surveys.domain.questionnaires import ASPECTS, COMPLETION_V1, DISCONTINUATION_V1, LANGUAGES, REASONS, TEXT_LIMIT
+from surveys.domain.seed import (
+    CHECKS_AND_LEVEL,
+    KNOWLEDGE_SKILLS,
+    OTHER_ASPECTS,
+    SEED_ANSWERS,
+    SEED_DISCONTINUATION_ANSWERS,
+    SEED_REASONS,
+    seed_completion_answers,
+    seed_discontinuation_answers,
+)
 from surveys.domain.surveys import Enrolment, Survey, Timing
 
 NOW = datetime(2026, 5, 29, 12, 0, tzinfo=UTC)
-SEED_ANSWERS = 1446
-KNOWLEDGE_SKILLS = (1, 2, 9, 31, 57)
-"""The seed slide's distribution of 1..5 stars for knowledge and skills gained, in percent."""
-OTHER_ASPECTS = {
-    "content_quality": (1, 1, 7, 28, 63),
-    "teacher": (1, 1, 5, 22, 71),
-    "learning_process": (1, 2, 7, 27, 63),
-}
-"""DOMAIN.md gives only these aspects' means (4.5 / 4.6 / 4.5), not their distributions: these are illustrative
-distributions with those means, not the seed's."""
-SEED_REASONS = {
-    "content": 42,
-    "learning_difficulty": 36,
-    "time": 32,
-    "personal": 29,
-    "teacher": 25,
-    "job_change": 16,
-    "motivation": 16,
-    "organisation": 13,
-    "employer_support": 4,
-    "technical_means": 1,
-    "other": 7,
-}
-SEED_DISCONTINUATION_ANSWERS = 69
-COMPLETE = {a: 5 for a in ASPECTS} | {
-    "description_matched": True,
-    "prior_knowledge_right": False,
-    "equipment_right": True,
-    "digcomp_after": 5,
-}
-
-
-def counts(percentages: tuple[int, ...] | list[int], total: int) -> list[int]:
-    """Whole counts of `total` nearest the percentages, adding up to `total` (largest remainder)."""
-    exact = [Decimal(p * total) / 100 for p in percentages]
-    whole = [int(e) for e in exact]
-    for i in sorted(range(len(exact)), key=lambda i: exact[i] - whole[i], reverse=True)[: total - sum(whole)]:
-        whole[i] += 1
-    return whole
-
-
-def seed_completion_answers() -> list[Answers]:
-    distributions = {"knowledge_skills": KNOWLEDGE_SKILLS, **OTHER_ASPECTS}
-    stars = {
-        a: [s for s, n in zip(range(1, 6), counts(d, SEED_ANSWERS), strict=True) for _ in range(n)]
-        for a, d in distributions.items()
-    }
-    return [
-        checked(COMPLETION_V1, {a: stars[a][i] for a in ASPECTS} | dict(list(COMPLETE.items())[4:]), complete=True)
-        for i in range(SEED_ANSWERS)
-    ]
-
-
-def seed_discontinuation_answers() -> list[Answers]:
-    total = SEED_DISCONTINUATION_ANSWERS
-    chosen: list[list[str]] = [[] for _ in range(total)]
-    start = 0
-    for reason, share in SEED_REASONS.items():
-        n = round(Decimal(share * total) / 100)
-        for j in range(n):
-            chosen[(start + j) % total].append(reason)
-        start += n
-    return [
-        checked(
-            DISCONTINUATION_V1, {"reasons": c} | ({"other_reason": "Pārcēlos"} if "other" in c else {}), complete=True
-        )
-        for c in chosen
-    ]
+COMPLETE = {a: 5 for a in ASPECTS} | CHECKS_AND_LEVEL
 
 
 def test_the_seed_completion_answers_give_the_seed_means_and_distribution() -> None:

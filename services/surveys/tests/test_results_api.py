@@ -15,6 +15,7 @@ from typing import Any
 import openpyxl
 from prasmes_contracts.accounts import DigCompAssessed, StudiesStarted
 from prasmes_contracts.catalog import ProviderUserAdded, ProviderUserRemoved
+from surveys.domain.questionnaires import ASPECTS
 
 from .conftest import NOW, World
 from .test_surveys_api import COMPLETE, _outbox
@@ -239,3 +240,23 @@ async def test_the_agency_exports_answers_without_the_learner_and_the_aggregates
     header, platform = table[0], table[1]
     assert platform[header.index("level")] == "all" and platform[header.index("completion_answered")] == 3
     assert {r[header.index("level")] for r in table[1:]} == {"all", "institution", "programme", "group"}
+
+
+async def test_the_demo_replays_the_seeds_answers_once_and_only_in_dev_mode(world: World) -> None:
+    body = {"programme_id": str(PROGRAMME), "institution_id": str(INSTITUTION), "group_id": str(GROUP)}
+    admin = world.svc.as_("martins", "agency_admin")
+    outside = await world.client.post("/dev/demonstration", json=body, headers=admin)
+    assert outside.status_code == 404
+    world.svc.app.state.runtime.context.settings.dev_mode = True
+    assert (await world.client.post("/dev/demonstration", json=body, headers=_agency(world))).status_code == 403
+    first = await world.client.post("/dev/demonstration", json=body, headers=admin)
+    again = await world.client.post("/dev/demonstration", json=body, headers=admin)
+    assert first.json() == {"invited": 2342, "answered": 1515, "already_done": False}
+    assert again.json()["already_done"] is True
+    r = (await world.client.get("/survey-results/platform", headers=_agency(world))).json()
+    assert r["answered"] == {"completion": 1446, "discontinuation": 69}
+    assert r["response_rate"] == {"completion": "69.0", "discontinuation": "28.0"}
+    assert [r["completion"]["aspects"][a]["mean"] for a in ASPECTS] == ["4.4", "4.5", "4.6", "4.5"]
+    assert r["discontinuation"]["reasons"]["content"] == "42"
+    (rating,) = [e[2] for e in await _outbox(world) if e[0].endswith("ProgrammeRatingChanged.v1")]
+    assert rating["raters"] == 1446 and rating["mean"] == "4.5"

@@ -20,9 +20,8 @@ from surveys.domain.results import (
     results,
     skill_gain,
 )
+from surveys.domain.seed import SEED_REASONS, seed_completion_answers, seed_discontinuation_answers
 from surveys.domain.surveys import Enrolment, Survey, Timing
-
-from .test_domain import SEED_REASONS, seed_completion_answers, seed_discontinuation_answers
 
 NOW = datetime(2026, 5, 29, 12, 0, tzinfo=UTC)
 TIMING = Timing(timedelta(days=7), timedelta(days=30))

@@ -22,6 +22,7 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -316,8 +317,23 @@ def _seed_catalog(stack: Stack, client: httpx.Client) -> None:
         ids = seed_catalog(client)
         _replay_demonstration(client, ids["programme_id"])
         _schedule_demo_group(client, ids["institution_id"], ids["programme_id"])
+        _replay_surveys(client, ids["institution_id"], ids["programme_id"])
     except Exception as exc:  # demo data is a convenience: the platform runs without it
         print(f"warning: the catalog's demo data was not seeded: {exc!r}", flush=True)
+
+
+DEMO_SURVEY_GROUP = uuid.UUID("7d0c7a3e-8a51-4c1b-b7e0-5e2d2c0a2025")
+"""The past group the seed's survey answers are of (surveys does not need catalog to know it)."""
+
+
+def _replay_surveys(client: httpx.Client, institution_id: str, programme_id: str) -> None:
+    """The seed's survey answers for the demo programme (surveys' `POST /dev/demonstration`, idempotent): the
+    agency's results, Līga's and the charts show the seed's figures, and the catalogue a public rating."""
+    martins, _ = _dev_user(client, "martins")
+    body = {"programme_id": programme_id, "institution_id": institution_id, "group_id": str(DEMO_SURVEY_GROUP)}
+    replayed = client.post("/api/surveys/dev/demonstration", json=body, headers=martins, timeout=120)
+    if replayed.status_code != 200:
+        raise RuntimeError(f"surveys did not replay the seed's answers: {replayed.status_code} {replayed.text}")
 
 
 DEMO_WAIT_SECONDS = 30.0

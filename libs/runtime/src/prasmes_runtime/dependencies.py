@@ -16,7 +16,7 @@ from fastapi.routing import APIRoute
 from prasmes_runtime.clock import Clock
 from prasmes_runtime.context import ServiceContext
 from prasmes_runtime.db import Database
-from prasmes_runtime.errors import InvalidInput, Violation
+from prasmes_runtime.errors import InvalidInput, NotFound, Violation
 
 
 async def _database(request: Request) -> Database:
@@ -40,6 +40,16 @@ async def _context(request: Request) -> ServiceContext:
 
 ContextDep = Annotated[ServiceContext, Depends(_context)]
 """The service's settings, database, clock and adapters (a route picks what it needs)."""
+
+
+async def _dev_mode(context: ContextDep) -> None:
+    if not context.settings.dev_mode:
+        raise NotFound("no such route")
+
+
+DevMode = Annotated[None, Depends(_dev_mode)]
+"""A development-only route (a demo's replay): outside dev mode it is a 404, as if it did not exist. Put it after
+the caller's role, so that a caller without a token or the role gets the 401 / 403 every route gives."""
 
 
 DEFAULT_LIMIT = 50

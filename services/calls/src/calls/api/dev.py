@@ -9,8 +9,7 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
-from prasmes_runtime.dependencies import ClockDep, ContextDep, DatabaseDep, refuse_unknown_query
-from prasmes_runtime.errors import NotFound
+from prasmes_runtime.dependencies import ClockDep, DatabaseDep, DevMode, refuse_unknown_query
 from pydantic import BaseModel, Field
 
 from calls.api.common import AgencyAdmin, CallsIn, RegistersDep, SettingsDep, actor_of
@@ -18,14 +17,6 @@ from calls.api.evaluations import UserId
 from calls.domain.offers import OfferState
 from calls.service import demo
 
-
-async def _dev_mode(context: ContextDep) -> None:
-    if not context.settings.dev_mode:
-        raise NotFound("no such route")
-
-
-DevMode = Annotated[None, Depends(_dev_mode)]
-"""After the caller's role (401 / 403 as on every route): outside dev mode an allowed caller finds no route."""
 router = APIRouter(tags=["development"], dependencies=[Depends(refuse_unknown_query)])
 
 

@@ -17,6 +17,8 @@ Reader = Annotated[Principal, Depends(require_person(*roles.AGENCY, *roles.PROVI
 """Results: agency staff every scope, an institution's users their own (`roles.AGENCY`, `roles.PROVIDER`)."""
 Agency = Annotated[Principal, Depends(require_person(*roles.AGENCY))]
 """The platform's results, quality flags and exports: `roles.AGENCY`."""
+AgencyAdmin = Annotated[Principal, Depends(require_person(*roles.AGENCY_ADMINS))]
+"""The demo's replay (development only): `roles.AGENCY_ADMINS`."""
 
 
 async def _settings(context: ContextDep) -> SurveysSettings:

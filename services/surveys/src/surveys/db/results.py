@@ -4,7 +4,7 @@ the programmes' titles (catalog), the learners' DigComp self-assessments and whe
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -63,9 +63,9 @@ _KEY = ("level", "scope_id", "kind", "metric", "bucket")
 
 
 async def add_to(
-    session: AsyncSession, scopes: Sequence[Scope], keys: Sequence[CounterKey], institution_id: uuid.UUID
+    session: AsyncSession, scopes: Sequence[Scope], added: Mapping[CounterKey, int], institution_id: uuid.UUID
 ) -> None:
-    """One more for every counter of every scope, in one statement (an upsert: the first answer creates the row)."""
+    """Add to counters of every scope, in one statement (an upsert: the first answer creates the row)."""
     rows = [
         {
             "level": s.level,
@@ -74,10 +74,10 @@ async def add_to(
             "metric": metric,
             "bucket": bucket,
             "institution_id": None if s.level == "all" else institution_id,
-            "count": 1,
+            "count": n,
         }
         for s in scopes
-        for kind, metric, bucket in keys
+        for (kind, metric, bucket), n in added.items()
     ]
     insert = (postgresql if session.bind.dialect.name == "postgresql" else sqlite).insert(tallies).values(rows)
     await session.execute(

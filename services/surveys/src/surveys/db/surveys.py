@@ -72,6 +72,17 @@ async def add(session: AsyncSession, survey: Survey) -> bool:
     return True
 
 
+async def add_many(session: AsyncSession, added: Sequence[Survey]) -> None:
+    """New surveys in one statement (the demo's replay of the seed)."""
+    if added:
+        await session.execute(surveys.insert(), [_values(s) for s in added])
+
+
+async def exists(session: AsyncSession, enrolment_id: uuid.UUID) -> bool:
+    found = await session.scalar(sa.select(surveys.c.id).where(surveys.c.enrolment_id == enrolment_id))
+    return found is not None
+
+
 async def update(session: AsyncSession, survey: Survey) -> None:
     values = _values(survey)
     del values["id"]

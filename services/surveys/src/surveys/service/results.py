@@ -32,6 +32,7 @@ from surveys.domain.results import (
     rating,
     results,
     scopes_of,
+    tally,
 )
 from surveys.domain.surveys import Survey
 
@@ -43,23 +44,30 @@ TOO_FEW = f"shown to the institution only when at least {MIN_SHOWN} people answe
 
 async def count_invitation(session: AsyncSession, survey: Survey) -> None:
     institution = survey.enrolment.institution_id
-    await db.add_to(session, scopes_of(survey.enrolment), invitation_counters(survey), institution)
+    await db.add_to(session, scopes_of(survey.enrolment), tally(invitation_counters(survey)), institution)
 
 
 async def count_answer(session: AsyncSession, survey: Survey, min_raters: int, now: datetime) -> None:
     """The answer's counters in every scope; a completion answer moves its programme's rating, an event once the
     rating is public."""
     e = survey.enrolment
-    await db.add_to(session, scopes_of(e), answer_counters(survey, survey.digcomp_before), e.institution_id)
+    await db.add_to(session, scopes_of(e), tally(answer_counters(survey, survey.digcomp_before)), e.institution_id)
     if survey.kind != "completion":
         return
-    counts, _ = await db.counts(session, "programme", str(e.programme_id))
-    current = rating(e.programme_id, results(counts), min_raters)
+    await publish_rating(session, e.programme_id, e.institution_id, min_raters, now)
+
+
+async def publish_rating(
+    session: AsyncSession, programme_id: uuid.UUID, institution_id: uuid.UUID, min_raters: int, now: datetime
+) -> None:
+    """The programme's rating as its counters stand, an event once it is public."""
+    counts, _ = await db.counts(session, "programme", str(programme_id))
+    current = rating(programme_id, results(counts), min_raters)
     if not current.public or current.mean is None:
         return
     event = ProgrammeRatingChanged(
-        programme_id=e.programme_id,
-        institution_id=e.institution_id,
+        programme_id=programme_id,
+        institution_id=institution_id,
         raters=current.raters,
         public=current.public,
         mean=current.mean,
