@@ -1,8 +1,10 @@
-"""A learner's whole path through the gateway, from account to completion, with the events checked on the topics.
+"""A learner's whole path through the gateway, from account to completion and the survey of the studies, with the
+events checked on the topics.
 
 The services run as processes on the embedded defaults and on Kafka + PostgreSQL. Catalog's events
 (a published programme, a group, a member of staff) and calls' approved learning needs are put on the bus as those
-services publish them.
+services publish them. The survey is the one surveys makes of accounts' StudiesCompleted: its notice, its answer,
+its results for the institution (too few answers: withheld) and for the agency, and its event without the learner.
 """
 
 import time
@@ -10,10 +12,11 @@ import uuid
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 import httpx
 import pytest
-from prasmes_contracts import Event
+from prasmes_contracts import CloudEvent, Event
 from prasmes_contracts.accounts import (
     AccountOpened,
     ApplicationApproved,
@@ -27,8 +30,10 @@ from prasmes_contracts.accounts import (
 )
 from prasmes_contracts.calls import LearningNeed, LearningNeedsApproved
 from prasmes_contracts.catalog import GroupScheduled, ProgrammePublished, ProviderUserAdded
+from prasmes_contracts.surveys import SurveyAnswered, SurveyInvited
 from prasmes_devtools.devstack import BACKENDS, Stack, free_base_port
 from prasmes_runtime.bus import Bus
+from prasmes_runtime.clock import RIGA
 from prasmes_testing.events import events_on, publish
 from prasmes_testing.servers import create_database
 from prasmes_testing.support import eventually, personal_code
@@ -37,9 +42,22 @@ from tests.e2e.leak_check import assert_no_personal_code, stack_bus
 
 pytestmark = pytest.mark.e2e
 NOW = datetime.now(UTC)
-TODAY = date.today()  # study dates may not lie in the future: the group runs around today
+TODAY: date = NOW.astimezone(RIGA).date()
+"""Riga's day, as accounts counts them: study dates may not lie in the future; the group runs around today."""
 WORDS = "Gribu prast aizsargāt sava uzņēmuma datus"
 """Anna's own words about her learning need: accounts keeps them, no topic carries them."""
+IMPROVEMENT = "Vairāk praktisko uzdevumu ar īstiem uzbrukumiem"
+"""Anna's words on what to improve: surveys keeps them, no topic carries them."""
+STARS = {"knowledge_skills": 5, "content_quality": 4, "teacher": 5, "learning_process": 3}
+CHECKS = {"description_matched": True, "prior_knowledge_right": True, "equipment_right": False}
+DIGCOMP_AREAS = (
+    "information_and_data_literacy",
+    "communication_and_collaboration",
+    "digital_content_creation",
+    "safety",
+    "problem_solving",
+)
+DIGCOMP_BEFORE, DIGCOMP_AFTER = 3, 5
 
 
 @pytest.fixture(scope="module", params=["embedded", "kafka"])
@@ -56,7 +74,7 @@ def stack(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
         server = request.getfixturevalue("postgres_server_url")
         stack.database_urls = {name: create_database(server, f"path_{name}_{time.monotonic_ns()}") for name in BACKENDS}
     try:  # a stack that failed to start stops too: its processes would join the next stack's consumer groups
-        stack.start(("gateway", "accounts", "notifications"))
+        stack.start(("gateway", "accounts", "notifications", "surveys"))
         yield stack
     finally:
         stack.stop()
@@ -110,6 +128,10 @@ async def test_from_account_to_completion(stack: Stack) -> None:
             json={"first_name": "Anna", "employment_status": "employed"},
             headers=anna,
         )
+        # Her digital skills before the studies (dated today: the studies start today, so that this one counts)
+        levels = dict.fromkeys(DIGCOMP_AREAS, DIGCOMP_BEFORE)
+        assessed = await client.post("/api/accounts/accounts/me/digcomp", json={"levels": levels}, headers=anna)
+        assert assessed.status_code == 201, assessed.text
         applied = await client.post(
             "/api/accounts/applications",
             json={"project_code": "IMK", "learning_need_code": "IMK4-CYBER", "learning_need": WORDS},
@@ -134,7 +156,7 @@ async def test_from_account_to_completion(stack: Stack) -> None:
         enrolment_id = enrolment["id"]
         started = await client.post(
             f"/api/accounts/provider/enrolments/{enrolment_id}/start",
-            json={"started_on": (TODAY - timedelta(days=14)).isoformat()},
+            json={"started_on": TODAY.isoformat()},
             headers=staff,
         )
         assert started.status_code == 200, started.text
@@ -150,11 +172,15 @@ async def test_from_account_to_completion(stack: Stack) -> None:
         (study,) = (await client.get("/api/accounts/accounts/me/studies", headers=anna)).json()
         assert study["institution_name"] == "Liepājas Valsts tehnikums"
         assert study["programme_title"]["en"] == "Cyber security basics" and study["enrolment"]["hours_attended"] == 156
+        await _answer_survey(client, anna, programme)
+        await _read_results(client, staff, officer, institution, group)
 
     await _check_topics(bus, anna_id, application_id, enrolment_id)
+    await _check_survey_topics(bus, anna_id, enrolment_id, programme)
     # The code's value, not only a key's name: every other service's database, every topic, every log.
     report = await assert_no_personal_code(stack, code)
     assert report.values["notifications"] > 0 and report.records["accounts.studies"] > 0
+    assert report.values["surveys"] > 0 and report.records["surveys.answers"] > 0
 
 
 async def _approve_learning_needs(client: httpx.AsyncClient, bus: Bus) -> None:
@@ -219,3 +245,105 @@ async def _check_topics(bus: Bus, learner_id: str, application_id: str, enrolmen
         for event in await events_on(bus, topic):
             assert "personal_code" not in event.data and "first_name" not in event.data
             assert WORDS not in str(event.data)
+
+
+async def _answer_survey(client: httpx.AsyncClient, anna: dict[str, str], programme: uuid.UUID) -> None:
+    """The invitation's notice leads to the survey: Anna reads it, saves a draft, submits it, and only once."""
+    notices: list[dict[str, Any]] = []
+
+    async def invited() -> bool:  # StudiesCompleted -> surveys -> SurveyInvited -> notifications
+        items = (await client.get("/api/notifications/notifications?limit=100", headers=anna)).json()["items"]
+        notices[:] = [n for n in items if n["kind"] == "survey_invited"]
+        return bool(notices)
+
+    await eventually(invited, timeout=30, interval=0.5)
+    (notice,) = notices
+    reference = notice["reference"]
+    assert reference["type"] == "survey" and reference["path"] == f"/surveys/{reference['id']}"
+    survey_id = reference["id"]
+    mine = (await client.get("/api/surveys/surveys/mine", headers=anna)).json()
+    assert mine["total"] == 1
+    (listed,) = mine["items"]
+    assert (listed["id"], listed["kind"], listed["status"]) == (survey_id, "completion", "open")
+    assert listed["programme_id"] == str(programme)
+
+    url = f"/api/surveys{reference['path']}"
+    survey = (await client.get(url, params={"lang": "en"}, headers=anna)).json()
+    assert survey["questionnaire"]["title"] == "Study evaluation survey" and survey["answers"] == {}
+    questions = {q["id"]: q for q in survey["questionnaire"]["questions"]}
+    assert {*STARS, *CHECKS, "digcomp_after"} <= questions.keys()
+    assert (questions["digcomp_after"]["min"], questions["digcomp_after"]["max"]) == (1, 8)
+    assert not questions["improvement"]["required"]
+
+    draft = {"knowledge_skills": STARS["knowledge_skills"], "improvement": IMPROVEMENT}
+    saved = await client.put(f"{url}/draft", json={"answers": draft}, headers=anna)
+    assert saved.status_code == 200, saved.text
+    resumed = (await client.get(url, headers=anna)).json()
+    assert resumed["answers"] == draft and resumed["status"] == "open" and resumed["saved_at"] is not None
+
+    answers = {**STARS, **CHECKS, "digcomp_after": DIGCOMP_AFTER, "improvement": IMPROVEMENT}
+    submitted = await client.post(f"{url}/submission", json={"answers": answers}, headers=anna)
+    assert submitted.status_code == 200, submitted.text
+    assert submitted.json()["status"] == "submitted" and submitted.json()["answers"] == answers
+    again = await client.post(f"{url}/submission", json={"answers": answers}, headers=anna)
+    assert again.status_code == 409, again.text
+
+
+async def _read_results(
+    client: httpx.AsyncClient,
+    staff: dict[str, str],
+    officer: dict[str, str],
+    institution: uuid.UUID,
+    group: uuid.UUID,
+) -> None:
+    """One answer: the institution's member of staff sees that it came, not what it says (fewer than 3 answered);
+    the agency sees the group's stars and the skill gain."""
+    base = "/api/surveys/survey-results"
+    mine = await client.get(f"{base}/institutions/{institution}", headers=staff)
+    assert mine.status_code == 200, mine.text
+    results = mine.json()
+    assert (results["invited"]["completion"], results["answered"]["completion"]) == (1, 1)
+    assert results["completion"] is None and results["withheld"] is True and results["min_shown"] == 3
+    refused = await client.get(f"{base}/groups/{group}", headers=staff)
+    assert refused.status_code == 403, refused.text
+
+    seen = await client.get(f"{base}/groups/{group}", headers=officer)
+    assert seen.status_code == 200, seen.text
+    agency = seen.json()
+    assert agency["withheld"] is False and agency["scope"]["institution_id"] == str(institution)
+    completion = agency["completion"]
+    assert completion["answers"] == 1 and Decimal(completion["mean"]) == Decimal("4.3")  # 17 / 4, half up
+    assert {a: Decimal(r["mean"]) for a, r in completion["aspects"].items()} == STARS
+    assert Decimal(completion["aspects"]["teacher"]["distribution"]["5"]) == 100
+    assert completion["checks"]["equipment_right"]["answers"] == 1
+    assert Decimal(completion["checks"]["equipment_right"]["no"]) == 100
+    gain = completion["skill_gain"]  # DigComp after the studies less her self-assessment before them
+    assert gain["answers"] == 1 and Decimal(gain["mean"]) == DIGCOMP_AFTER - DIGCOMP_BEFORE
+
+
+async def _check_survey_topics(bus: Bus, learner_id: str, enrolment_id: str, programme: uuid.UUID) -> None:
+    """The invitation (internal) names the learner; the answer names no one and carries no words."""
+
+    found: list[CloudEvent] = []
+
+    async def answered() -> bool:
+        events = await events_on(bus, "surveys.answers", SurveyAnswered)
+        found[:] = [e for e in events if e.data["programme_id"] == str(programme)]
+        return bool(found)
+
+    await eventually(answered, timeout=30, interval=0.5)
+    (answer,) = found
+    assert answer.data["stars"] == STARS and answer.data["digcomp_after"] == DIGCOMP_AFTER
+    assert answer.data["checks"] == CHECKS
+    for field in ("learner_id", "survey_id", "enrolment_id", "group_id", "improvement"):
+        assert field not in answer.data
+    assert learner_id not in str(answer) and enrolment_id not in str(answer) and IMPROVEMENT not in str(answer)
+    (invitation,) = [
+        e
+        for e in await events_on(bus, "surveys.invitations", SurveyInvited)
+        if e.data["programme_id"] == str(programme)
+    ]
+    assert invitation.data["learner_id"] == learner_id
+    for topic in ("surveys.invitations", "surveys.answers", "surveys.ratings"):
+        for event in await events_on(bus, topic):
+            assert IMPROVEMENT not in str(event.data) and WORDS not in str(event.data)
