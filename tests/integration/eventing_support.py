@@ -6,7 +6,7 @@ import uuid
 
 import sqlalchemy as sa
 from notifications.app import DEFINITION as NOTIFICATIONS
-from notifications.db import notices
+from notifications.db.notices import notices
 from prasmes_contracts.accounts import AccountOpened
 from prasmes_runtime import migrations
 from prasmes_runtime.bus import Bus

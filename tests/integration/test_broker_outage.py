@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 import sqlalchemy as sa
-from notifications.db import notices
+from notifications.db.notices import notices
 from prasmes_contracts import KafkaRecord, from_kafka
 from prasmes_devtools.devstack import Stack, free_base_port
 from prasmes_runtime import dlq, migrations

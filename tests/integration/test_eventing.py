@@ -12,7 +12,7 @@ from types import SimpleNamespace
 
 import pytest
 import sqlalchemy as sa
-from notifications.db import notices
+from notifications.db.notices import notices
 from prasmes_contracts import KafkaRecord
 from prasmes_devtools.devstack import Stack, free_base_port
 from prasmes_runtime import dlq

@@ -4,7 +4,7 @@ import uuid
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from notifications.domain import (
+from notifications.domain.notices import (
     SILENT_RELEASES,
     Reference,
     SurveyKind,

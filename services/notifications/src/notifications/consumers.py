@@ -14,8 +14,8 @@ from prasmes_contracts.surveys import SurveyInvited, SurveyReminded
 from prasmes_runtime.consumer import ConsumerSpec, Handlers
 from prasmes_runtime.context import EventContext
 
-from notifications import service
-from notifications.domain import SILENT_RELEASES
+from notifications.domain.notices import SILENT_RELEASES
+from notifications.service import notices as service
 
 handlers = Handlers()
 

@@ -11,8 +11,8 @@ from prasmes_runtime.dependencies import ClockDep, DatabaseDep, PagingDep
 from prasmes_runtime.schemas import Page
 from pydantic import BaseModel, Field
 
-from notifications import service
-from notifications.domain import Notice, Reference
+from notifications.domain.notices import Notice, Reference
+from notifications.service import notices as service
 
 router = APIRouter(prefix="/notifications", tags=["notifications"])
 
@@ -70,6 +70,3 @@ async def get_notice(notice_id: uuid.UUID, user: CurrentUser, database: Database
 @router.post("/{notice_id}/read", response_model=NoticeOut, summary="Mark one of my notices read")
 async def read_notice(notice_id: uuid.UUID, user: CurrentUser, database: DatabaseDep, clock: ClockDep) -> NoticeOut:
     return NoticeOut.of(await service.mark_read(database, clock, user.subject, notice_id))
-
-
-ROUTERS = [router]

@@ -11,8 +11,8 @@ from prasmes_runtime.context import EventContext
 from prasmes_runtime.db import Database
 from prasmes_runtime.errors import NotFound
 
-from notifications import db
-from notifications.domain import Notice, SurveyNoticeKind, grant_notice, survey_notice, welcome_notice
+from notifications.db import notices as db
+from notifications.domain.notices import Notice, SurveyNoticeKind, grant_notice, survey_notice, welcome_notice
 
 
 async def welcome(ctx: EventContext, event: AccountOpened) -> Notice:

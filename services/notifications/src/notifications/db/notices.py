@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from prasmes_runtime.db import UtcDateTime
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from notifications.domain import Notice, Reference
+from notifications.domain.notices import Notice, Reference
 
 metadata = sa.MetaData()
 

@@ -1,0 +1,5 @@
+"""The notifications service's tables (on one `MetaData`) and their queries."""
+
+from notifications.db.notices import metadata
+
+__all__ = ["metadata"]

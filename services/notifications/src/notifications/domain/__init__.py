@@ -1,0 +1,1 @@
+"""The notifications domain: notices, the mails they are sent as, preferences. Pure Python."""
