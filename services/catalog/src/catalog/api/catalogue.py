@@ -54,7 +54,10 @@ class PublicGroupOut(BaseModel):
 
 
 class RatingOut(BaseModel):
-    raters: int = Field(description="How many completers rated it: surveys sends a rating once it is public (from the tenth rater), so 0 until then.")
+    raters: int = Field(
+        description="How many completers rated it: surveys sends a rating once it is public (from the tenth "
+        "rater), so 0 until then."
+    )
     shown: bool = Field(description="Ratings are public from 10 raters on.")
     averages: dict[str, Decimal] | None
     overall: Decimal | None
