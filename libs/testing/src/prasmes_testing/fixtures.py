@@ -11,6 +11,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from prasmes_runtime.auth import TokenIssuer, TokenVerifier, load_or_create_key
@@ -18,6 +19,9 @@ from prasmes_runtime.bus.embedded import EmbeddedBus
 from prasmes_runtime.bus.kafka import KafkaBus
 
 from prasmes_testing.servers import create_database, kafka_server, postgres_server
+
+if TYPE_CHECKING:
+    from prasmes_testing.smtp import MailServer
 
 
 @pytest.fixture(scope="session")
@@ -66,6 +70,15 @@ def bus(request: pytest.FixtureRequest) -> EmbeddedBus | KafkaBus:
     """The same behaviour suite runs against both backends."""
     chosen: EmbeddedBus | KafkaBus = request.getfixturevalue(f"{request.param}_bus")
     return chosen
+
+
+@pytest.fixture
+def mail_server() -> Iterator[MailServer]:
+    """A real SMTP server (plain, no AUTH) on 127.0.0.1 for one test; TLS and AUTH ones: `MailServer(...)`."""
+    from prasmes_testing.smtp import MailServer  # aiosmtpd only for the tests that send mail
+
+    with MailServer() as server:
+        yield server
 
 
 @pytest.fixture

@@ -26,6 +26,7 @@ notices = sa.Table(
     sa.Column("cause_event_id", sa.String(64), nullable=True),
     sa.Column("reference_type", sa.String(30), nullable=True),
     sa.Column("reference_id", sa.String(64), nullable=True),
+    sa.Column("template_values", sa.Text(), nullable=False, server_default="{}"),
 )
 
 
@@ -41,6 +42,7 @@ def _notice(row: sa.Row[tuple[object, ...]]) -> Notice:
         m["read_at"],
         m["cause_event_id"],
         Reference(m["reference_type"], m["reference_id"]) if m["reference_type"] is not None else None,
+        json.loads(m["template_values"]),
     )
 
 
@@ -57,6 +59,7 @@ async def insert_notice(session: AsyncSession, notice: Notice) -> None:
             cause_event_id=notice.cause_event_id,
             reference_type=notice.reference.type if notice.reference else None,
             reference_id=notice.reference.id if notice.reference else None,
+            template_values=json.dumps(notice.values, ensure_ascii=False, sort_keys=True),
         )
     )
 
@@ -89,3 +92,8 @@ async def save_read(session: AsyncSession, notice: Notice) -> None:
     await session.execute(
         notices.update().where(notices.c.id == notice.id, notices.c.read_at.is_(None)).values(read_at=notice.read_at)
     )
+
+
+async def unread_of(session: AsyncSession, recipient_id: str) -> int:
+    where = (notices.c.recipient_id == recipient_id, notices.c.read_at.is_(None))
+    return int(await session.scalar(sa.select(sa.func.count()).select_from(notices).where(*where)) or 0)

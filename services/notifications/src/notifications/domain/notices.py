@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Literal
 
@@ -40,6 +40,8 @@ class Notice:
     cause_event_id: str | None = None
     reference: Reference | None = None
     """What the notice is about, when it is about one thing a client can open (a survey)."""
+    values: dict[str, str] = field(default_factory=dict)
+    """What its texts were written from (a project, an amount, a date); its mail's template takes the same."""
 
     def read(self, at: datetime) -> Notice:
         """Marked read at `at`; a notice read before keeps the time it was first read."""
@@ -118,6 +120,7 @@ def grant_notice(
         body={lang: text.format(**values) for lang, text in body.items()},
         created_at=at,
         cause_event_id=cause_event_id,
+        values=values,
     )
 
 
@@ -199,4 +202,5 @@ def survey_notice(
         created_at=at,
         cause_event_id=cause_event_id,
         reference=Reference("survey", str(survey_id)),
+        values=values | {"survey_kind": survey_kind},
     )

@@ -13,18 +13,25 @@ from prasmes_runtime.errors import NotFound
 
 from notifications.db import notices as db
 from notifications.domain.notices import Notice, SurveyNoticeKind, grant_notice, survey_notice, welcome_notice
+from notifications.service import mails
+
+
+async def _keep(ctx: EventContext, notice: Notice) -> None:
+    """The notice, and its mail unless the recipient switched its category off: one transaction, the event's."""
+    await db.insert_notice(ctx.session, notice)
+    await mails.enqueue(ctx.session, notice, notice.values, ctx.clock.now())
 
 
 async def welcome(ctx: EventContext, event: AccountOpened) -> Notice:
     """Runs inside the consumer's transaction, beside its inbox row (as every handler's use case here)."""
     notice = welcome_notice(event.learner_id, event.account_id, ctx.clock.now(), ctx.envelope.id)
-    await db.insert_notice(ctx.session, notice)
+    await _keep(ctx, notice)
     return notice
 
 
 async def grant_changed(ctx: EventContext, kind: str, recipient_id: str, project: str, amount: str | None) -> Notice:
     notice = grant_notice(kind, recipient_id, project, amount, ctx.clock.now(), ctx.envelope.id)
-    await db.insert_notice(ctx.session, notice)
+    await _keep(ctx, notice)
     return notice
 
 
@@ -34,7 +41,7 @@ async def survey_invitation(ctx: EventContext, event: SurveyInvited | SurveyRemi
     notice = survey_notice(
         kind, event.kind, event.learner_id, event.survey_id, event.closes_at, ctx.clock.now(), ctx.envelope.id
     )
-    await db.insert_notice(ctx.session, notice)
+    await _keep(ctx, notice)
     return notice
 
 
@@ -59,3 +66,8 @@ async def mark_read(database: Database, clock: Clock, recipient_id: str, notice_
         async with database.transaction() as session:
             await db.save_read(session, read)
     return read
+
+
+async def unread(database: Database, recipient_id: str) -> int:
+    async with database.session() as session:
+        return await db.unread_of(session, recipient_id)

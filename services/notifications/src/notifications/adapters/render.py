@@ -1,0 +1,91 @@
+"""The mail of a notice: its subject, plain text and HTML, in Latvian or English, from Jinja2 templates.
+
+Each notice kind has `templates/<kind>.<lang>.txt.j2` and `templates/<kind>.<lang>.html.j2`. The text template's
+first line is `Subject: ...`, the subject of the mail (the notice's title); the rest is the text part. Both extend a
+shared base (`base.txt.j2`, `base.html.j2`) that adds the platform's name, the link back to the platform and a
+footer saying why the mail came (and, for the legal notices on applications and grants, that those are always
+sent). HTML templates are autoescaped; text templates are not.
+
+The values are the ones the domain formats the notice's texts with (`notifications.domain.notices`), so the
+service can pass the same dict, plus `survey_kind` for the survey notices.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, UndefinedError, select_autoescape
+
+LANGUAGES = ("lv", "en")
+
+VALUES: dict[str, tuple[str, ...]] = {
+    "welcome": (),
+    "application_approved": ("project", "amount"),
+    "application_rejected": ("project",),
+    "application_lapsed": ("project",),
+    "grant_spent": ("project", "amount"),
+    "grant_released": ("project", "amount"),
+    "survey_invited": ("survey_kind", "lv_date", "en_date"),
+    "survey_reminded": ("survey_kind", "lv_date", "en_date"),
+}
+"""The values each notice kind's mail needs: `project` (the project's name), `amount` (EUR, as `320.00`),
+`survey_kind` (`completion` or `discontinuation`), `lv_date` (the survey's closing day as `30.11.2026.`) and
+`en_date` (as `30 November 2026`). Values beyond these are ignored."""
+
+CHOICES: dict[str, tuple[str, ...]] = {"survey_kind": ("completion", "discontinuation")}
+"""The values that must be one of a few."""
+
+LEGAL = frozenset(kind for kind in VALUES if kind.startswith(("application_", "grant_")))
+"""The kinds that are legal notices about a learner's application or grant: always mailed, whatever the learner's
+mail preferences; their footer says so."""
+
+_SUBJECT = "Subject: "
+
+_environment = Environment(
+    loader=FileSystemLoader(Path(__file__).parent / "templates"),
+    autoescape=select_autoescape(enabled_extensions=("html.j2",), default_for_string=False, default=False),
+    undefined=StrictUndefined,
+    keep_trailing_newline=True,
+)
+
+
+@dataclass(frozen=True)
+class RenderedMail:
+    subject: str
+    text: str
+    html: str
+
+
+def render(kind: str, language: str, values: Mapping[str, str], *, link: str) -> RenderedMail:
+    """The mail of a notice of `kind` in `language`, saying what the notice says, with `link` (the absolute URL
+    back to the platform) as a button in HTML and a line in the text.
+
+    Raises `KeyError` for an unknown kind and `ValueError` for an unknown language, a link that is not an absolute
+    http(s) URL, or a required value missing, empty or not one of its choices (each naming the culprit)."""
+    if kind not in VALUES:
+        raise KeyError(f"no mail template for notice kind {kind!r}; known kinds: {', '.join(VALUES)}")
+    if language not in LANGUAGES:
+        raise ValueError(f"no mail in language {language!r}; languages: {', '.join(LANGUAGES)}")
+    if not link.startswith(("https://", "http://")):
+        raise ValueError(f"the link must be an absolute http(s) URL, not {link!r}")
+    missing = [name for name in VALUES[kind] if not values.get(name)]
+    if missing:
+        raise ValueError(f"the mail for {kind} lacks the value(s): {', '.join(missing)}")
+    for name in VALUES[kind]:
+        if name in CHOICES and values[name] not in CHOICES[name]:
+            raise ValueError(f"{name} must be one of {', '.join(CHOICES[name])}, not {values[name]!r}")
+
+    context: dict[str, Any] = {name: values[name] for name in VALUES[kind]}
+    context.update(lang=language, link=link, legal=kind in LEGAL)
+    try:
+        head, _, text = _environment.get_template(f"{kind}.{language}.txt.j2").render(context).partition("\n")
+        if not head.startswith(_SUBJECT):
+            raise ValueError(f"the template {kind}.{language}.txt.j2 must begin with a line {_SUBJECT!r}")
+        subject = head.removeprefix(_SUBJECT).strip()
+        html = _environment.get_template(f"{kind}.{language}.html.j2").render(context, subject=subject)
+    except UndefinedError as exc:  # a template using a value not in VALUES[kind]
+        raise ValueError(f"the mail for {kind} in {language} lacks a value: {exc.message}") from exc
+    return RenderedMail(subject=subject, text=text.lstrip("\n"), html=html)

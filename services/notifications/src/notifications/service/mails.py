@@ -1,0 +1,164 @@
+"""A notice's mail: written beside the notice (one transaction), sent by the sender loop, retried, given up with the
+reason, shown to operators; the recipients' e-mail preferences."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from prasmes_runtime.context import ServiceContext
+from prasmes_runtime.db import Database
+from prasmes_runtime.errors import NotFound
+from prasmes_runtime.logging import get_logger
+from prometheus_client import Counter, Gauge
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from notifications.adapters.contacts import Contacts, ContactsUnavailable
+from notifications.adapters.render import render
+from notifications.adapters.smtp import OutgoingMail, PermanentFailure, TemporaryFailure
+from notifications.db import mails as db
+from notifications.domain.mails import (
+    CATEGORIES,
+    MAIL_STATES,
+    Mail,
+    Retry,
+    category_of,
+    checked_preferences,
+    email_wanted,
+)
+from notifications.domain.notices import Notice
+
+log = get_logger(__name__)
+mails_pending = Gauge("prasmes_mails", "Mails by state (failed and in_doubt wait for an operator)", ["state"])
+mail_attempts = Counter("prasmes_mail_attempts_total", "Attempts to send a mail", ["outcome"])
+
+
+class Mailer(Protocol):
+    async def send(self, mail: OutgoingMail) -> None: ...
+
+
+@dataclass(frozen=True)
+class Sending:
+    """What the sender loop needs: where addresses come from, how mails leave, how they are retried."""
+
+    contacts: Contacts
+    mailer: Mailer
+    retry: Retry
+    public_url: str
+    lease: timedelta
+    """A mail claimed longer ago than this and not marked was being sent when its sender stopped."""
+    batch: int = 50
+
+
+async def enqueue(session: AsyncSession, notice: Notice, values: Mapping[str, str], now: datetime) -> Mail | None:
+    """The notice's mail, in the notice's transaction; none when the recipient switched its category off."""
+    preferences = await db.preferences(session, notice.recipient_id)
+    if not email_wanted(category_of(notice.kind), preferences):
+        return None
+    mail = Mail.of(notice.id, notice.recipient_id, notice.kind, values, now)
+    await db.add(session, mail)
+    return mail
+
+
+def _link(public_url: str, notice: Mail) -> str:
+    return f"{public_url.rstrip('/')}/notices"
+
+
+async def _claim(database: Database, mail: Mail, now: datetime) -> Mail | None:
+    claimed = mail.claimed(now)
+    async with database.transaction() as session:
+        return claimed if await db.save(session, claimed, expected="queued") else None
+
+
+async def _attempt(sending: Sending, mail: Mail, now: datetime) -> Mail:
+    try:
+        contact = await sending.contacts.contact(mail.recipient_id)
+    except ContactsUnavailable as exc:
+        return mail.failed_for_now(f"the directory is unavailable ({exc})", now, sending.retry)
+    if contact is None:
+        return mail.refused("the recipient has no e-mail address in the directory")
+    try:
+        rendered = render(mail.kind, contact.language, mail.values, link=_link(sending.public_url, mail))
+    except (KeyError, ValueError) as exc:
+        return mail.refused(f"the mail could not be written: {exc}")
+    outgoing = OutgoingMail(
+        mail.message_id, contact.email, rendered.subject, rendered.text, rendered.html, contact.language
+    )
+    try:
+        await sending.mailer.send(outgoing)
+    except PermanentFailure as exc:
+        return mail.refused(str(exc))
+    except TemporaryFailure as exc:
+        return mail.failed_for_now(str(exc), now, sending.retry)
+    return mail.sent(now)
+
+
+async def _settle_stuck(database: Database, now: datetime, lease: timedelta) -> None:
+    async with database.transaction() as session:
+        for mail in await db.stuck(session, now - lease):
+            await db.save(session, mail.in_doubt(), expected="sending")
+            log.warning("mail.in_doubt", mail_id=str(mail.id), kind=mail.kind)
+
+
+async def send_due(context: ServiceContext, sending: Sending) -> int:
+    """One round of the sender loop: mails whose sender stopped are set in doubt; due mails are claimed one by one
+    (a mail claimed elsewhere is skipped), sent and marked. Returns how many were attempted."""
+    database, now = context.database, context.clock.now()
+    await _settle_stuck(database, now, sending.lease)
+    async with database.session() as session:
+        due = await db.due(session, now, sending.batch)
+    attempted = 0
+    for mail in due:
+        claimed = await _claim(database, mail, now)
+        if claimed is None:
+            continue
+        outcome = await _attempt(sending, claimed, context.clock.now())
+        async with database.transaction() as session:
+            await db.save(session, outcome, expected="sending")
+        mail_attempts.labels(outcome.state).inc()
+        if outcome.state == "failed":
+            log.warning("mail.failed", mail_id=str(mail.id), kind=mail.kind, reason=outcome.last_error)
+        attempted += 1
+    await _measure(database)
+    return attempted
+
+
+async def _measure(database: Database) -> None:
+    async with database.session() as session:
+        counts = await db.counts(session)
+    for state in MAIL_STATES:
+        mails_pending.labels(state).set(counts.get(state, 0))
+
+
+# --------------------------------------------------------------------------- operators, preferences
+
+
+async def mails_in(database: Database, states: list[str], limit: int, offset: int) -> tuple[list[Mail], int]:
+    async with database.session() as session:
+        return await db.listed(session, states, limit, offset)
+
+
+async def requeue(database: Database, mail_id: uuid.UUID, now: datetime) -> Mail:
+    async with database.transaction() as session:
+        mail = await db.get(session, mail_id)
+        if mail is None:
+            raise NotFound("no such mail")
+        again = mail.requeued(now)
+        await db.save(session, again, expected=mail.state)
+    return again
+
+
+async def preferences(database: Database, user_id: str) -> dict[str, bool]:
+    async with database.session() as session:
+        chosen = await db.preferences(session, user_id)
+    return {category: legal or chosen.get(category, True) for category, legal in CATEGORIES.items()}
+
+
+async def set_preferences(database: Database, user_id: str, changes: Mapping[str, bool]) -> dict[str, bool]:
+    checked = checked_preferences(changes)
+    async with database.transaction() as session:
+        await db.save_preferences(session, user_id, checked)
+    return await preferences(database, user_id)

@@ -1,0 +1,145 @@
+"""The mail of a notice: one template per kind and language, saying what the notice says, in text and HTML."""
+
+import re
+import uuid
+from datetime import UTC, datetime
+
+import pytest
+from markupsafe import escape
+from notifications.adapters.render import LANGUAGES, LEGAL, VALUES, RenderedMail, render
+from notifications.domain.notices import (
+    Notice,
+    SurveyKind,
+    SurveyNoticeKind,
+    grant_notice,
+    survey_notice,
+    welcome_notice,
+)
+
+NOW = datetime(2026, 11, 30, 10, 0, tzinfo=UTC)
+CLOSES = datetime(2026, 12, 31, 21, 59, tzinfo=UTC)  # 23:59 in Riga
+LINK = "https://prasmes.example.lv/notices"
+SURVEY_VALUES = {"lv_date": "31.12.2026.", "en_date": "31 December 2026"}
+
+
+def cases() -> list[tuple[str, dict[str, str], Notice]]:
+    """Every kind (and survey kind) with its values, beside the notice the domain makes of the same values."""
+    found: list[tuple[str, dict[str, str], Notice]] = [("welcome", {}, welcome_notice("anna", uuid.uuid4(), NOW, "e"))]
+    for kind in ("application_approved", "application_rejected", "application_lapsed", "grant_spent", "grant_released"):
+        values = {"project": "IMK 2026", "amount": "320.00"}
+        found.append((kind, values, grant_notice(kind, "anna", values["project"], values["amount"], NOW, "e")))
+    survey_notice_kinds: tuple[SurveyNoticeKind, ...] = ("survey_invited", "survey_reminded")
+    survey_kinds: tuple[SurveyKind, ...] = ("completion", "discontinuation")
+    for notice_kind in survey_notice_kinds:
+        for survey_kind in survey_kinds:
+            notice = survey_notice(notice_kind, survey_kind, "anna", uuid.uuid4(), CLOSES, NOW, "e")
+            found.append((notice_kind, {"survey_kind": survey_kind, **SURVEY_VALUES}, notice))
+    return found
+
+
+CASES = cases()
+
+
+def _id(case: tuple[str, dict[str, str], Notice]) -> str:
+    kind, values, _ = case
+    return "-".join([kind, *([values["survey_kind"]] if "survey_kind" in values else [])])
+
+
+def test_the_cases_cover_every_kind() -> None:
+    assert {kind for kind, _, _ in CASES} == set(VALUES)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("case", CASES, ids=_id)
+def test_the_mail_says_what_the_notice_says(case: tuple[str, dict[str, str], Notice], language: str) -> None:
+    kind, values, notice = case
+    mail = render(kind, language, values, link=LINK)
+    assert isinstance(mail, RenderedMail)
+    assert mail.subject == notice.title[language]
+    assert notice.body[language] in mail.text
+    assert str(escape(notice.body[language])) in mail.html
+    assert f"<title>{escape(notice.title[language])}</title>" in mail.html
+    for name in set(VALUES[kind]) - {"survey_kind", {"lv": "en_date", "en": "lv_date"}[language]}:
+        assert values[name] in mail.text
+        assert values[name] in mail.html
+    assert render(kind, language, notice.values, link=LINK) == mail, "the service can pass the notice's own values"
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("kind", VALUES)
+def test_every_mail_links_back_in_both_parts_and_says_why_it_came(kind: str, language: str) -> None:
+    mail = render(kind, language, values_for(kind), link=LINK)
+    assert f"{LINK}\n" in mail.text
+    assert f'<a href="{LINK}"' in mail.html
+    assert f'<html lang="{language}">' in mail.html
+    assert "Prasmes" in mail.text and "Prasmes" in mail.html
+    assert not mail.text.startswith("Subject:") and "\n" not in mail.subject
+    always = {"lv": "vienmēr", "en": "always sent"}[language]
+    preferences = {"lv": "iestatījumus varat mainīt", "en": "change your email preferences"}[language]
+    for part in (mail.text, mail.html):
+        assert (always in part, preferences in part) == (kind in LEGAL, kind not in LEGAL)
+
+
+def test_the_legal_notices_are_the_ones_on_applications_and_grants() -> None:
+    assert {"application_approved", "application_rejected", "application_lapsed", "grant_spent"} <= LEGAL
+    assert not LEGAL & {"welcome", "survey_invited", "survey_reminded"}
+
+
+def test_the_text_part_is_plain_text() -> None:
+    mail = render("application_approved", "lv", {"project": "A & B <script>", "amount": "320.00"}, link=LINK)
+    assert "A & B <script>" in mail.text
+    assert not re.search(r"<(p|a|html|br)\b", mail.text)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_html_escapes_the_values(language: str) -> None:
+    values = {"project": '<script>alert("x")</script>', "amount": "1 & 2"}
+    mail = render("grant_released", language, values, link="https://prasmes.example.lv/?a=1&b=<2>")
+    assert "<script>" not in mail.html
+    assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in mail.html
+    assert "1 &amp; 2" in mail.html
+    assert 'href="https://prasmes.example.lv/?a=1&amp;b=&lt;2&gt;"' in mail.html
+
+
+def test_a_missing_value_is_named() -> None:
+    with pytest.raises(ValueError, match="amount"):
+        render("application_approved", "en", {"project": "IMK"}, link=LINK)
+    with pytest.raises(ValueError, match="project"):
+        render("grant_spent", "lv", {"project": "", "amount": "10.00"}, link=LINK)
+    with pytest.raises(ValueError, match="en_date"):
+        render("survey_invited", "en", {"survey_kind": "completion", "lv_date": "31.12.2026."}, link=LINK)
+
+
+def test_a_survey_kind_must_be_known() -> None:
+    with pytest.raises(ValueError, match="survey_kind"):
+        render("survey_reminded", "lv", {"survey_kind": "graduation", **SURVEY_VALUES}, link=LINK)
+
+
+def test_an_unknown_kind_or_language_is_refused() -> None:
+    with pytest.raises(KeyError, match="application_pending"):
+        render("application_pending", "lv", {}, link=LINK)
+    with pytest.raises(KeyError, match="base"):
+        render("../templates/base", "lv", {}, link=LINK)
+    with pytest.raises(ValueError, match="ru"):
+        render("welcome", "ru", {}, link=LINK)
+
+
+@pytest.mark.parametrize("link", ["/notices", "javascript:alert(1)", ""])
+def test_the_link_must_be_absolute(link: str) -> None:
+    with pytest.raises(ValueError, match="absolute"):
+        render("welcome", "en", {}, link=link)
+
+
+def test_values_beyond_the_needed_ones_are_ignored() -> None:
+    plain = render("welcome", "en", {}, link=LINK)
+    assert render("welcome", "en", {"lang": "lv", "link": "https://evil.example"}, link=LINK) == plain
+
+
+def values_for(kind: str) -> dict[str, str]:
+    return next(values for found, values, _ in CASES if found == kind)
+
+
+def test_a_template_using_an_undeclared_value_names_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(VALUES, "application_rejected", ())
+    with pytest.raises(ValueError, match="'project' is undefined"):
+        render("application_rejected", "en", {"project": "IMK"}, link=LINK)
