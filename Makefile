@@ -74,6 +74,7 @@ bench: $(INSTALLED) deps-system kafka-lib deps-bench
 	$(BIN)/python -m bench.catalog_search --postgres
 	$(BIN)/python -m bench.deadline
 	$(BIN)/python -m bench.deadline --postgres
+	$(BIN)/python -m bench.survey_results
 
 .PHONY: bench-quick deps-bench
 
