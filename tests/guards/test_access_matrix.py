@@ -2,7 +2,8 @@
 gateway's own) × no token and every role × another person's or institution's objects.
 
 - Every route declares its access rule (a role dependency, or PUBLIC); one that declares none fails here.
-- Without a token a route that is not public answers 401; with a role it does not allow, 403.
+- Without a token a route that is not public answers 401; with a role it does not allow, 403. The `service` role (a
+  platform service's own token) is one of the roles: every route that does not name it must refuse it.
 - With an allowed role, on objects that belong to someone else (principal A's, asked for by principal B), a learner,
   a provider user or a partner gets 404 or 403: never 2xx with A's data, never a 409 that shows A's object's state.
   A provider user also asks for A's objects under their own institution (B's), which must not find them either.

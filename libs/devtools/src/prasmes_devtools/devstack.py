@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import hashlib
 import json
 import os
 import random
+import secrets
 import signal
 import socket
 import subprocess
@@ -98,8 +100,27 @@ class Stack:
         """Tokens as the platform's identity provider signs them (tests and benchmarks)."""
         return TokenIssuer(load_or_create_key(self.signing_key_path), issuer="prasmes-identity", audience="prasmes")
 
+    def service_secret(self, name: str) -> str:
+        """A service's client secret at the identity provider: made once, kept in var_dir/secrets/<name>.secret (0600);
+        the service gets it as SERVICE_CLIENT_SECRET, the gateway only its SHA-256 (SERVICE_CLIENTS)."""
+        path = self.var_dir / "secrets" / f"{name}.secret"
+        if not path.exists():
+            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            with contextlib.suppress(FileExistsError):
+                descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+                with os.fdopen(descriptor, "w") as file:
+                    file.write(secrets.token_urlsafe(32) + "\n")
+        return path.read_text().strip()
+
+    def service_clients(self) -> dict[str, str]:
+        """The gateway's SERVICE_CLIENTS: every service of the registry by the SHA-256 of its secret."""
+        return {
+            s.name: hashlib.sha256(self.service_secret(s.name).encode()).hexdigest() for s in SERVICES if not s.edge
+        }
+
     def env_for(self, name: str, role: str | None = None) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "SERVICE_NAME", "ROLE")}
+        inherited_not = ("DATABASE_URL", "SERVICE_NAME", "ROLE", "SERVICE_CLIENTS", "SERVICE_CLIENT_SECRET")
+        env = {k: v for k, v in os.environ.items() if k not in inherited_not}
         env.update(
             SERVICE_NAME=name,
             VAR_DIR=str(self.var_dir),
@@ -110,6 +131,10 @@ class Stack:
             SIGNING_KEY_PATH=str(self.signing_key_path),
             DEV_MODE=env.get("DEV_MODE", "true"),
         )
+        if registry.entry(name).edge:
+            env["SERVICE_CLIENTS"] = json.dumps(self.service_clients())
+        else:
+            env["SERVICE_CLIENT_SECRET"] = self.service_secret(name)
         if self.kafka_bootstrap:
             env["KAFKA_BOOTSTRAP_SERVERS"] = self.kafka_bootstrap
         if name in self.database_urls:

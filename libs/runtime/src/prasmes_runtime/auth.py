@@ -25,11 +25,12 @@ from fastapi import Depends, Request
 
 from prasmes_runtime.errors import Forbidden, Unauthorized, Unavailable
 from prasmes_runtime.logging import get_logger
-from prasmes_runtime.roles import PARTNER, ROLES
+from prasmes_runtime.roles import PARTNER, ROLES, SERVICE
 
 ALGORITHM = "EdDSA"
 TOKEN_NOT_VALID = "the token is not valid"
 TOKEN_EXPIRED = "the token has expired"
+SERVICE_REFUSED = "a service credential is accepted only by the routes meant for services"
 log = get_logger(__name__)
 
 
@@ -198,7 +199,9 @@ class TokenVerifier:
         return Principal(subject=str(claims["sub"]), roles=roles, claims=claims)
 
 
-async def authenticated(request: Request) -> Principal:
+async def _verified(request: Request) -> Principal:
+    """The caller of a valid bearer token, whatever its roles (no access rule of its own: the dependencies built
+    on it, `authenticated` and `require_role`, decide)."""
     verifier: TokenVerifier = request.app.state.token_verifier
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
@@ -213,8 +216,22 @@ async def authenticated(request: Request) -> Principal:
     return principal
 
 
-authenticated.allowed_roles = ROLES  # type: ignore[attr-defined]
-"""Any signed-in caller, whatever their role (the route's access rule, read by `access_rule`)."""
+_Verified = Annotated[Principal, Depends(_verified)]
+
+
+def _refuse_services(principal: Principal) -> None:
+    if principal.has_any((SERVICE,)):
+        raise Forbidden(SERVICE_REFUSED)
+
+
+async def authenticated(principal: _Verified) -> Principal:
+    """Any signed-in caller but a platform service (whose credential only the routes naming `service` accept)."""
+    _refuse_services(principal)
+    return principal
+
+
+authenticated.allowed_roles = ROLES - {SERVICE}  # type: ignore[attr-defined]
+"""Any signed-in caller whatever their role, a service aside (the route's access rule, read by `access_rule`)."""
 
 CurrentUser = Annotated[Principal, Depends(authenticated)]
 
@@ -229,20 +246,24 @@ def is_public(openapi_extra: dict[str, Any] | None) -> bool:
 
 
 def access_rule(dependency: Callable[..., Any]) -> frozenset[str] | None:
-    """The roles an access dependency lets through (`authenticated`: every role; `require_role(...)`: those);
-    None for any other dependency."""
+    """The roles an access dependency lets through (`authenticated`: every role but `service`; `require_role(...)`:
+    those); None for any other dependency."""
     allowed = getattr(dependency, "allowed_roles", None)
     return allowed if isinstance(allowed, frozenset) else None
 
 
 def require_role(*roles: str) -> Callable[[Principal], Awaitable[Principal]]:
-    """A dependency that lets through only callers holding one of `roles`."""
+    """A dependency that lets through only callers holding one of `roles`. A token holding `service` passes only
+    where `roles` names it, whatever else it holds."""
     unknown = set(roles) - ROLES
     assert not unknown, f"unknown roles {unknown}"
+    admits_services = SERVICE in roles
 
-    async def check(principal: CurrentUser) -> Principal:
+    async def check(principal: _Verified) -> Principal:
         if not principal.has_any(roles):
             raise Forbidden(f"requires role {' or '.join(roles)}")
+        if not admits_services:
+            _refuse_services(principal)
         return principal
 
     check.allowed_roles = frozenset(roles)  # type: ignore[attr-defined]
@@ -252,18 +273,20 @@ def require_role(*roles: str) -> Callable[[Principal], Awaitable[Principal]]:
 def require_person(*roles: str) -> Callable[[Principal], Awaitable[Principal]]:
     """`require_role(*roles)` for a person's action (no roles named: any signed-in person): a token that also holds
     `partner` is refused whatever else it holds, because partner systems are machine clients and follow the public
-    events (no learner, provider or agency action)."""
+    events (no learner, provider or agency action); so is one holding `service` (a platform service is no person)."""
     assert PARTNER not in roles, "a person's action cannot admit partner systems"
+    assert SERVICE not in roles, "a person's action cannot admit platform services"
     allowed = require_role(*roles) if roles else None
 
-    async def check(principal: CurrentUser) -> Principal:
+    async def check(principal: _Verified) -> Principal:
         if allowed is not None:
             await allowed(principal)
         if principal.has_any((PARTNER,)):
             raise Forbidden(
                 "partner systems have no learner, provider or agency actions: they follow the public events"
             )
+        _refuse_services(principal)
         return principal
 
-    check.allowed_roles = frozenset(roles or ROLES - {PARTNER})  # type: ignore[attr-defined]
+    check.allowed_roles = frozenset(roles or ROLES - {PARTNER, SERVICE})  # type: ignore[attr-defined]
     return check

@@ -13,8 +13,11 @@ PROVIDER_STAFF = "provider_staff"
 AGENCY_OFFICER = "agency_officer"
 AGENCY_ADMIN = "agency_admin"
 PARTNER = "partner"
+SERVICE = "service"
+"""A platform service acting on its own, not for a person (a client-credentials token, subject `service:<name>`):
+let in only by the routes that name it (`require_role(SERVICE)`), refused by every other route."""
 
-ROLES = frozenset({LEARNER, PROVIDER_ADMIN, PROVIDER_STAFF, AGENCY_OFFICER, AGENCY_ADMIN, PARTNER})
+ROLES = frozenset({LEARNER, PROVIDER_ADMIN, PROVIDER_STAFF, AGENCY_OFFICER, AGENCY_ADMIN, PARTNER, SERVICE})
 
 AGENCY = (AGENCY_OFFICER, AGENCY_ADMIN)
 """Agency staff: officer work (reviews, approvals, evaluations) may be done by an officer or an admin."""

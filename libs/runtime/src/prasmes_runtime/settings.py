@@ -60,6 +60,12 @@ class Settings(BaseSettings):
     jwks_url: str = "http://127.0.0.1:8000/.well-known/jwks.json"
     jwt_issuer: str = "prasmes-identity"
     jwt_audience: str = "prasmes"
+    identity_url: str = "http://127.0.0.1:8000"
+    """The identity provider (the gateway): its user directory and its token endpoint (IDENTITY_URL)."""
+    service_client_secret: SecretStr | None = None
+    """This service's own credential at the identity provider (SERVICE_CLIENT_SECRET; its client id is the
+    service's name): `prasmes_runtime.credentials.ServiceCredential` trades it for a `service` token. Unset: the
+    service has no credential and cannot call the routes meant for services."""
 
     max_body_bytes: int = Field(default=11 * 1024 * 1024, gt=0)
     """A request body longer than this is refused with 413 as it arrives (a too-large Content-Length at once).

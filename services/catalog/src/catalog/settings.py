@@ -18,8 +18,6 @@ class CatalogSettings(Settings):
     """The seeded extract of the register of education institutions and VIIS (the local adapter)."""
     max_document_bytes: int = Field(default=8 * 1024 * 1024, gt=0)
     """Uploads above this are refused with 422 (rule max_size); the gateway refuses bodies over 10 MiB with 413."""
-    identity_url: str = "http://127.0.0.1:8000"
-    """The identity provider (the gateway) whose user directory names an institution's users (IDENTITY_URL)."""
 
 
 @dataclass(frozen=True)

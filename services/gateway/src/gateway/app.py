@@ -17,7 +17,7 @@ from prasmes_runtime.http import UNTRACED_URLS, ReadinessCheck, install_common
 from prasmes_runtime.logging import configure_logging
 from prasmes_runtime.telemetry import configure_tracing
 
-from gateway import directory, identity, openapi, proxy
+from gateway import directory, identity, openapi, proxy, service_tokens
 from gateway.ratelimit import ClientKey, RateLimitMiddleware, TokenBucketLimiter
 from gateway.settings import GatewaySettings
 
@@ -62,7 +62,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     app.add_middleware(RateLimitMiddleware, limiter=app.state.limiter, client_key=ClientKey(settings.trusted_proxies))
     install_common(app, upstream_readiness(client, settings.service_urls), settings)
     install_docs(app, title=f"{app.title} — API")  # over the merged document at /openapi.json
-    for router in (identity.router, directory.router, openapi.router, proxy.router):
+    for router in (identity.router, service_tokens.router, directory.router, openapi.router, proxy.router):
         app.include_router(router)
     if traced:  # no instrumentation when no span would be recorded; install_common still continues a caller's trace
         FastAPIInstrumentor.instrument_app(app, excluded_urls=UNTRACED_URLS)

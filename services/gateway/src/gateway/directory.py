@@ -4,6 +4,10 @@ of subjects, for the services that must show people without storing their names 
 In development the directory is the seeded users; in production the identity provider's own store (or the
 federated eID's) answers. Only staff may look people up — an institution's users and the agency — and only
 by an exact user name, e-mail address or subject: there is no listing of everyone.
+
+A platform service (a `service` token, from `POST /auth/service-token`) asks by subject only, for the contact it
+needs at the moment it acts (notifications: the e-mail address and the language to write in); it gets `language`
+as well, and stores neither.
 """
 
 from __future__ import annotations
@@ -13,10 +17,10 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request
 from prasmes_runtime import roles
 from prasmes_runtime.auth import Principal, require_role
-from prasmes_runtime.errors import InvalidInput, NotFound
+from prasmes_runtime.errors import Forbidden, InvalidInput, NotFound
 from pydantic import BaseModel
 
-from gateway.identity import DEV_USERS, DevUser
+from gateway.identity import DEV_USERS, DevUser, Language
 from gateway.settings import GatewaySettings
 
 
@@ -27,7 +31,7 @@ def _users(request: Request) -> dict[str, DevUser]:
 
 
 Users = Annotated[dict[str, DevUser], Depends(_users)]
-Staff = Annotated[Principal, Depends(require_role(*roles.PROVIDER, *roles.AGENCY))]
+StaffOrService = Annotated[Principal, Depends(require_role(*roles.PROVIDER, *roles.AGENCY, roles.SERVICE))]
 MAX_SUBJECTS = 200
 router = APIRouter(prefix="/auth/directory", tags=["identity"])
 
@@ -37,28 +41,46 @@ class DirectoryUser(BaseModel):
     username: str
     display_name: str
     email: str
+    language: Language | None = None
+    """Only to a platform service (asking by subject): the language to write to the user in."""
 
 
 class DirectoryUsers(BaseModel):
     users: list[DirectoryUser]
 
 
-def _view(user: DevUser) -> DirectoryUser:
-    return DirectoryUser(subject=user.subject, username=user.username, display_name=user.display_name, email=user.email)
+def _view(user: DevUser, *, contact: bool = False) -> DirectoryUser:
+    """`contact`: with what a service needs to write to the user (their language)."""
+    return DirectoryUser(
+        subject=user.subject,
+        username=user.username,
+        display_name=user.display_name,
+        email=user.email,
+        language=user.language if contact else None,
+    )
 
 
-@router.get("/users", response_model=DirectoryUser | DirectoryUsers, summary="Find a user, or name subjects")
+@router.get(
+    "/users",
+    response_model=DirectoryUser | DirectoryUsers,
+    response_model_exclude_none=True,
+    summary="Find a user, or name subjects",
+)
 async def find_users(
-    _: Staff,
+    caller: StaffOrService,
     users: Users,
     username: Annotated[str | None, Query(max_length=200)] = None,
     email: Annotated[str | None, Query(max_length=320)] = None,
     subject: Annotated[list[str] | None, Query(max_length=MAX_SUBJECTS)] = None,
 ) -> DirectoryUser | DirectoryUsers:
-    """`?username=` or `?email=`: the one user (404 when unknown); `?subject=A&subject=B`: the known ones."""
+    """`?username=` or `?email=`: the one user (404 when unknown); `?subject=A&subject=B`: the known ones (to a
+    platform service with their `language` too; a service asks by subject only)."""
+    service = caller.has_any((roles.SERVICE,))
+    if service and not subject:
+        raise Forbidden("a platform service asks the directory by subject only")
     if subject:
         known = {user.subject: user for user in users.values()}
-        return DirectoryUsers(users=[_view(known[s]) for s in dict.fromkeys(subject) if s in known])
+        return DirectoryUsers(users=[_view(known[s], contact=service) for s in dict.fromkeys(subject) if s in known])
     if (username is None) == (email is None):
         raise InvalidInput.of("username", "one_of", "give exactly one of username, email or subject")
     for user in users.values():

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Request, Response
 from prasmes_runtime.auth import CurrentUser, TokenIssuer, load_or_create_key
 from prasmes_runtime.errors import Forbidden, NotFound
-from prasmes_runtime.roles import ROLES
+from prasmes_runtime.roles import ROLES, SERVICE
 from pydantic import BaseModel
 
 from gateway.settings import GatewaySettings
@@ -18,6 +18,7 @@ from gateway.settings import GatewaySettings
 NAMESPACE = uuid.UUID("6f1c2a54-3d1e-5b8a-9c47-2e0f8b6d4a13")
 PUBLIC: dict[str, Any] = {"security": []}
 """OpenAPI extra for routes that need no bearer token."""
+Language = Literal["lv", "en"]
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,8 @@ class DevUser:
     subject: str
     roles: frozenset[str]
     display_name: str
+    language: Language = "lv"
+    """The language the user reads the platform's messages in (what notifications writes to them in)."""
 
     @property
     def email(self) -> str:
@@ -33,17 +36,18 @@ class DevUser:
         return f"{self.username}@example.lv"
 
 
-def _dev_user(username: str, display_name: str, *roles: str) -> DevUser:
+def _dev_user(username: str, display_name: str, *roles: str, language: Language = "lv") -> DevUser:
     assert set(roles) <= ROLES, f"unknown roles {set(roles) - ROLES}"
+    assert SERVICE not in roles, "a platform service is no development user: it has client credentials"
     subject = str(uuid.uuid5(NAMESPACE, username))
-    return DevUser(username, subject, frozenset(roles), display_name)
+    return DevUser(username, subject, frozenset(roles), display_name, language)
 
 
 DEV_USERS: dict[str, DevUser] = {
     user.username: user
     for user in (
         _dev_user("anna", "Anna Bērziņa", "learner"),
-        _dev_user("janis", "Jānis Kalniņš", "learner"),
+        _dev_user("janis", "Jānis Kalniņš", "learner", language="en"),  # reads the platform in English
         _dev_user("liga", "Līga Ozola (provider administrator)", "provider_admin"),
         _dev_user("peteris", "Pēteris Liepa (provider staff)", "provider_staff"),
         _dev_user("ilze", "Ilze Krūmiņa (agency officer)", "agency_officer"),
