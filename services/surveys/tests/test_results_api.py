@@ -260,3 +260,16 @@ async def test_the_demo_replays_the_seeds_answers_once_and_only_in_dev_mode(worl
     assert r["discontinuation"]["reasons"]["content"] == "42"
     (rating,) = [e[2] for e in await _outbox(world) if e[0].endswith("ProgrammeRatingChanged.v1")]
     assert rating["raters"] == 1446 and rating["mean"] == "4.5"
+
+
+async def test_a_results_page_read_again_shows_an_answer_given_since(world: World) -> None:
+    staff = await _member(world)
+    for i in range(3):
+        await _answered(world, f"l{i}", COMPLETE)
+    url = f"/survey-results/institutions/{INSTITUTION}"
+    assert (await world.client.get(url, headers=staff)).json()["answered"]["completion"] == 3
+    assert (await world.client.get(url, headers=staff)).json()["answered"]["completion"] == 3  # from the cache
+    await _answered(world, "l3", COMPLETE)
+    await world.ended("completed", learner="l4", **PLACE)  # an invitation, counted by the consumer
+    again = (await world.client.get(url, headers=staff)).json()
+    assert again["answered"]["completion"] == 4 and again["invited"]["completion"] == 5

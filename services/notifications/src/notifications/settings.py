@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
+from prasmes_runtime.credentials import ServiceCredential
+from prasmes_runtime.errors import Unavailable
 from prasmes_runtime.settings import Settings
 from pydantic import Field, SecretStr
 
@@ -31,8 +33,6 @@ class NotificationsSettings(Settings):
     mail_from: str = "Prasmes <no-reply@prasmes.lv>"
     public_url: str = "http://127.0.0.1:8000"
     """The platform's address as its users open it: every mail links back to it (PUBLIC_URL)."""
-    identity_url: str = "http://127.0.0.1:8000"
-    """The identity provider (the gateway) whose directory knows the recipients' addresses (IDENTITY_URL)."""
     mail_retry_first_seconds: float = Field(default=30, gt=0)
     mail_retry_longest_seconds: float = Field(default=3600, gt=0)
     mail_max_attempts: int = Field(default=10, ge=1, le=100)
@@ -69,11 +69,15 @@ def build_adapters(settings: NotificationsSettings) -> NotificationsAdapters:
         if settings.smtp_host
         else MailboxFolder(settings.var_dir / "mail", settings.mail_from)
     )
-    return NotificationsAdapters(contacts=DirectoryContacts(settings.identity_url, _no_token), mailer=mailer)
+    credential = ServiceCredential.of(settings)
+    return NotificationsAdapters(
+        contacts=DirectoryContacts(settings.identity_url, credential.token if credential else _no_credential),
+        mailer=mailer,
+    )
 
 
-async def _no_token() -> str:
-    raise RuntimeError("no service credential yet")
+async def _no_credential() -> str:
+    raise Unavailable("no SERVICE_CLIENT_SECRET: notifications cannot ask the directory for addresses")
 
 
 def sending(settings: NotificationsSettings, adapters: NotificationsAdapters) -> Sending:

@@ -3,8 +3,10 @@ completion answer moves; the agency's quality flags and exports; the read models
 
 from __future__ import annotations
 
+import time
 import uuid
-from collections.abc import AsyncIterator
+import weakref
+from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -21,6 +23,7 @@ from surveys.db import results as db
 from surveys.db import surveys as survey_rows
 from surveys.domain.results import (
     MIN_SHOWN,
+    CounterKey,
     Flag,
     Level,
     QualityRules,
@@ -42,7 +45,38 @@ TOO_FEW = f"shown to the institution only when at least {MIN_SHOWN} people answe
 # --------------------------------------------------------------------------- tallying (in the writer's transaction)
 
 
+class ResultsCache:
+    """Each scope's counters as last read, per database, for `CACHE_SECONDS`: a results page read again and again
+    does not read its counters again. A write in this process forgets the scopes it touched at once; one in another
+    process (a second api worker, the worker's invitations) shows after at most `CACHE_SECONDS`."""
+
+    def __init__(self) -> None:
+        self._kept: weakref.WeakKeyDictionary[Database, dict[Scope, tuple[float, Counts]]] = weakref.WeakKeyDictionary()
+
+    def get(self, database: Database, scope: Scope) -> Counts | None:
+        kept = self._kept.get(database, {}).get(scope)
+        return kept[1] if kept is not None and kept[0] > time.monotonic() else None
+
+    def put(self, database: Database, scope: Scope, counts: Counts) -> None:
+        scopes = self._kept.setdefault(database, {})
+        if len(scopes) >= CACHE_SCOPES:
+            scopes.clear()
+        scopes[scope] = (time.monotonic() + CACHE_SECONDS, counts)
+
+    def forget(self, scopes: Iterable[Scope]) -> None:
+        for kept in self._kept.values():
+            for scope in scopes:
+                kept.pop(scope, None)
+
+
+CACHE_SECONDS = 5.0
+CACHE_SCOPES = 20_000
+Counts = tuple[dict[CounterKey, int], uuid.UUID | None]
+cache = ResultsCache()
+
+
 async def count_invitation(session: AsyncSession, survey: Survey) -> None:
+    cache.forget(scopes_of(survey.enrolment))
     institution = survey.enrolment.institution_id
     await db.add_to(session, scopes_of(survey.enrolment), tally(invitation_counters(survey)), institution)
 
@@ -51,6 +85,7 @@ async def count_answer(session: AsyncSession, survey: Survey, min_raters: int, n
     """The answer's counters in every scope; a completion answer moves its programme's rating, an event once the
     rating is public."""
     e = survey.enrolment
+    cache.forget(scopes_of(e))
     await db.add_to(session, scopes_of(e), tally(answer_counters(survey, survey.digcomp_before)), e.institution_id)
     if survey.kind != "completion":
         return
@@ -98,12 +133,14 @@ def _is_agency(user: Principal) -> bool:
     return user.has_any(roles.AGENCY)
 
 
-async def _readable(session: AsyncSession, user: Principal, scope: Scope) -> tuple[Results, uuid.UUID | None, bool]:
+async def _readable(
+    database: Database, session: AsyncSession, user: Principal, scope: Scope
+) -> tuple[Results, uuid.UUID | None, bool]:
     """The scope's results as the user may see them: all for the agency; for an institution's users, their own
     institution's scopes only, each kind's figures only when enough answered (a group with too few is refused)."""
     if scope.level == "all" and not _is_agency(user):
         raise Forbidden("the platform's results are for the agency")
-    counts, owner = await db.counts(session, scope.level, scope.scope_id)
+    counts, owner = await _counts(database, session, scope)
     if scope.level != "all" and owner is None:
         if scope.level == "institution" and not _is_agency(user):
             await _member(session, user, uuid.UUID(scope.scope_id))
@@ -119,6 +156,14 @@ async def _readable(session: AsyncSession, user: Principal, scope: Scope) -> tup
     return shown, owner, shown != outcome
 
 
+async def _counts(database: Database, session: AsyncSession, scope: Scope) -> Counts:
+    found = cache.get(database, scope)
+    if found is None:
+        found = await db.counts(session, scope.level, scope.scope_id)
+        cache.put(database, scope, found)
+    return found
+
+
 async def _member(session: AsyncSession, user: Principal, institution_id: uuid.UUID) -> None:
     if institution_id not in await db.institutions_of(session, user.subject):
         raise Forbidden("these are another institution's results")
@@ -126,7 +171,7 @@ async def _member(session: AsyncSession, user: Principal, institution_id: uuid.U
 
 async def scope_results(database: Database, user: Principal, scope: Scope) -> ScopeResults:
     async with database.session() as session:
-        outcome, owner, withheld = await _readable(session, user, scope)
+        outcome, owner, withheld = await _readable(database, session, user, scope)
     return ScopeResults(scope, owner, outcome, withheld)
 
 
@@ -136,7 +181,7 @@ async def comments(
     """The free texts of the scope's answers, newest first, under the same rule as its figures: of the kinds whose
     figures the user sees."""
     async with database.session() as session:
-        outcome, _, _ = await _readable(session, user, scope)
+        outcome, _, _ = await _readable(database, session, user, scope)
         blocks = {"completion": outcome.completion, "discontinuation": outcome.discontinuation}
         kinds = [k for k, block in blocks.items() if block is not None or _is_agency(user)]
         if not kinds:
