@@ -4,6 +4,7 @@ accounts' self-assessments; quality flags; charts; exports without the learner."
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import json
@@ -13,8 +14,10 @@ from decimal import Decimal
 from typing import Any
 
 import openpyxl
+import pytest
 from prasmes_contracts.accounts import DigCompAssessed, StudiesStarted
 from prasmes_contracts.catalog import ProviderUserAdded, ProviderUserRemoved
+from surveys.db import results as tallies_db
 from surveys.domain.questionnaires import ASPECTS
 
 from .conftest import NOW, World
@@ -273,3 +276,22 @@ async def test_a_results_page_read_again_shows_an_answer_given_since(world: Worl
     await world.ended("completed", learner="l4", **PLACE)  # an invitation, counted by the consumer
     again = (await world.client.get(url, headers=staff)).json()
     assert again["answered"]["completion"] == 4 and again["invited"]["completion"] == 5
+
+
+async def test_many_requests_at_once_read_a_scope_once(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    for i in range(3):
+        await _answered(world, f"l{i}", COMPLETE)
+    reads = 0
+    real = tallies_db.counts
+
+    async def counted(*args: Any) -> Any:
+        nonlocal reads
+        reads += 1
+        await asyncio.sleep(0.05)  # a slow read: the others arrive meanwhile
+        return await real(*args)
+
+    monkeypatch.setattr(tallies_db, "counts", counted)
+    agency, url = _agency(world), f"/survey-results/institutions/{INSTITUTION}"
+    answers = await asyncio.gather(*(world.client.get(url, headers=agency) for _ in range(10)))
+    assert {a.status_code for a in answers} == {200} and reads == 1
+    assert {a.json()["answered"]["completion"] for a in answers} == {3}

@@ -3,6 +3,7 @@ completion answer moves; the agency's quality flags and exports; the read models
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 import weakref
@@ -10,7 +11,9 @@ from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from typing import Generic, TypeVar
 
+import sqlalchemy as sa
 from prasmes_contracts.surveys import ProgrammeRatingChanged
 from prasmes_runtime import roles
 from prasmes_runtime.auth import Principal
@@ -23,7 +26,6 @@ from surveys.db import results as db
 from surveys.db import surveys as survey_rows
 from surveys.domain.results import (
     MIN_SHOWN,
-    CounterKey,
     Flag,
     Level,
     QualityRules,
@@ -45,38 +47,50 @@ TOO_FEW = f"shown to the institution only when at least {MIN_SHOWN} people answe
 # --------------------------------------------------------------------------- tallying (in the writer's transaction)
 
 
-class ResultsCache:
-    """Each scope's counters as last read, per database, for `CACHE_SECONDS`: a results page read again and again
-    does not read its counters again. A write in this process forgets the scopes it touched at once; one in another
-    process (a second api worker, the worker's invitations) shows after at most `CACHE_SECONDS`."""
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+class ShortCache(Generic[K, V]):
+    """What was last read, per database, for `CACHE_SECONDS`: a results page read again and again reads nothing
+    again. A write in this process forgets what it touched at once; one in another process (a second api worker, the
+    worker's consumers) shows after at most `CACHE_SECONDS`."""
 
     def __init__(self) -> None:
-        self._kept: weakref.WeakKeyDictionary[Database, dict[Scope, tuple[float, Counts]]] = weakref.WeakKeyDictionary()
+        self._kept: weakref.WeakKeyDictionary[Database, dict[K, tuple[float, V]]] = weakref.WeakKeyDictionary()
 
-    def get(self, database: Database, scope: Scope) -> Counts | None:
-        kept = self._kept.get(database, {}).get(scope)
+    def get(self, database: Database, key: K) -> V | None:
+        kept = self._kept.get(database, {}).get(key)
         return kept[1] if kept is not None and kept[0] > time.monotonic() else None
 
-    def put(self, database: Database, scope: Scope, counts: Counts) -> None:
-        scopes = self._kept.setdefault(database, {})
-        if len(scopes) >= CACHE_SCOPES:
-            scopes.clear()
-        scopes[scope] = (time.monotonic() + CACHE_SECONDS, counts)
+    def put(self, database: Database, key: K, value: V) -> None:
+        entries = self._kept.setdefault(database, {})
+        if len(entries) >= CACHE_ENTRIES:
+            entries.clear()
+        entries[key] = (time.monotonic() + CACHE_SECONDS, value)
 
-    def forget(self, scopes: Iterable[Scope]) -> None:
+    def forget(self, keys: Iterable[K]) -> None:
         for kept in self._kept.values():
-            for scope in scopes:
-                kept.pop(scope, None)
+            for key in keys:
+                kept.pop(key, None)
+
+    def forget_on_commit(self, session: AsyncSession, keys: Iterable[K]) -> None:
+        """Forgotten now and again once the write commits (a read in between may have kept the old value)."""
+        touched = list(keys)
+        self.forget(touched)
+        sa.event.listen(session.sync_session, "after_commit", lambda _: self.forget(touched), once=True)
 
 
 CACHE_SECONDS = 5.0
-CACHE_SCOPES = 20_000
-Counts = tuple[dict[CounterKey, int], uuid.UUID | None]
-cache = ResultsCache()
+CACHE_ENTRIES = 20_000
+Read = tuple[Results, uuid.UUID | None]
+"""A scope's results and the institution it belongs to."""
+scope_cache: ShortCache[Scope, Read] = ShortCache()
+member_cache: ShortCache[str, set[uuid.UUID]] = ShortCache()
 
 
 async def count_invitation(session: AsyncSession, survey: Survey) -> None:
-    cache.forget(scopes_of(survey.enrolment))
+    scope_cache.forget_on_commit(session, scopes_of(survey.enrolment))
     institution = survey.enrolment.institution_id
     await db.add_to(session, scopes_of(survey.enrolment), tally(invitation_counters(survey)), institution)
 
@@ -85,7 +99,7 @@ async def count_answer(session: AsyncSession, survey: Survey, min_raters: int, n
     """The answer's counters in every scope; a completion answer moves its programme's rating, an event once the
     rating is public."""
     e = survey.enrolment
-    cache.forget(scopes_of(e))
+    scope_cache.forget_on_commit(session, scopes_of(e))
     await db.add_to(session, scopes_of(e), tally(answer_counters(survey, survey.digcomp_before)), e.institution_id)
     if survey.kind != "completion":
         return
@@ -140,32 +154,56 @@ async def _readable(
     institution's scopes only, each kind's figures only when enough answered (a group with too few is refused)."""
     if scope.level == "all" and not _is_agency(user):
         raise Forbidden("the platform's results are for the agency")
-    counts, owner = await _counts(database, session, scope)
+    outcome, owner = await _read(database, session, scope)
     if scope.level != "all" and owner is None:
         if scope.level == "institution" and not _is_agency(user):
-            await _member(session, user, uuid.UUID(scope.scope_id))
+            await _member(database, session, user, uuid.UUID(scope.scope_id))
         raise NotFound(f"no survey results for {scope.level} {scope.scope_id}")
-    outcome = results(counts)
     if _is_agency(user):
         return outcome, owner, False
     assert owner is not None
-    await _member(session, user, owner)
+    await _member(database, session, user, owner)
     shown = outcome.withheld_below(MIN_SHOWN)
     if scope.level == "group" and shown.completion is None and shown.discontinuation is None:
         raise Forbidden(f"a group's results are {TOO_FEW}")
     return shown, owner, shown != outcome
 
 
-async def _counts(database: Database, session: AsyncSession, scope: Scope) -> Counts:
-    found = cache.get(database, scope)
-    if found is None:
-        found = await db.counts(session, scope.level, scope.scope_id)
-        cache.put(database, scope, found)
-    return found
+async def _read(database: Database, session: AsyncSession, scope: Scope) -> Read:
+    """From the cache, or read once however many requests want it at the same moment (when it expires under load,
+    one request reads it and the others wait for that read)."""
+    found = scope_cache.get(database, scope)
+    if found is not None:
+        return found
+    key = (id(database), scope)
+    reading = _reading.get(key)
+    if reading is not None:
+        return await asyncio.shield(reading)
+    reading = asyncio.get_running_loop().create_future()
+    _reading[key] = reading
+    try:
+        counts, owner = await db.counts(session, scope.level, scope.scope_id)
+        found = (results(counts), owner)
+        scope_cache.put(database, scope, found)
+        reading.set_result(found)
+        return found
+    except BaseException as exc:
+        reading.set_exception(exc)
+        reading.exception()  # retrieved: no "never retrieved" warning when no one else waited
+        raise
+    finally:
+        del _reading[key]
 
 
-async def _member(session: AsyncSession, user: Principal, institution_id: uuid.UUID) -> None:
-    if institution_id not in await db.institutions_of(session, user.subject):
+_reading: dict[tuple[int, Scope], asyncio.Future[Read]] = {}
+
+
+async def _member(database: Database, session: AsyncSession, user: Principal, institution_id: uuid.UUID) -> None:
+    institutions = member_cache.get(database, user.subject)
+    if institutions is None:
+        institutions = await db.institutions_of(session, user.subject)
+        member_cache.put(database, user.subject, institutions)
+    if institution_id not in institutions:
         raise Forbidden("these are another institution's results")
 
 
@@ -233,10 +271,12 @@ async def submitted_answers(database: Database) -> AsyncIterator[Survey]:
 
 
 async def provider_user_added(session: AsyncSession, user_id: str, institution_id: uuid.UUID) -> None:
+    member_cache.forget_on_commit(session, [user_id])
     await db.add_provider_user(session, user_id, institution_id)
 
 
 async def provider_user_removed(session: AsyncSession, user_id: str, institution_id: uuid.UUID) -> None:
+    member_cache.forget_on_commit(session, [user_id])
     await db.remove_provider_user(session, user_id, institution_id)
 
 
