@@ -204,7 +204,7 @@ async def test_preferences_switch_a_category_off_but_never_a_legal_one(world: Wo
     anna = world.svc.as_("anna")
     client = world.svc.client
     before = (await client.get("/notifications/preferences", headers=anna)).json()
-    assert before["email"]["surveys"] is True and set(before["legal"]) == {"applications", "grants"}
+    assert before["email"]["surveys"] is True and set(before["legal"]) == {"applications", "grants", "decisions"}
     off = await client.put("/notifications/preferences", json={"email": {"surveys": False}}, headers=anna)
     assert off.status_code == 200 and off.json()["email"]["surveys"] is False
     for body, rule in (({"grants": False}, "legal_notice"), ({"weather": True}, "unknown_category")):

@@ -5,15 +5,23 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from notifications.domain.notices import (
+    APPLICATION_REJECTIONS,
+    PROVIDER_ROLES,
+    REGISTRATION_REJECTIONS,
     SILENT_RELEASES,
     Reference,
     SurveyKind,
     SurveyNoticeKind,
     closing_day,
+    day_values,
     grant_notice,
+    known,
+    notice_of,
+    programme_title,
     survey_notice,
     welcome_notice,
 )
+from notifications.domain.providers import activated_by_approval
 
 NOW = datetime(2026, 11, 30, 10, 0, tzinfo=UTC)
 
@@ -106,3 +114,54 @@ def test_the_closing_day_is_the_day_in_riga_in_summer_and_winter() -> None:
     assert closing_day(datetime(2027, 6, 30, 21, 0, tzinfo=UTC)) == date(2027, 7, 1)  # 00:00 EEST
     assert closing_day(datetime(2027, 1, 31, 21, 59, tzinfo=UTC)) == date(2027, 1, 31)  # 23:59 EET
     assert closing_day(datetime(2027, 1, 31, 22, 0, tzinfo=UTC)) == date(2027, 2, 1)  # 00:00 EET
+
+
+def test_a_reason_the_texts_do_not_know_says_where_the_reason_is_shown() -> None:
+    assert known(APPLICATION_REJECTIONS, "budget_exhausted") == "budget_exhausted"
+    assert known(APPLICATION_REJECTIONS, "conflict_of_interest") == "other"
+    assert known(REGISTRATION_REJECTIONS, "duplicate") == "duplicate"
+    assert set(REGISTRATION_REJECTIONS) == {
+        "register_mismatch",
+        "statement_invalid",
+        "not_an_education_institution",
+        "duplicate",
+        "other",
+    }, "catalog's RejectionReason codes"
+    assert set(APPLICATION_REJECTIONS) == {"not_eligible", "budget_exhausted", "incomplete", "other"}
+    for phrases in (APPLICATION_REJECTIONS, REGISTRATION_REJECTIONS, PROVIDER_ROLES):
+        assert all(set(words) == {"lv", "en"} and all(words.values()) for words in phrases.values())
+
+
+def test_a_notice_of_the_table_says_its_phrased_value_in_each_language() -> None:
+    notice = notice_of(
+        "application_rejected",
+        "anna",
+        {"project": "IMK", "reason": "incomplete"},
+        NOW,
+        "event-4",
+        Reference("application", "a-1"),
+    )
+    assert notice.body == {
+        "lv": "Jūsu pieteikums projektā IMK ir noraidīts. Pieteikumā trūka nepieciešamās informācijas vai dokumentu.",
+        "en": "Your application in IMK was rejected. The application lacked required information or documents.",
+    }
+    assert notice.values == {"project": "IMK", "reason": "incomplete"}, "the codes stay, for the mail"
+    assert (notice.cause_event_id, notice.reference) == ("event-4", Reference("application", "a-1"))
+    assert notice.reference is not None and notice.reference.path == "/applications/a-1"
+    with pytest.raises(KeyError):
+        notice_of("application_rejected", "anna", {"project": "IMK", "reason": "weather"}, NOW, "event-5")
+    with pytest.raises(KeyError):
+        notice_of("offer_rejected", "ilze", {}, NOW, "event-6")
+
+
+def test_a_day_is_said_in_each_language_and_a_title_falls_back_to_latvian() -> None:
+    assert day_values(date(2027, 1, 5)) == {"lv_date": "05.01.2027.", "en_date": "5 January 2027"}
+    assert programme_title({"lv": "Datu analīze", "en": "Data analysis"}, "en") == "Data analysis"
+    assert programme_title({"lv": "Datu analīze"}, "en") == "Datu analīze"
+    assert programme_title({"lv": "Datu analīze", "en": ""}, "en") == "Datu analīze"
+
+
+def test_the_members_an_approval_activates_are_those_added_at_its_instant() -> None:
+    assert activated_by_approval(NOW, NOW)
+    assert not activated_by_approval(NOW, NOW + timedelta(microseconds=1))
+    assert not activated_by_approval(None, NOW)

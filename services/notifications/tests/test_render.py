@@ -1,17 +1,22 @@
 """The mail of a notice: one template per kind and language, saying what the notice says, in text and HTML."""
 
+import html
+import itertools
 import re
 import uuid
 from datetime import UTC, datetime
 
 import pytest
 from markupsafe import escape
-from notifications.adapters.render import LANGUAGES, LEGAL, VALUES, RenderedMail, render
+from notifications.adapters.render import CHOICES, DEFAULTS, LANGUAGES, LEGAL, VALUES, RenderedMail, render
+from notifications.domain.mails import CATEGORIES, CATEGORY_OF
 from notifications.domain.notices import (
+    TEXT_KINDS,
     Notice,
     SurveyKind,
     SurveyNoticeKind,
     grant_notice,
+    notice_of,
     survey_notice,
     welcome_notice,
 )
@@ -20,12 +25,30 @@ NOW = datetime(2026, 11, 30, 10, 0, tzinfo=UTC)
 CLOSES = datetime(2026, 12, 31, 21, 59, tzinfo=UTC)  # 23:59 in Riga
 LINK = "https://prasmes.example.lv/notices"
 SURVEY_VALUES = {"lv_date": "31.12.2026.", "en_date": "31 December 2026"}
+DAY = {"lv_date": "15.01.2027.", "en_date": "15 January 2027"}
+SAMPLES: dict[str, dict[str, str]] = {
+    "application_submitted": {"project": "IMK 2026"},
+    "application_rejected": {"project": "IMK 2026"},
+    "enrolment_confirmed": {"project": "IMK 2026"},
+    "provider_approved": {},
+    "provider_rejected": {},
+    "provider_user_added": {},
+    "provider_user_welcome": {},
+    "offer_received": {},
+    "clarification_requested": {"criteria": "I2, P3", **DAY},
+    "offer_approved": {},
+    "offer_rejected": {"criteria": "I2, P3"},
+    "agreement_signed": DAY,
+    "programme_published": {"lv_title": "Datu analīze & <Python>", "en_title": "Data analysis & <Python>"},
+}
+"""The values of each kind `notice_of` writes, but those that are one of a few codes (every code is a case)."""
 
 
 def cases() -> list[tuple[str, dict[str, str], Notice]]:
-    """Every kind (and survey kind) with its values, beside the notice the domain makes of the same values."""
+    """Every kind (and each code of a value that is one of a few) with its values, beside the notice the domain
+    makes of the same values."""
     found: list[tuple[str, dict[str, str], Notice]] = [("welcome", {}, welcome_notice("anna", uuid.uuid4(), NOW, "e"))]
-    for kind in ("application_approved", "application_rejected", "application_lapsed", "grant_spent", "grant_released"):
+    for kind in ("application_approved", "application_lapsed", "grant_spent", "grant_released"):
         values = {"project": "IMK 2026", "amount": "320.00"}
         found.append((kind, values, grant_notice(kind, "anna", values["project"], values["amount"], NOW, "e")))
     survey_notice_kinds: tuple[SurveyNoticeKind, ...] = ("survey_invited", "survey_reminded")
@@ -34,6 +57,11 @@ def cases() -> list[tuple[str, dict[str, str], Notice]]:
         for survey_kind in survey_kinds:
             notice = survey_notice(notice_kind, survey_kind, "anna", uuid.uuid4(), CLOSES, NOW, "e")
             found.append((notice_kind, {"survey_kind": survey_kind, **SURVEY_VALUES}, notice))
+    for kind in TEXT_KINDS:
+        choices = CHOICES.get(kind, {})
+        for codes in itertools.product(*choices.values()):
+            values = SAMPLES[kind] | dict(zip(choices, codes, strict=True))
+            found.append((kind, values, notice_of(kind, "anna", values, NOW, "e")))
     return found
 
 
@@ -42,7 +70,7 @@ CASES = cases()
 
 def _id(case: tuple[str, dict[str, str], Notice]) -> str:
     kind, values, _ = case
-    return "-".join([kind, *([values["survey_kind"]] if "survey_kind" in values else [])])
+    return "-".join([kind, *(values[name] for name in CHOICES.get(kind, {}))])
 
 
 def test_the_cases_cover_every_kind() -> None:
@@ -57,11 +85,14 @@ def test_the_mail_says_what_the_notice_says(case: tuple[str, dict[str, str], Not
     assert isinstance(mail, RenderedMail)
     assert mail.subject == notice.title[language]
     assert notice.body[language] in mail.text
-    assert str(escape(notice.body[language])) in mail.html
+    assert notice.body[language] in html.unescape(mail.html)  # the values escaped: below
     assert f"<title>{escape(notice.title[language])}</title>" in mail.html
-    for name in set(VALUES[kind]) - {"survey_kind", {"lv": "en_date", "en": "lv_date"}[language]}:
+    other_language = {"lv": "en_", "en": "lv_"}[language]
+    for name in VALUES[kind]:
+        if name in CHOICES.get(kind, {}) or name.startswith(other_language):
+            continue  # a code the texts put in words; the other language's date or title
         assert values[name] in mail.text
-        assert values[name] in mail.html
+        assert str(escape(values[name])) in mail.html
     assert render(kind, language, notice.values, link=LINK) == mail, "the service can pass the notice's own values"
 
 
@@ -80,9 +111,41 @@ def test_every_mail_links_back_in_both_parts_and_says_why_it_came(kind: str, lan
         assert (always in part, preferences in part) == (kind in LEGAL, kind not in LEGAL)
 
 
-def test_the_legal_notices_are_the_ones_on_applications_and_grants() -> None:
+def test_the_legal_notices_are_the_ones_of_a_legal_category() -> None:
     assert {"application_approved", "application_rejected", "application_lapsed", "grant_spent"} <= LEGAL
-    assert not LEGAL & {"welcome", "survey_invited", "survey_reminded"}
+    assert {"provider_approved", "provider_rejected", "clarification_requested", "offer_approved"} <= LEGAL
+    assert "offer_rejected" in LEGAL
+    assert not LEGAL & {"welcome", "survey_invited", "survey_reminded", "enrolment_confirmed"}
+    assert not LEGAL & {"provider_user_added", "provider_user_welcome", "offer_received", "agreement_signed"}
+    assert "programme_published" not in LEGAL
+
+
+def test_every_kind_has_a_category_of_the_one_list_and_a_mail() -> None:
+    assert set(CATEGORY_OF) == set(VALUES)
+    assert set(CATEGORY_OF.values()) <= set(CATEGORIES)
+    assert set(CATEGORIES) - set(CATEGORY_OF.values()) == set(), "a category no notice is in"
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_a_legal_mail_to_an_institution_says_it_concerns_the_institution(language: str) -> None:
+    mail = render("offer_approved", language, {}, link=LINK)
+    learner = render("application_submitted", language, {"project": "IMK"}, link=LINK)
+    institution = {"lv": "izglītības iestādes reģistrāciju vai piedāvājumu", "en": "institution's registration"}
+    application = {"lv": "jūsu pieteikumu vai finansējumu", "en": "your application or grant"}
+    assert institution[language] in mail.text and institution[language] in mail.html
+    assert application[language] not in mail.text and application[language] in learner.text
+
+
+def test_a_rejection_mail_written_before_its_reason_was_kept_points_to_the_application() -> None:
+    assert DEFAULTS["application_rejected"] == {"reason": "other"}
+    mail = render("application_rejected", "en", {"project": "IMK", "amount": ""}, link=LINK)
+    assert "Your application in IMK was rejected. The reason is shown in your application." in mail.text
+
+
+@pytest.mark.parametrize(("kind", "name"), [("application_rejected", "reason"), ("provider_user_added", "role")])
+def test_a_code_must_be_one_the_texts_know(kind: str, name: str) -> None:
+    with pytest.raises(ValueError, match=name):
+        render(kind, "lv", SAMPLES[kind] | {name: "weather"}, link=LINK)
 
 
 def test_the_text_part_is_plain_text() -> None:
@@ -140,6 +203,6 @@ def values_for(kind: str) -> dict[str, str]:
 
 
 def test_a_template_using_an_undeclared_value_names_it(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(VALUES, "application_rejected", ())
+    monkeypatch.setitem(VALUES, "application_submitted", ())
     with pytest.raises(ValueError, match="'project' is undefined"):
-        render("application_rejected", "en", {"project": "IMK"}, link=LINK)
+        render("application_submitted", "en", {"project": "IMK"}, link=LINK)

@@ -18,11 +18,14 @@ router = APIRouter(prefix="/notifications", tags=["notifications"])
 
 
 class ReferenceOut(BaseModel):
-    type: str = Field(description="What the notice is about: `survey`.")
+    type: str = Field(
+        description="What the notice is about: `survey` (surveys), `application` (accounts), `institution` or "
+        "`programme` (catalog), `offer` (calls)."
+    )
     id: str = Field(description="Its id in the service that owns it.")
     path: str = Field(
         description="Its path in that service's API, e.g. `/surveys/{id}` "
-        "(through the gateway: `/api/surveys/surveys/{id}`)."
+        "(through the gateway: `/api/surveys/surveys/{id}`), `/offers/{id}` (`/api/calls/offers/{id}`)."
     )
 
     @classmethod

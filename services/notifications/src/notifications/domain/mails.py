@@ -26,20 +26,36 @@ CATEGORIES: dict[str, bool] = {
     "grants": True,
     "studies": False,
     "surveys": False,
+    "provider": False,
+    "decisions": True,
 }
-"""Category -> whether it is legal (always sent by e-mail: decisions and any use of the learner's money)."""
+"""Category -> whether it is legal (always sent by e-mail): a learner's application and any use of their money
+(`applications`, `grants`); an institution's registration and offers as the agency decides on them, and its requests
+with a deadline (`decisions`). The one list of categories: the preferences, their checks and the mails take it."""
 
 CATEGORY_OF: dict[str, str] = {
     "welcome": "account",
+    "application_submitted": "applications",
     "application_approved": "applications",
     "application_rejected": "applications",
     "application_lapsed": "applications",
     "grant_spent": "grants",
     "grant_released": "grants",
+    "enrolment_confirmed": "studies",
     "survey_invited": "surveys",
     "survey_reminded": "surveys",
+    "provider_user_added": "provider",
+    "provider_user_welcome": "provider",
+    "offer_received": "provider",
+    "agreement_signed": "provider",
+    "programme_published": "provider",
+    "provider_approved": "decisions",
+    "provider_rejected": "decisions",
+    "clarification_requested": "decisions",
+    "offer_approved": "decisions",
+    "offer_rejected": "decisions",
 }
-"""Each notice kind's category."""
+"""Each notice kind's category (one of `CATEGORIES`)."""
 
 
 def category_of(kind: str) -> str:

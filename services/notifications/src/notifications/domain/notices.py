@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Literal
@@ -23,7 +24,14 @@ class Reference:
         return _PATHS[self.type].format(id=self.id)
 
 
-_PATHS = {"survey": "/surveys/{id}"}
+_PATHS = {
+    "survey": "/surveys/{id}",  # surveys
+    "application": "/applications/{id}",  # accounts
+    "institution": "/providers/{id}",  # catalog
+    "programme": "/public/programmes/{id}",  # catalog: the public catalogue
+    "offer": "/offers/{id}",  # calls
+}
+"""Each type's path in the API of the service that owns it."""
 
 
 @dataclass(frozen=True)
@@ -71,13 +79,6 @@ _GRANT_NOTICES: dict[str, tuple[dict[str, str], dict[str, str]]] = {
             "en": "Your application in {project} is approved: {amount} EUR is reserved for you.",
         },
     ),
-    "application_rejected": (
-        {"lv": "Pieteikums noraidīts", "en": "Application rejected"},
-        {
-            "lv": "Jūsu pieteikums projektā {project} ir noraidīts. Iemeslu skatiet pieteikumā.",
-            "en": "Your application in {project} was rejected. The reason is shown in your application.",
-        },
-    ),
     "application_lapsed": (
         {"lv": "Pieteikuma termiņš beidzies", "en": "Application lapsed"},
         {
@@ -109,7 +110,8 @@ SILENT_RELEASES = frozenset({"lapsed"})
 def grant_notice(
     kind: str, recipient_id: str, project: str, amount: str | None, at: datetime, cause_event_id: str
 ) -> Notice:
-    """A notice on every change of the learner's grant (DOMAIN.md: beyond the seed)."""
+    """A notice on every change of the learner's grant (DOMAIN.md: beyond the seed); a rejection is
+    `application_rejected_notice` (it says why)."""
     title, body = _GRANT_NOTICES[kind]
     values = {"project": project, "amount": amount or ""}
     return Notice(
@@ -174,6 +176,12 @@ _MONTHS = (
 )
 
 
+def day_values(day: date) -> dict[str, str]:
+    """A day as the notices say it: `lv_date` `31.12.2026.` (the full stop is the date's), `en_date`
+    `31 December 2026`."""
+    return {"lv_date": f"{day:%d.%m.%Y}.", "en_date": f"{day.day} {_MONTHS[day.month - 1]} {day.year}"}
+
+
 def closing_day(closes_at: datetime) -> date:
     """The day in Riga of a survey's last instant: the date a learner is told they can answer until."""
     return closes_at.astimezone(RIGA).date()
@@ -192,7 +200,7 @@ def survey_notice(
     Riga (lv `30.11.2026.`, en `30 November 2026`) and the survey to open."""
     title, body = _SURVEY_NOTICES[(kind, survey_kind)]
     day = closing_day(closes_at)
-    values = {"lv_date": f"{day:%d.%m.%Y}.", "en_date": f"{day.day} {_MONTHS[day.month - 1]} {day.year}"}
+    values = day_values(day)
     return Notice(
         id=uuid.uuid4(),
         recipient_id=recipient_id,
@@ -204,3 +212,235 @@ def survey_notice(
         reference=Reference("survey", str(survey_id)),
         values=values | {"survey_kind": survey_kind},
     )
+
+
+# --------------------------------------------------------------------------- the kinds written from a table of texts
+
+Phrases = dict[str, dict[str, str]]
+"""A value that is one of a few codes: each code -> what it says, by language."""
+
+APPLICATION_REJECTIONS: Phrases = {
+    "not_eligible": {
+        "lv": "Jūs neatbilstat projekta dalības nosacījumiem.",
+        "en": "You do not meet the project's conditions for participation.",
+    },
+    "budget_exhausted": {
+        "lv": "Projekta finansējums ir izsmelts.",
+        "en": "The project's funding is exhausted.",
+    },
+    "incomplete": {
+        "lv": "Pieteikumā trūka nepieciešamās informācijas vai dokumentu.",
+        "en": "The application lacked required information or documents.",
+    },
+    "other": {"lv": "Iemeslu skatiet pieteikumā.", "en": "The reason is shown in your application."},
+}
+"""Why an application was rejected (accounts' `ApplicationRejected.reason_code`); the officer's own words are in the
+application, never on a topic."""
+
+REGISTRATION_REJECTIONS: Phrases = {
+    "register_mismatch": {
+        "lv": "Reģistrācijā norādītās ziņas neatbilst Izglītības iestāžu reģistram.",
+        "en": "The details given do not match the Register of Educational Institutions.",
+    },
+    "statement_invalid": {
+        "lv": "Iesniegtais apliecinājums nav derīgs.",
+        "en": "The statement submitted is not valid.",
+    },
+    "not_an_education_institution": {
+        "lv": "Reģistrētā organizācija nav izglītības iestāde.",
+        "en": "The organisation registered is not an education institution.",
+    },
+    "duplicate": {
+        "lv": "Šī iestāde platformā jau ir reģistrēta.",
+        "en": "This institution is already registered on the platform.",
+    },
+    "other": {
+        "lv": "Iemeslu skatiet iestādes reģistrācijā.",
+        "en": "The reason is shown in the institution's registration.",
+    },
+}
+"""Why an institution's registration was rejected (catalog's `ProviderRejected.reason_code`)."""
+
+PROVIDER_ROLES: Phrases = {
+    "provider_admin": {"lv": "administratora", "en": "administrator"},
+    "provider_staff": {"lv": "darbinieka", "en": "staff"},
+}
+"""The rights a provider user has, as the notices name them ("ar administratora tiesībām", "with administrator
+rights")."""
+
+
+@dataclass(frozen=True)
+class _Texts:
+    title: dict[str, str]
+    body: dict[str, str]
+    """By language, with `{value}` placeholders; a phrased value's placeholder takes its phrase."""
+    phrases: dict[str, Phrases] = field(default_factory=dict)
+    """The values that are one of a few codes, with what each says."""
+
+
+_TEXTS: dict[str, _Texts] = {
+    # learners
+    "application_submitted": _Texts(
+        {"lv": "Pieteikums saņemts", "en": "Application received"},
+        {
+            "lv": "Jūsu pieteikums projektā {project} ir saņemts. Par lēmumu jums paziņosim.",
+            "en": "Your application in {project} has been received. You will be told of the decision.",
+        },
+    ),
+    "application_rejected": _Texts(
+        {"lv": "Pieteikums noraidīts", "en": "Application rejected"},
+        {
+            "lv": "Jūsu pieteikums projektā {project} ir noraidīts. {reason}",
+            "en": "Your application in {project} was rejected. {reason}",
+        },
+        {"reason": APPLICATION_REJECTIONS},
+    ),
+    "enrolment_confirmed": _Texts(
+        {"lv": "Vieta mācību grupā apstiprināta", "en": "Place in a study group confirmed"},
+        {
+            "lv": "Jūsu vieta mācību grupā projektā {project} ir apstiprināta. "
+            "Mācību laiku un vietu skatiet platformā Prasmes.",
+            "en": "Your place in a study group in {project} is confirmed. "
+            "The dates and place of the studies are shown on Prasmes.",
+        },
+    ),
+    # the provider admins of an institution (and a user added to it)
+    "provider_approved": _Texts(
+        {"lv": "Iestādes reģistrācija apstiprināta", "en": "Registration approved"},
+        {
+            "lv": "Jūsu izglītības iestādes reģistrācija ir apstiprināta. "
+            "Tagad platformā varat darboties iestādes vārdā.",
+            "en": "Your education institution's registration is approved. "
+            "You can now act for the institution on Prasmes.",
+        },
+    ),
+    "provider_rejected": _Texts(
+        {"lv": "Iestādes reģistrācija noraidīta", "en": "Registration rejected"},
+        {
+            "lv": "Jūsu izglītības iestādes reģistrācija ir noraidīta. {reason}",
+            "en": "Your education institution's registration was rejected. {reason}",
+        },
+        {"reason": REGISTRATION_REJECTIONS},
+    ),
+    "provider_user_added": _Texts(
+        {"lv": "Iestādei pievienots lietotājs", "en": "User added to your institution"},
+        {
+            "lv": "Jūsu izglītības iestādei pievienots jauns lietotājs ar {role} tiesībām.",
+            "en": "A new user with {role} rights was added to your education institution.",
+        },
+        {"role": PROVIDER_ROLES},
+    ),
+    "provider_user_welcome": _Texts(
+        {"lv": "Jūs darbojaties iestādes vārdā", "en": "You now act for an institution"},
+        {
+            "lv": "Platformā Prasmes jums piešķirtas izglītības iestādes {role} tiesības.",
+            "en": "You have been given {role} rights for an education institution on Prasmes.",
+        },
+        {"role": PROVIDER_ROLES},
+    ),
+    "offer_received": _Texts(
+        {"lv": "Piedāvājums saņemts", "en": "Offer received"},
+        {
+            "lv": "Jūsu izglītības iestādes piedāvājums ir saņemts. "
+            "To izvērtēs pēc piedāvājumu iesniegšanas termiņa beigām.",
+            "en": "Your institution's offer has been received. It will be evaluated after the offer deadline.",
+        },
+    ),
+    "clarification_requested": _Texts(
+        {"lv": "Lūgts precizēt piedāvājumu", "en": "Clarification of your offer requested"},
+        {
+            "lv": "Vērtētājs lūdz precizēt jūsu iestādes piedāvājumu saistībā ar kritērijiem: {criteria}. "
+            "Atbildēt var vienu reizi, līdz {lv_date}",
+            "en": "The evaluator asks your institution to clarify its offer on the criteria: {criteria}. "
+            "You can answer once, by {en_date}.",
+        },
+    ),
+    "offer_approved": _Texts(
+        {"lv": "Piedāvājums apstiprināts", "en": "Offer approved"},
+        {
+            "lv": "Jūsu izglītības iestādes piedāvājums ir apstiprināts. "
+            "Nākamais solis ir sadarbības līguma noslēgšana.",
+            "en": "Your institution's offer is approved. The next step is the cooperation agreement.",
+        },
+    ),
+    "offer_rejected": _Texts(
+        {"lv": "Piedāvājums noraidīts", "en": "Offer rejected"},
+        {
+            "lv": "Jūsu izglītības iestādes piedāvājums ir noraidīts saistībā ar kritērijiem: {criteria}. "
+            "Iemeslus skatiet lēmumā.",
+            "en": "Your institution's offer was rejected on the criteria: {criteria}. "
+            "The reasons are shown in the decision.",
+        },
+    ),
+    "agreement_signed": _Texts(
+        {"lv": "Sadarbības līgums parakstīts", "en": "Cooperation agreement signed"},
+        {
+            "lv": "Sadarbības līgums par jūsu iestādes piedāvājumu ir parakstīts un ir spēkā līdz {lv_date} "
+            "Līgumā iekļautās programmas tagad var publicēt publiskajā katalogā.",
+            "en": "The cooperation agreement on your institution's offer is signed and in force until {en_date}. "
+            "Its programmes can now be published in the public catalogue.",
+        },
+    ),
+    "programme_published": _Texts(
+        {"lv": "Programma publicēta", "en": "Programme published"},
+        {
+            "lv": "Jūsu iestādes programma „{lv_title}” ir publicēta publiskajā katalogā. "
+            "Tagad varat plānot tās mācību grupas.",
+            "en": "Your institution's programme “{en_title}” is published in the public catalogue. "
+            "You can now schedule its study groups.",
+        },
+    ),
+}
+
+TEXT_KINDS = tuple(_TEXTS)
+"""The kinds `notice_of` writes."""
+
+CHOICES: dict[str, dict[str, tuple[str, ...]]] = {
+    **{kind: {name: tuple(phrases) for name, phrases in t.phrases.items()} for kind, t in _TEXTS.items() if t.phrases},
+    "survey_invited": {"survey_kind": ("completion", "discontinuation")},
+    "survey_reminded": {"survey_kind": ("completion", "discontinuation")},
+}
+"""Kind -> its values that must be one of a few codes, and those codes (the mail's template picks its words by the
+same codes)."""
+
+
+def known(phrases: Phrases, code: str) -> str:
+    """`code` when the texts know it, else `other`: a reason added upstream later still makes a notice (that points
+    to where the reason is shown)."""
+    return code if code in phrases else "other"
+
+
+def notice_of(
+    kind: str,
+    recipient_id: str,
+    values: Mapping[str, str],
+    at: datetime,
+    cause_event_id: str,
+    reference: Reference | None = None,
+) -> Notice:
+    """A notice of one of `TEXT_KINDS`, its title and body written from `values` (those its mail takes too).
+
+    Raises `KeyError` for a value missing or a phrased value that is none of its codes."""
+    texts = _TEXTS[kind]
+    kept = dict(values)
+
+    def said(text: str, language: str) -> str:
+        phrased = {name: phrases[kept[name]][language] for name, phrases in texts.phrases.items()}
+        return text.format(**(kept | phrased))
+
+    return Notice(
+        id=uuid.uuid4(),
+        recipient_id=recipient_id,
+        kind=kind,
+        title={lang: said(text, lang) for lang, text in texts.title.items()},
+        body={lang: said(text, lang) for lang, text in texts.body.items()},
+        created_at=at,
+        cause_event_id=cause_event_id,
+        reference=reference,
+        values=kept,
+    )
+
+
+def programme_title(title: Mapping[str, str], language: str) -> str:
+    """A programme's title in `language`, or in Latvian when it has none in that language."""
+    return title.get(language) or title.get("lv") or next(iter(title.values()), "")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from prasmes_contracts.accounts import AccountOpened
+from prasmes_contracts.accounts import AccountOpened, ApplicationRejected, ApplicationSubmittedV2, EnrolmentConfirmed
 from prasmes_contracts.surveys import SurveyInvited, SurveyReminded
 from prasmes_runtime.clock import Clock
 from prasmes_runtime.context import EventContext
@@ -12,11 +12,21 @@ from prasmes_runtime.db import Database
 from prasmes_runtime.errors import NotFound
 
 from notifications.db import notices as db
-from notifications.domain.notices import Notice, SurveyNoticeKind, grant_notice, survey_notice, welcome_notice
+from notifications.domain.notices import (
+    APPLICATION_REJECTIONS,
+    Notice,
+    Reference,
+    SurveyNoticeKind,
+    grant_notice,
+    known,
+    notice_of,
+    survey_notice,
+    welcome_notice,
+)
 from notifications.service import mails
 
 
-async def _keep(ctx: EventContext, notice: Notice) -> None:
+async def keep(ctx: EventContext, notice: Notice) -> None:
     """The notice, and its mail unless the recipient switched its category off: one transaction, the event's."""
     await db.insert_notice(ctx.session, notice)
     await mails.enqueue(ctx.session, notice, notice.values, ctx.clock.now())
@@ -25,13 +35,40 @@ async def _keep(ctx: EventContext, notice: Notice) -> None:
 async def welcome(ctx: EventContext, event: AccountOpened) -> Notice:
     """Runs inside the consumer's transaction, beside its inbox row (as every handler's use case here)."""
     notice = welcome_notice(event.learner_id, event.account_id, ctx.clock.now(), ctx.envelope.id)
-    await _keep(ctx, notice)
+    await keep(ctx, notice)
     return notice
 
 
 async def grant_changed(ctx: EventContext, kind: str, recipient_id: str, project: str, amount: str | None) -> Notice:
     notice = grant_notice(kind, recipient_id, project, amount, ctx.clock.now(), ctx.envelope.id)
-    await _keep(ctx, notice)
+    await keep(ctx, notice)
+    return notice
+
+
+async def application_submitted(ctx: EventContext, event: ApplicationSubmittedV2) -> Notice:
+    """The learner's application is received (accounts publishes version 2 only)."""
+    values = {"project": event.project_code}
+    return await _about_application(ctx, "application_submitted", event.learner_id, event.application_id, values)
+
+
+async def application_rejected(ctx: EventContext, event: ApplicationRejected) -> Notice:
+    """The rejection with its reason in a sentence (a code the texts do not know says: see the application)."""
+    values = {"project": event.project_code, "reason": known(APPLICATION_REJECTIONS, event.reason_code)}
+    return await _about_application(ctx, "application_rejected", event.learner_id, event.application_id, values)
+
+
+async def enrolment_confirmed(ctx: EventContext, event: EnrolmentConfirmed) -> Notice:
+    """The learner's place in a study group (the event names the project, not the programme nor the dates)."""
+    values = {"project": event.project_code}
+    return await _about_application(ctx, "enrolment_confirmed", event.learner_id, event.application_id, values)
+
+
+async def _about_application(
+    ctx: EventContext, kind: str, learner_id: str, application_id: uuid.UUID, values: dict[str, str]
+) -> Notice:
+    reference = Reference("application", str(application_id))
+    notice = notice_of(kind, learner_id, values, ctx.clock.now(), ctx.envelope.id, reference)
+    await keep(ctx, notice)
     return notice
 
 
@@ -41,7 +78,7 @@ async def survey_invitation(ctx: EventContext, event: SurveyInvited | SurveyRemi
     notice = survey_notice(
         kind, event.kind, event.learner_id, event.survey_id, event.closes_at, ctx.clock.now(), ctx.envelope.id
     )
-    await _keep(ctx, notice)
+    await keep(ctx, notice)
     return notice
 
 
