@@ -127,6 +127,7 @@ class Stack:
             BUS=self.bus,
             JWKS_URL=f"{self.gateway_url}/.well-known/jwks.json",
             IDENTITY_URL=self.gateway_url,
+            PUBLIC_URL=self.gateway_url,
             SERVICE_URLS=json.dumps(registry.default_urls(self.base_port)),
             SIGNING_KEY_PATH=str(self.signing_key_path),
             DEV_MODE=env.get("DEV_MODE", "true"),

@@ -16,10 +16,22 @@ MAIL_INTERVAL = 1.0
 """Seconds between two rounds of the sender loop."""
 
 
+FULL_ROUNDS = 20
+"""A round that found a full batch is followed at once by the next (up to this many): a backlog is not sent one
+batch a second."""
+
+
 async def send_mails(context: ServiceContext) -> int:
     settings, adapters = context.settings, context.adapters
     assert isinstance(settings, NotificationsSettings) and isinstance(adapters, NotificationsAdapters)
-    return await send_due(context, sending(settings, adapters))
+    plan = sending(settings, adapters)
+    attempted = 0
+    for _ in range(FULL_ROUNDS):
+        done = await send_due(context, plan)
+        attempted += done
+        if done < plan.batch:
+            break
+    return attempted
 
 
 DEFINITION = ServiceDefinition(

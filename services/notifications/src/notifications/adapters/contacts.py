@@ -49,11 +49,13 @@ class DirectoryContacts:
         try:
             headers = {"Authorization": f"Bearer {await self._token()}"}
             response = await self._client.client().get(self._url, params={"subject": user_id}, headers=headers)
-        except Exception as exc:  # the directory down, or the token endpoint: try again later
+            if response.status_code != 200:
+                raise ContactsUnavailable(f"the directory answered {response.status_code}")
+            users = response.json().get("users", [])
+        except ContactsUnavailable:
+            raise
+        except Exception as exc:  # the directory down or not making sense, or the token endpoint: try again later
             raise ContactsUnavailable(type(exc).__name__) from exc
-        if response.status_code != 200:
-            raise ContactsUnavailable(f"the directory answered {response.status_code}")
-        users = response.json().get("users", [])
         found = next((u for u in users if u.get("subject") == user_id), None)
         if found is None or not found.get("email"):
             return None

@@ -78,6 +78,9 @@ async def _attempt(sending: Sending, mail: Mail, now: datetime) -> Mail:
         contact = await sending.contacts.contact(mail.recipient_id)
     except ContactsUnavailable as exc:
         return mail.failed_for_now(f"the directory is unavailable ({exc})", now, sending.retry)
+    except Exception as exc:  # whatever else the lookup met: the mail waits and is tried again, the round goes on
+        log.exception("mail.contact_failed", mail_id=str(mail.id))
+        return mail.failed_for_now(f"the address could not be looked up ({type(exc).__name__})", now, sending.retry)
     if contact is None:
         return mail.refused("the recipient has no e-mail address in the directory")
     try:
@@ -93,6 +96,9 @@ async def _attempt(sending: Sending, mail: Mail, now: datetime) -> Mail:
         return mail.refused(str(exc))
     except TemporaryFailure as exc:
         return mail.failed_for_now(str(exc), now, sending.retry)
+    except Exception:  # not the server's answer: whether it was sent is unknown, so it is in doubt
+        log.exception("mail.send_failed", mail_id=str(mail.id))
+        return mail.in_doubt()
     return mail.sent(now)
 
 
@@ -112,7 +118,7 @@ async def send_due(context: ServiceContext, sending: Sending) -> int:
         due = await db.due(session, now, sending.batch)
     attempted = 0
     for mail in due:
-        claimed = await _claim(database, mail, now)
+        claimed = await _claim(database, mail, context.clock.now())
         if claimed is None:
             continue
         outcome = await _attempt(sending, claimed, context.clock.now())
