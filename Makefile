@@ -75,6 +75,7 @@ bench: $(INSTALLED) deps-system kafka-lib deps-bench
 	$(BIN)/python -m bench.deadline
 	$(BIN)/python -m bench.deadline --postgres
 	$(BIN)/python -m bench.survey_results
+	$(BIN)/python -m bench.notifications_fanout
 
 .PHONY: bench-quick deps-bench
 
