@@ -10,8 +10,12 @@ import hashlib
 import io
 from typing import Any
 
+import sqlalchemy as sa
 from calls.service.calls import advance_phases
 from openpyxl import load_workbook
+from prasmes_contracts import topic_for
+from prasmes_contracts.calls import EvaluatorAssigned
+from prasmes_runtime.messaging import outbox
 from prasmes_testing import samples
 
 from .conftest import NEW, World, riga
@@ -296,3 +300,27 @@ async def test_the_agency_sees_offers_per_state_progress_per_officer_and_the_dec
         assert (await world.client.get(f"/agency/calls/{call}/{path}", headers=world.liga())).status_code == 403
     typo = await world.client.get(f"/agency/calls/{call}/decisions.csv", params={"fromat": "x"}, headers=world.admin())
     assert typo.status_code == 422 and typo.json()["errors"][0]["rule"] == "extra_forbidden"
+
+
+async def test_assigning_publishes_who_evaluates_on_the_internal_assignments_topic(world: World) -> None:
+    offer_id = await _assigned(world, "ilze")
+    again = await world.client.put(
+        f"/offers/{offer_id}/evaluator", json={"evaluator_id": "ilze"}, headers=world.admin()
+    )
+    assert again.status_code == 200, again.text
+    other = await world.client.put(
+        f"/offers/{offer_id}/evaluator", json={"evaluator_id": "juris"}, headers=world.admin()
+    )
+    assert other.status_code == 200, other.text
+
+    async with world.svc.database.session() as session:
+        rows = (
+            await session.execute(
+                sa.select(outbox.c.topic, outbox.c.partition_key, outbox.c.data)
+                .where(outbox.c.event_type == EvaluatorAssigned.event_type())
+                .order_by(outbox.c.id)
+            )
+        ).all()
+    assert [(r.topic, r.partition_key) for r in rows] == [("calls.assignments", offer_id)] * 2
+    assert [EvaluatorAssigned.model_validate_json(r.data).evaluator_id for r in rows] == ["ilze", "juris"]
+    assert not topic_for(EvaluatorAssigned).partner_readable  # an agency person's id is not for partners

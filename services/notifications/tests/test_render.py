@@ -40,6 +40,8 @@ SAMPLES: dict[str, dict[str, str]] = {
     "offer_rejected": {"criteria": "I2, P3"},
     "agreement_signed": DAY,
     "programme_published": {"lv_title": "Datu analīze & <Python>", "en_title": "Data analysis & <Python>"},
+    "offer_assigned": {"call": "IMK-4"},
+    "clarification_answered": {"call": "IMK-4"},
 }
 """The values of each kind `notice_of` writes, but those that are one of a few codes (every code is a case)."""
 
@@ -118,6 +120,7 @@ def test_the_legal_notices_are_the_ones_of_a_legal_category() -> None:
     assert not LEGAL & {"welcome", "survey_invited", "survey_reminded", "enrolment_confirmed"}
     assert not LEGAL & {"provider_user_added", "provider_user_welcome", "offer_received", "agreement_signed"}
     assert "programme_published" not in LEGAL
+    assert not LEGAL & {"offer_assigned", "clarification_answered"}  # the officers' own work
 
 
 def test_every_kind_has_a_category_of_the_one_list_and_a_mail() -> None:

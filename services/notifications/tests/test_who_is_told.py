@@ -1,7 +1,8 @@
 """Who is told what (SQLite and PostgreSQL): a learner of their application received, rejected (with the reason) and
 of their place in a study group; an education institution's provider admins of its registration, its users, its
 offers, their decisions and agreements, and its published programmes, one notice (and mail) per event and admin.
-The admins are the read model of catalog's provider users: one removed is told nothing more."""
+The admins are the read model of catalog's provider users: one removed is told nothing more. An agency officer of the
+offer assigned to them and of the institution's answer to a clarification (the read model of calls' assignments)."""
 
 from __future__ import annotations
 
@@ -20,8 +21,10 @@ from notifications.service import providers as provider_service
 from prasmes_contracts import Event, to_kafka, topic_for
 from prasmes_contracts.accounts import ApplicationRejected, ApplicationSubmittedV2, EnrolmentConfirmed
 from prasmes_contracts.calls import (
+    ClarificationAnswered,
     ClarificationRequested,
     CooperationAgreementSigned,
+    EvaluatorAssigned,
     OfferApproved,
     OfferRejected,
     OfferSubmitted,
@@ -80,6 +83,7 @@ def test_the_consumer_subscribes_to_the_institutions_offers_programmes_and_studi
     assert {"accounts.applications", "accounts.accounts", "accounts.grants", "surveys.invitations"} <= set(
         consumer.topics
     )
+    assert "calls.assignments" in consumer.topics
 
 
 # --------------------------------------------------------------------------- learners
@@ -363,3 +367,64 @@ async def test_a_fan_out_that_fails_midway_leaves_no_notice_for_anyone(
     for admin in ("ilze", "peteris"):
         assert "offer_received" not in await kinds(svc, admin)
         assert "offer_received" not in await _mails_of(svc, admin)
+
+
+# --------------------------------------------------------------------------- the agency's officers
+
+
+def assigned(evaluator: str, at: datetime, offer_id: uuid.UUID = OFFER) -> EvaluatorAssigned:
+    return EvaluatorAssigned(
+        offer_id=offer_id, call_id=CALL, institution_id=INSTITUTION, at=at, evaluator_id=evaluator, call_code="IMK-4"
+    )
+
+
+def answered(at: datetime, offer_id: uuid.UUID = OFFER) -> ClarificationAnswered:
+    return ClarificationAnswered(
+        offer_id=offer_id, call_id=CALL, institution_id=INSTITUTION, at=at, clarification_id=uuid.uuid4()
+    )
+
+
+async def test_the_evaluator_is_told_of_the_offer_assigned_and_the_answer_once(svc: ServiceHarness) -> None:
+    first = assigned("ilze", NOW + timedelta(days=3))
+    answer = answered(NOW + timedelta(days=5))
+    envelopes = await svc.deliver(first, answer)
+    await redeliver(svc, first, envelopes[0])
+    await redeliver(svc, answer, envelopes[1])
+    told = await notices(svc, "ilze")
+    assert sorted(n["kind"] for n in told) == ["clarification_answered", "offer_assigned"]
+    assert {n["reference"]["path"] for n in told} == {f"/offers/{OFFER}"}
+    by_kind = {n["kind"]: n for n in told}
+    assert by_kind["offer_assigned"]["title"] == {
+        "lv": "Piedāvājums nodots vērtēšanai",
+        "en": "Offer assigned for evaluation",
+    }
+    assert by_kind["offer_assigned"]["body"] == {
+        "lv": "Jums vērtēšanai ir nodots izglītības iestādes piedāvājums uzaicinājumā IMK-4.",
+        "en": "An offer of an education institution in call IMK-4 is assigned to you for evaluation.",
+    }
+    assert by_kind["clarification_answered"]["body"] == {
+        "lv": "Izglītības iestāde ir atbildējusi uz lūgumu precizēt tās piedāvājumu uzaicinājumā IMK-4. "
+        "Atbildi skatiet piedāvājumā.",
+        "en": "The education institution has answered the request to clarify its offer in call IMK-4. "
+        "The answer is shown with the offer.",
+    }
+    assert sorted(await _mails_of(svc, "ilze")) == ["clarification_answered", "offer_assigned"]
+
+
+async def test_a_reassigned_offers_answer_goes_to_the_new_evaluator(svc: ServiceHarness) -> None:
+    await svc.deliver(
+        assigned("ilze", NOW + timedelta(days=3)),
+        assigned("juris", NOW + timedelta(days=4)),
+        answered(NOW + timedelta(days=5)),
+    )
+    assert await kinds(svc, "ilze") == ["offer_assigned"]
+    assert await kinds(svc, "juris") == ["clarification_answered", "offer_assigned"]
+
+
+async def test_an_answer_on_an_offer_with_no_evaluator_known_tells_nobody(svc: ServiceHarness) -> None:
+    other_offer = uuid.uuid4()
+    await svc.deliver(assigned("ilze", NOW + timedelta(days=3)), answered(NOW + timedelta(days=5), other_offer))
+    assert await kinds(svc, "ilze") == ["offer_assigned"]
+    async with svc.database.session() as session:
+        kinds_mailed = (await session.execute(sa.select(mails.c.kind))).scalars().all()
+    assert "clarification_answered" not in kinds_mailed

@@ -1,7 +1,9 @@
 """Events published by the calls service: calls to institutions, their learning needs, offers and their outcome.
 
-Institutions are organisations: their ids travel. No person appears on these topics, not even as an id: an
-evaluator or a decider is the agency, and a provider user who submits acts for the institution.
+Institutions are organisations: their ids travel. No person appears on the public topics, not even as an id: an
+evaluator or a decider is the agency, and a provider user who submits acts for the institution. The one exception is
+the internal `calls.assignments` (`partner_readable=False`): who evaluates an offer, as the officer's opaque user id,
+so that notifications can tell the officer.
 """
 
 from __future__ import annotations
@@ -116,6 +118,15 @@ class ClarificationAnswered(_OfferEvent):
     clarification_id: UUID
 
 
+class EvaluatorAssigned(_OfferEvent):
+    """An agency admin assigned the offer's evaluator, or reassigned it to another officer (the latest wins).
+
+    Internal (`calls.assignments`): it names an agency person."""
+
+    evaluator_id: str = Field(description="The officer's opaque user id.")
+    call_code: str = Field(description="The offer's call, as the agency names it (e.g. IMK-4), to say which call.")
+
+
 class OfferEvaluated(_OfferEvent):
     """Every criterion of the offer has a finding: the evaluation is complete and awaits the decision."""
 
@@ -179,5 +190,13 @@ TOPICS: tuple[Topic, ...] = (
             CooperationAgreementEnded,
         ),
         "Offers of institutions to the agency's calls, their evaluation, decisions and agreements. Keyed by offer id.",
+    ),
+    Topic(
+        "calls.assignments",
+        "calls",
+        "offer",
+        (EvaluatorAssigned,),
+        "Who evaluates an offer (internal: carries the officer's user id). Keyed by offer id.",
+        partner_readable=False,
     ),
 )

@@ -13,8 +13,10 @@ from prasmes_contracts.accounts import (
     GrantSpent,
 )
 from prasmes_contracts.calls import (
+    ClarificationAnswered,
     ClarificationRequested,
     CooperationAgreementSigned,
+    EvaluatorAssigned,
     OfferApproved,
     OfferRejected,
     OfferSubmitted,
@@ -31,8 +33,8 @@ from prasmes_runtime.consumer import ConsumerSpec, Handlers
 from prasmes_runtime.context import EventContext
 
 from notifications.domain.notices import SILENT_RELEASES
+from notifications.service import evaluators, providers
 from notifications.service import notices as service
-from notifications.service import providers
 
 handlers = Handlers()
 
@@ -132,6 +134,19 @@ async def on_agreement_signed(ctx: EventContext, event: CooperationAgreementSign
 @handlers.on(ProgrammePublished)
 async def on_programme_published(ctx: EventContext, event: ProgrammePublished) -> None:
     await providers.programme_published(ctx, event)
+
+
+# --------------------------------------------------------------------------- the agency's officers
+
+
+@handlers.on(EvaluatorAssigned)
+async def on_evaluator_assigned(ctx: EventContext, event: EvaluatorAssigned) -> None:
+    await evaluators.evaluator_assigned(ctx, event)
+
+
+@handlers.on(ClarificationAnswered)
+async def on_clarification_answered(ctx: EventContext, event: ClarificationAnswered) -> None:
+    await evaluators.clarification_answered(ctx, event)
 
 
 CONSUMERS = [ConsumerSpec(name="notifications", handlers=handlers)]

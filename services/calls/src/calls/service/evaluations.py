@@ -12,6 +12,7 @@ from prasmes_contracts.calls import (
     ClarificationAnswered,
     ClarificationRequested,
     CooperationAgreementSigned,
+    EvaluatorAssigned,
     OfferApproved,
     OfferEvaluated,
     OfferRejected,
@@ -95,14 +96,28 @@ async def _move(session: AsyncSession, offer: Offer, to: OfferState, now: dateti
 
 async def assign(database: Database, clock: Clock, actor: Actor, offer_id: uuid.UUID, evaluator_id: str) -> Evaluation:
     """An agency_admin assigns (or reassigns) the evaluator once the deadline passed; the offer is then under
-    evaluation. Findings recorded by an earlier evaluator stay."""
+    evaluation. Findings recorded by an earlier evaluator stay. EvaluatorAssigned (internal: it names the officer)
+    is recorded in the same transaction whenever the evaluator changes; assigning the same officer again does not."""
     now = clock.now()
     async with database.transaction() as session:
-        offer, _ = await _offer_and_call(session, actor, offer_id, now, "evaluation", "assign an evaluator")
+        offer, call = await _offer_and_call(session, actor, offer_id, now, "evaluation", "assign an evaluator")
         _require_state(offer, "submitted", "under_evaluation")
         await _move(session, offer, "under_evaluation", now, actor.user_id)
+        before = await db.evaluation(session, offer_id)
         await db.assign(session, offer_id, evaluator_id, now, actor.user_id)
         assigned = await db.evaluation(session, offer_id)
+        if before is None or before.evaluator_id != evaluator_id:
+            await record_event(
+                session,
+                EvaluatorAssigned(
+                    offer_id=offer_id,
+                    call_id=offer.call_id,
+                    institution_id=offer.institution_id,
+                    at=now,
+                    evaluator_id=evaluator_id,
+                    call_code=call.code,
+                ),
+            )
     assert assigned is not None
     log.info("offer.assigned", offer_id=str(offer_id))
     return assigned

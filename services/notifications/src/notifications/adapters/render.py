@@ -46,12 +46,15 @@ VALUES: dict[str, tuple[str, ...]] = {
     "offer_rejected": ("criteria",),
     "agreement_signed": ("lv_date", "en_date"),
     "programme_published": ("lv_title", "en_title"),
+    "offer_assigned": ("call",),
+    "clarification_answered": ("call",),
 }
 """The values each notice kind's mail needs: `project` (the project's name), `amount` (EUR, as `320.00`),
 `survey_kind` (`completion` or `discontinuation`), `reason` (a rejection's reason code), `role` (`provider_admin` or
 `provider_staff`), `criteria` (an offer's criteria codes, as `I2, P3`), `lv_date` and `en_date` (a day as
 `30.11.2026.` and as `30 November 2026`: a survey's closing day, a clarification's due day, an agreement's last
-day), `lv_title` and `en_title` (a programme's title in each language). Values beyond these are ignored."""
+day), `lv_title` and `en_title` (a programme's title in each language), `call` (an offer's call by its code, as
+`IMK-4`). Values beyond these are ignored."""
 
 CHOICES: dict[str, dict[str, tuple[str, ...]]] = DOMAIN_CHOICES
 """Kind -> the values that must be one of a few codes (the template says each code's words)."""

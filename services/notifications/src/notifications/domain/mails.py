@@ -28,10 +28,12 @@ CATEGORIES: dict[str, bool] = {
     "surveys": False,
     "provider": False,
     "decisions": True,
+    "evaluation": False,
 }
 """Category -> whether it is legal (always sent by e-mail): a learner's application and any use of their money
 (`applications`, `grants`); an institution's registration and offers as the agency decides on them, and its requests
-with a deadline (`decisions`). The one list of categories: the preferences, their checks and the mails take it."""
+with a deadline (`decisions`). `evaluation` is the agency officers' own work (an offer to evaluate, an answer to
+read): not legal. The one list of categories: the preferences, their checks and the mails take it."""
 
 CATEGORY_OF: dict[str, str] = {
     "welcome": "account",
@@ -54,6 +56,8 @@ CATEGORY_OF: dict[str, str] = {
     "clarification_requested": "decisions",
     "offer_approved": "decisions",
     "offer_rejected": "decisions",
+    "offer_assigned": "evaluation",
+    "clarification_answered": "evaluation",
 }
 """Each notice kind's category (one of `CATEGORIES`)."""
 

@@ -390,6 +390,23 @@ _TEXTS: dict[str, _Texts] = {
             "You can now schedule its study groups.",
         },
     ),
+    # the agency's officers: the offer they evaluate
+    "offer_assigned": _Texts(
+        {"lv": "Piedāvājums nodots vērtēšanai", "en": "Offer assigned for evaluation"},
+        {
+            "lv": "Jums vērtēšanai ir nodots izglītības iestādes piedāvājums uzaicinājumā {call}.",
+            "en": "An offer of an education institution in call {call} is assigned to you for evaluation.",
+        },
+    ),
+    "clarification_answered": _Texts(
+        {"lv": "Saņemta atbilde uz precizējuma lūgumu", "en": "Clarification answered"},
+        {
+            "lv": "Izglītības iestāde ir atbildējusi uz lūgumu precizēt tās piedāvājumu uzaicinājumā {call}. "
+            "Atbildi skatiet piedāvājumā.",
+            "en": "The education institution has answered the request to clarify its offer in call {call}. "
+            "The answer is shown with the offer.",
+        },
+    ),
 }
 
 TEXT_KINDS = tuple(_TEXTS)
