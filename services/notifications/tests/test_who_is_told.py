@@ -32,6 +32,7 @@ from prasmes_contracts.calls import (
 from prasmes_contracts.catalog import (
     ProgrammePublished,
     ProviderApproved,
+    ProviderRegistered,
     ProviderRejected,
     ProviderUserAdded,
     ProviderUserRemoved,
@@ -216,6 +217,41 @@ async def test_an_institution_rejected_tells_its_admins_why_and_forgets_its_user
     assert "provider_rejected" in await kinds(svc, "peteris")
     await svc.deliver(OfferSubmitted(**offer(), offer_version=1, programme_ids=[], funding_source="ESF+"))
     assert "offer_received" not in await kinds(svc, "ilze")
+
+
+def registered(user: str, institution: uuid.UUID = INSTITUTION) -> ProviderRegistered:
+    return ProviderRegistered(
+        institution_id=institution,
+        at=NOW - timedelta(days=2),
+        name="Rīgas Datorikas mācību centrs",
+        register_number="3360800001",
+        registered_by=user,
+    )
+
+
+async def test_the_registrant_is_told_of_the_rejection_and_why_once(svc: ServiceHarness) -> None:
+    await svc.deliver(registered("liga"), registered("juris", OTHER_INSTITUTION))
+    assert await notices(svc, "liga") == []
+    rejected = ProviderRejected(institution_id=INSTITUTION, at=NOW, reason_code="statement_invalid")
+    (envelope,) = await svc.deliver(rejected)
+    await redeliver(svc, rejected, envelope)
+    (notice,) = await notices(svc, "liga")
+    assert notice["kind"] == "provider_rejected"
+    assert notice["body"] == {
+        "lv": "Jūsu izglītības iestādes reģistrācija ir noraidīta. Iesniegtais apliecinājums nav derīgs.",
+        "en": "Your education institution's registration was rejected. The statement submitted is not valid.",
+    }
+    assert notice["reference"]["path"] == f"/providers/{INSTITUTION}"
+    assert await _mails_of(svc, "liga") == ["provider_rejected"]
+    assert await notices(svc, "juris") == []
+
+
+async def test_a_registrant_known_as_an_admin_too_is_told_of_the_rejection_once(svc: ServiceHarness) -> None:
+    earlier = NOW - timedelta(days=1)
+    await svc.deliver(registered("ilze"), added("ilze", at=earlier), added("peteris", at=earlier))
+    await svc.deliver(ProviderRejected(institution_id=INSTITUTION, at=NOW, reason_code="duplicate"))
+    assert (await kinds(svc, "ilze")).count("provider_rejected") == 1
+    assert (await kinds(svc, "peteris")).count("provider_rejected") == 1
 
 
 # --------------------------------------------------------------------------- offers and programmes

@@ -29,6 +29,10 @@ class ProviderRegistered(_ProviderEvent):
 
     name: str
     register_number: str = Field(description="Its number in the register of education institutions.")
+    registered_by: str | None = Field(
+        default=None,
+        description="The registering user's opaque id (token subject): they become its provider_admin once approved.",
+    )
 
 
 class ProviderApproved(_ProviderEvent):

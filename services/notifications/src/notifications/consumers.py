@@ -24,6 +24,7 @@ from prasmes_contracts.calls import (
 from prasmes_contracts.catalog import (
     ProgrammePublished,
     ProviderApproved,
+    ProviderRegistered,
     ProviderRejected,
     ProviderUserAdded,
     ProviderUserRemoved,
@@ -99,6 +100,11 @@ async def on_provider_user_added(ctx: EventContext, event: ProviderUserAdded) ->
 @handlers.on(ProviderUserRemoved)
 async def on_provider_user_removed(ctx: EventContext, event: ProviderUserRemoved) -> None:
     await providers.user_removed(ctx, event)
+
+
+@handlers.on(ProviderRegistered)
+async def on_provider_registered(ctx: EventContext, event: ProviderRegistered) -> None:
+    await providers.registered(ctx, event)
 
 
 @handlers.on(ProviderApproved)

@@ -202,6 +202,7 @@ async def _register(session: AsyncSession, institution: Institution) -> Institut
         at=institution.registered_at,
         name=institution.name,
         register_number=institution.register_number,
+        registered_by=institution.registered_by,
     )
     await record_event(session, event)
     return institution

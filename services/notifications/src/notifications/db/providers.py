@@ -1,4 +1,5 @@
-"""The read model of who acts for an institution (from catalog's provider users) and when it was approved."""
+"""The read model of who acts for an institution (from catalog's provider users), who registered it and when it was
+approved."""
 
 from __future__ import annotations
 
@@ -25,6 +26,13 @@ provider_approvals = sa.Table(
     metadata,
     sa.Column("institution_id", sa.Uuid(), primary_key=True),
     sa.Column("approved_at", UtcDateTime(), nullable=False),
+)
+
+provider_registrants = sa.Table(
+    "provider_registrants",
+    metadata,
+    sa.Column("institution_id", sa.Uuid(), primary_key=True),
+    sa.Column("user_id", sa.String(64), nullable=False),
 )
 
 
@@ -66,3 +74,19 @@ async def approved_at(session: AsyncSession, institution_id: uuid.UUID) -> datet
     query = sa.select(provider_approvals.c.approved_at).where(provider_approvals.c.institution_id == institution_id)
     at: datetime | None = await session.scalar(query)
     return at
+
+
+async def save_registrant(session: AsyncSession, institution_id: uuid.UUID, user_id: str) -> None:
+    """The latest registration's registrant wins (a rejected institution may be registered again)."""
+    await upsert(session, provider_registrants, {"institution_id": institution_id}, {"user_id": user_id})
+
+
+async def registrant_of(session: AsyncSession, institution_id: uuid.UUID) -> str | None:
+    query = sa.select(provider_registrants.c.user_id).where(provider_registrants.c.institution_id == institution_id)
+    user_id: str | None = await session.scalar(query)
+    return user_id
+
+
+async def remove_registrant(session: AsyncSession, institution_id: uuid.UUID) -> None:
+    where = provider_registrants.c.institution_id == institution_id
+    await session.execute(provider_registrants.delete().where(where))

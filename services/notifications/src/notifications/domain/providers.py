@@ -28,7 +28,8 @@ class ProviderUser:
 def activated_by_approval(approved_at: datetime | None, added_at: datetime) -> bool:
     """Whether a user added at `added_at` is one the institution's approval (at `approved_at`) made active.
 
-    catalog says nothing of the registrant at registration: on approval it publishes `ProviderApproved` and then, in
-    the same transaction and at the same instant, a `ProviderUserAdded` for each member the approval activates (the
+    The registrant is no provider user while the registration is pending (`ProviderRegistered` names them only to
+    tell them of a rejection): on approval catalog publishes `ProviderApproved` and then, in the same transaction
+    and at the same instant, a `ProviderUserAdded` for each member the approval activates (the
     registrant, its first provider_admin). Those users learn of the approval from their own `ProviderUserAdded`."""
     return approved_at is not None and approved_at == added_at

@@ -63,7 +63,8 @@ async def enqueue(session: AsyncSession, notice: Notice, values: Mapping[str, st
     return mail
 
 
-def _link(public_url: str, notice: Mail) -> str:
+def _link(public_url: str) -> str:
+    """The platform's inbox, where the notice waits (web clients will route it to the thing it is about)."""
     return f"{public_url.rstrip('/')}/notices"
 
 
@@ -84,7 +85,7 @@ async def _attempt(sending: Sending, mail: Mail, now: datetime) -> Mail:
     if contact is None:
         return mail.refused("the recipient has no e-mail address in the directory")
     try:
-        rendered = render(mail.kind, contact.language, mail.values, link=_link(sending.public_url, mail))
+        rendered = render(mail.kind, contact.language, mail.values, link=_link(sending.public_url))
     except (KeyError, ValueError) as exc:
         return mail.refused(f"the mail could not be written: {exc}")
     outgoing = OutgoingMail(

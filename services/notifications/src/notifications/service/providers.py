@@ -18,6 +18,7 @@ from prasmes_contracts.calls import (
 from prasmes_contracts.catalog import (
     ProgrammePublished,
     ProviderApproved,
+    ProviderRegistered,
     ProviderRejected,
     ProviderUserAdded,
     ProviderUserRemoved,
@@ -90,6 +91,13 @@ async def user_removed(ctx: EventContext, event: ProviderUserRemoved) -> None:
     await db.remove_user(ctx.session, event.institution_id, event.user_id)
 
 
+async def registered(ctx: EventContext, event: ProviderRegistered) -> None:
+    """The registrant kept (told nothing now): they are no provider user until the approval, but are told of a
+    rejection. A registration from before catalog named its registrant keeps nobody."""
+    if event.registered_by is not None:
+        await db.save_registrant(ctx.session, event.institution_id, event.registered_by)
+
+
 async def approved(ctx: EventContext, event: ProviderApproved) -> list[Notice]:
     """The approval kept (its instant tells the members it activates, whose `ProviderUserAdded` follows); the
     admins known already, if any, are told now."""
@@ -98,13 +106,17 @@ async def approved(ctx: EventContext, event: ProviderApproved) -> list[Notice]:
 
 
 async def rejected(ctx: EventContext, event: ProviderRejected) -> list[Notice]:
-    """The admins known are told why; then the institution has no users (catalog removes its members, without a
-    `ProviderUserRemoved` each)."""
+    """The registrant and the admins known (no one twice) are told why; then the institution has no users and no
+    registrant (catalog removes its members, without a `ProviderUserRemoved` each; a new registration names its
+    registrant again)."""
+    session, institution_id = ctx.session, event.institution_id
+    registrant = await db.registrant_of(session, institution_id)
+    admins = await db.admins_of(session, institution_id)
+    recipients = list(dict.fromkeys([*([registrant] if registrant is not None else []), *admins]))
     values = {"reason": known(REGISTRATION_REJECTIONS, event.reason_code)}
-    told = await _tell_admins(
-        ctx, event.institution_id, "provider_rejected", values, _institution(event.institution_id)
-    )
-    await db.remove_users_of(ctx.session, event.institution_id)
+    told = await _tell(ctx, recipients, "provider_rejected", values, _institution(institution_id))
+    await db.remove_users_of(session, institution_id)
+    await db.remove_registrant(session, institution_id)
     return told
 
 
