@@ -27,6 +27,13 @@ LINK = "https://prasmes.example.lv/notices"
 SURVEY_VALUES = {"lv_date": "31.12.2026.", "en_date": "31 December 2026"}
 DAY = {"lv_date": "15.01.2027.", "en_date": "15 January 2027"}
 SAMPLES: dict[str, dict[str, str]] = {
+    "welcome": {},
+    **{
+        kind: {"project": "IMK 2026", "amount": "320.00"}
+        for kind in ("application_approved", "application_lapsed", "grant_spent", "grant_released")
+    },
+    "survey_invited": SURVEY_VALUES,
+    "survey_reminded": SURVEY_VALUES,
     "application_submitted": {"project": "IMK 2026"},
     "application_rejected": {"project": "IMK 2026"},
     "enrolment_confirmed": {"project": "IMK 2026"},

@@ -57,50 +57,7 @@ class Notice:
 
 
 def welcome_notice(recipient_id: str, account_id: uuid.UUID, at: datetime, cause_event_id: str) -> Notice:
-    return Notice(
-        id=uuid.uuid4(),
-        recipient_id=recipient_id,
-        kind="welcome",
-        title={"lv": "Laipni lūdzam STARS!", "en": "Welcome to STARS!"},
-        body={
-            "lv": "Jūsu individuālais mācību konts ir atvērts. Tagad varat pieteikties mācībām.",
-            "en": "Your individual learning account is open. You can now apply for studies.",
-        },
-        created_at=at,
-        cause_event_id=cause_event_id,
-    )
-
-
-_GRANT_NOTICES: dict[str, tuple[dict[str, str], dict[str, str]]] = {
-    "application_approved": (
-        {"lv": "Pieteikums apstiprināts", "en": "Application approved"},
-        {
-            "lv": "Jūsu pieteikums projektā {project} ir apstiprināts: rezervēti {amount} EUR.",
-            "en": "Your application in {project} is approved: {amount} EUR is reserved for you.",
-        },
-    ),
-    "application_lapsed": (
-        {"lv": "Pieteikuma termiņš beidzies", "en": "Application lapsed"},
-        {
-            "lv": "Jūs nepieteicāties mācību grupai laikā; rezervētais finansējums projektā {project} ir atbrīvots.",
-            "en": "You did not enrol in time; the grant reserved in {project} has been released.",
-        },
-    ),
-    "grant_spent": (
-        {"lv": "Finansējums izlietots", "en": "Grant spent"},
-        {
-            "lv": "No jūsu finansējuma projektā {project} samaksāti {amount} EUR par mācībām.",
-            "en": "{amount} EUR of your grant in {project} paid for your studies.",
-        },
-    ),
-    "grant_released": (
-        {"lv": "Finansējums atbrīvots", "en": "Grant released"},
-        {
-            "lv": "{amount} EUR no jūsu finansējuma projektā {project} ir atbrīvoti.",
-            "en": "{amount} EUR of your grant in {project} has been released.",
-        },
-    ),
-}
+    return notice_of("welcome", recipient_id, {}, at, cause_event_id)
 
 
 SILENT_RELEASES = frozenset({"lapsed"})
@@ -112,53 +69,11 @@ def grant_notice(
 ) -> Notice:
     """A notice on every change of the learner's grant (DOMAIN.md: beyond the seed); a rejection is
     `application_rejected_notice` (it says why)."""
-    title, body = _GRANT_NOTICES[kind]
-    values = {"project": project, "amount": amount or ""}
-    return Notice(
-        id=uuid.uuid4(),
-        recipient_id=recipient_id,
-        kind=kind,
-        title=dict(title),
-        body={lang: text.format(**values) for lang, text in body.items()},
-        created_at=at,
-        cause_event_id=cause_event_id,
-        values=values,
-    )
+    return notice_of(kind, recipient_id, {"project": project, "amount": amount or ""}, at, cause_event_id)
 
 
 SurveyKind = Literal["completion", "discontinuation"]
 SurveyNoticeKind = Literal["survey_invited", "survey_reminded"]
-
-_SURVEY_NOTICES: dict[tuple[SurveyNoticeKind, SurveyKind], tuple[dict[str, str], dict[str, str]]] = {
-    ("survey_invited", "completion"): (
-        {"lv": "Novērtējiet savas mācības", "en": "Evaluate your studies"},
-        {
-            "lv": "Aicinām jūs novērtēt pabeigtās mācības. Aptaujai var atbildēt līdz {lv_date}",
-            "en": "You are invited to evaluate the studies you completed. The survey is open until {en_date}.",
-        },
-    ),
-    ("survey_invited", "discontinuation"): (
-        {"lv": "Novērtējiet savas mācības", "en": "Evaluate your studies"},
-        {
-            "lv": "Aicinām jūs novērtēt mācības, kuras pārtraucāt. Aptaujai var atbildēt līdz {lv_date}",
-            "en": "You are invited to evaluate the studies you discontinued. The survey is open until {en_date}.",
-        },
-    ),
-    ("survey_reminded", "completion"): (
-        {"lv": "Atgādinājums: novērtējiet savas mācības", "en": "Reminder: evaluate your studies"},
-        {
-            "lv": "Aptauja par jūsu pabeigtajām mācībām vēl gaida atbildes. Tai var atbildēt līdz {lv_date}",
-            "en": "The survey on the studies you completed still awaits your answers. It is open until {en_date}.",
-        },
-    ),
-    ("survey_reminded", "discontinuation"): (
-        {"lv": "Atgādinājums: novērtējiet savas mācības", "en": "Reminder: evaluate your studies"},
-        {
-            "lv": "Aptauja par mācībām, kuras pārtraucāt, vēl gaida atbildes. Tai var atbildēt līdz {lv_date}",
-            "en": "The survey on the studies you discontinued still awaits your answers. It is open until {en_date}.",
-        },
-    ),
-}
 
 _MONTHS = (
     "January",
@@ -198,20 +113,8 @@ def survey_notice(
 ) -> Notice:
     """The invitation to a survey of studies completed or discontinued, or its reminder, with the closing day in
     Riga (lv `30.11.2026.`, en `30 November 2026`) and the survey to open."""
-    title, body = _SURVEY_NOTICES[(kind, survey_kind)]
-    day = closing_day(closes_at)
-    values = day_values(day)
-    return Notice(
-        id=uuid.uuid4(),
-        recipient_id=recipient_id,
-        kind=kind,
-        title=dict(title),
-        body={lang: text.format(**values) for lang, text in body.items()},
-        created_at=at,
-        cause_event_id=cause_event_id,
-        reference=Reference("survey", str(survey_id)),
-        values=values | {"survey_kind": survey_kind},
-    )
+    values = day_values(closing_day(closes_at)) | {"survey_kind": survey_kind}
+    return notice_of(kind, recipient_id, values, at, cause_event_id, Reference("survey", str(survey_id)))
 
 
 # --------------------------------------------------------------------------- the kinds written from a table of texts
@@ -269,6 +172,18 @@ PROVIDER_ROLES: Phrases = {
 rights")."""
 
 
+SURVEYED_STUDIES: Phrases = {
+    "completion": {"lv": "pabeigtās mācības", "en": "the studies you completed"},
+    "discontinuation": {"lv": "mācības, kuras pārtraucāt", "en": "the studies you discontinued"},
+}
+"""The studies a survey is of, as an invitation names them."""
+REMINDED_STUDIES: Phrases = {
+    "completion": {"lv": "jūsu pabeigtajām mācībām", "en": "the studies you completed"},
+    "discontinuation": {"lv": "mācībām, kuras pārtraucāt,", "en": "the studies you discontinued"},
+}
+"""The same, as a reminder names them (Latvian: after "par", with the clause's comma)."""
+
+
 @dataclass(frozen=True)
 class _Texts:
     title: dict[str, str]
@@ -280,6 +195,57 @@ class _Texts:
 
 _TEXTS: dict[str, _Texts] = {
     # learners
+    "welcome": _Texts(
+        {"lv": "Laipni lūdzam STARS!", "en": "Welcome to STARS!"},
+        {
+            "lv": "Jūsu individuālais mācību konts ir atvērts. Tagad varat pieteikties mācībām.",
+            "en": "Your individual learning account is open. You can now apply for studies.",
+        },
+    ),
+    "application_approved": _Texts(
+        {"lv": "Pieteikums apstiprināts", "en": "Application approved"},
+        {
+            "lv": "Jūsu pieteikums projektā {project} ir apstiprināts: rezervēti {amount} EUR.",
+            "en": "Your application in {project} is approved: {amount} EUR is reserved for you.",
+        },
+    ),
+    "application_lapsed": _Texts(
+        {"lv": "Pieteikuma termiņš beidzies", "en": "Application lapsed"},
+        {
+            "lv": "Jūs nepieteicāties mācību grupai laikā; rezervētais finansējums projektā {project} ir atbrīvots.",
+            "en": "You did not enrol in time; the grant reserved in {project} has been released.",
+        },
+    ),
+    "grant_spent": _Texts(
+        {"lv": "Finansējums izlietots", "en": "Grant spent"},
+        {
+            "lv": "No jūsu finansējuma projektā {project} samaksāti {amount} EUR par mācībām.",
+            "en": "{amount} EUR of your grant in {project} paid for your studies.",
+        },
+    ),
+    "grant_released": _Texts(
+        {"lv": "Finansējums atbrīvots", "en": "Grant released"},
+        {
+            "lv": "{amount} EUR no jūsu finansējuma projektā {project} ir atbrīvoti.",
+            "en": "{amount} EUR of your grant in {project} has been released.",
+        },
+    ),
+    "survey_invited": _Texts(
+        {"lv": "Novērtējiet savas mācības", "en": "Evaluate your studies"},
+        {
+            "lv": "Aicinām jūs novērtēt {survey_kind}. Aptaujai var atbildēt līdz {lv_date}",
+            "en": "You are invited to evaluate {survey_kind}. The survey is open until {en_date}.",
+        },
+        {"survey_kind": SURVEYED_STUDIES},
+    ),
+    "survey_reminded": _Texts(
+        {"lv": "Atgādinājums: novērtējiet savas mācības", "en": "Reminder: evaluate your studies"},
+        {
+            "lv": "Aptauja par {survey_kind} vēl gaida atbildes. Tai var atbildēt līdz {lv_date}",
+            "en": "The survey on {survey_kind} still awaits your answers. It is open until {en_date}.",
+        },
+        {"survey_kind": REMINDED_STUDIES},
+    ),
     "application_submitted": _Texts(
         {"lv": "Pieteikums saņemts", "en": "Application received"},
         {
@@ -413,9 +379,7 @@ TEXT_KINDS = tuple(_TEXTS)
 """The kinds `notice_of` writes."""
 
 CHOICES: dict[str, dict[str, tuple[str, ...]]] = {
-    **{kind: {name: tuple(phrases) for name, phrases in t.phrases.items()} for kind, t in _TEXTS.items() if t.phrases},
-    "survey_invited": {"survey_kind": ("completion", "discontinuation")},
-    "survey_reminded": {"survey_kind": ("completion", "discontinuation")},
+    kind: {name: tuple(phrases) for name, phrases in t.phrases.items()} for kind, t in _TEXTS.items() if t.phrases
 }
 """Kind -> its values that must be one of a few codes, and those codes (the mail's template picks its words by the
 same codes)."""
