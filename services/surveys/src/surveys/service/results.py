@@ -26,6 +26,7 @@ from surveys.db import results as db
 from surveys.db import surveys as survey_rows
 from surveys.domain.results import (
     MIN_SHOWN,
+    CounterKey,
     Flag,
     Level,
     QualityRules,
@@ -44,7 +45,7 @@ from surveys.domain.surveys import Survey
 TOO_FEW = f"shown to the institution only when at least {MIN_SHOWN} people answered, so that no one is singled out"
 
 
-# --------------------------------------------------------------------------- tallying (in the writer's transaction)
+# --------------------------------------------------------------------------- the cache of what was read
 
 
 K = TypeVar("K")
@@ -89,21 +90,27 @@ scope_cache: ShortCache[Scope, Read] = ShortCache()
 member_cache: ShortCache[str, set[uuid.UUID]] = ShortCache()
 
 
+# --------------------------------------------------------------------------- tallying (in the writer's transaction)
+
+
+async def _count(session: AsyncSession, survey: Survey, keys: Iterable[CounterKey]) -> None:
+    """One more for each of `keys` in every scope of the survey's enrolment (and those scopes' cache forgotten)."""
+    scopes = scopes_of(survey.enrolment)
+    scope_cache.forget_on_commit(session, scopes)
+    await db.add_to(session, scopes, tally(keys), survey.enrolment.institution_id)
+
+
 async def count_invitation(session: AsyncSession, survey: Survey) -> None:
-    scope_cache.forget_on_commit(session, scopes_of(survey.enrolment))
-    institution = survey.enrolment.institution_id
-    await db.add_to(session, scopes_of(survey.enrolment), tally(invitation_counters(survey)), institution)
+    await _count(session, survey, invitation_counters(survey))
 
 
 async def count_answer(session: AsyncSession, survey: Survey, min_raters: int, now: datetime) -> None:
     """The answer's counters in every scope; a completion answer moves its programme's rating, an event once the
     rating is public."""
-    e = survey.enrolment
-    scope_cache.forget_on_commit(session, scopes_of(e))
-    await db.add_to(session, scopes_of(e), tally(answer_counters(survey, survey.digcomp_before)), e.institution_id)
-    if survey.kind != "completion":
-        return
-    await publish_rating(session, e.programme_id, e.institution_id, min_raters, now)
+    await _count(session, survey, answer_counters(survey, survey.digcomp_before))
+    if survey.kind == "completion":
+        e = survey.enrolment
+        await publish_rating(session, e.programme_id, e.institution_id, min_raters, now)
 
 
 async def publish_rating(
