@@ -14,10 +14,10 @@ tallies by adding up `invitation_counters` and `answer_counters` of every survey
 memory (a Counter) and bulk-inserting the counts into `tallies`: the same rows 220 000 `count_invitation` and
 200 000 `count_answer` calls make. `Plan.sample` answers are left out of the bulk tallies and counted afterwards one
 by one, each in its own transaction, as a submission does (timed: the per-answer write cost): the first half with
-`surveys.db.results.add_to` alone, the second with `surveys.service.results.count_answer` (`add_to`, then for a
-completion answer its programme's counters read again and its rating computed, a `ProgrammeRatingChanged` in the
-outbox once the rating is public). The read models: the provider member (`add_provider_user`, as catalog's
-`ProviderUserAdded` does) and the programmes' titles.
+`surveys.db.results.add_to` alone, the second with `surveys.service.results.count_answer` (`add_to`, then its
+programme's counters read again and its quality flags compared with those standing, and for a completion answer its
+rating computed, a `ProgrammeRatingChanged` in the outbox once the rating is public). The read models: the provider
+member (`add_provider_user`, as catalog's `ProviderUserAdded` does) and the programmes' titles.
 
 **Every breakdown** (in this process, before the service starts): for the institution, each programme and each
 group, `surveys.db.results.counts` in a read-only session and `results()` over them (what the results endpoint
@@ -87,6 +87,7 @@ from surveys.domain.results import (
     KINDS,
     MIN_SHOWN,
     Level,
+    QualityRules,
     Results,
     answer_counters,
     invitation_counters,
@@ -366,20 +367,20 @@ async def fill(
 # --------------------------------------------------------------------------- per-answer writes
 
 
-async def _add_to(session: AsyncSession, survey: Survey, _: int) -> None:
+async def _add_to(session: AsyncSession, survey: Survey, _: QualityRules) -> None:
     e = survey.enrolment
     added = tally(answer_counters(survey, survey.digcomp_before))
     await tallies_db.add_to(session, scopes_of(e), added, e.institution_id)
 
 
-async def _count_answer(session: AsyncSession, survey: Survey, min_raters: int) -> None:
+async def _count_answer(session: AsyncSession, survey: Survey, rules: QualityRules) -> None:
     assert survey.submitted_at is not None
-    await results_service.count_answer(session, survey, min_raters, survey.submitted_at)
+    await results_service.count_answer(session, survey, rules, survey.submitted_at)
 
 
 async def per_answer_writes(database: Database, sample: list[Survey], clock: CpuClock) -> dict[str, Any]:
     """Each sampled answer counted in its own writing transaction (commit included in its time)."""
-    min_raters = SurveysSettings.model_construct().rating_min_raters
+    rules = SurveysSettings.model_construct().quality_rules()
     half = len(sample) // 2
     out: dict[str, Any] = {}
     writers = (("add_to", sample[:half], _add_to), ("count_answer", sample[half:], _count_answer))
@@ -391,7 +392,7 @@ async def per_answer_writes(database: Database, sample: list[Survey], clock: Cpu
             rows += len(scopes_of(survey.enrolment)) * len(answer_counters(survey, survey.digcomp_before))
             at = time.perf_counter()
             async with database.transaction() as session:
-                await write(session, survey, min_raters)
+                await write(session, survey, rules)
             latencies[survey.kind].append((time.perf_counter() - at) * 1000)
         elapsed = time.perf_counter() - started
         cpu = CpuClock.spent(before, clock.now())

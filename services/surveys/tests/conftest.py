@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -60,11 +61,32 @@ class World:
 _KIND = {"completed": "completion", "discontinued": "discontinuation"}
 
 
-@pytest.fixture
-async def world(database_url: str, tmp_path: Path, token_issuer: TokenIssuer) -> AsyncIterator[World]:
+@asynccontextmanager
+async def _world(
+    database_url: str, tmp_path: Path, token_issuer: TokenIssuer, **overrides: Any
+) -> AsyncIterator[World]:
     settings = local_settings(
-        DEFINITION, database_url, tmp_path, relay_poll_interval=0.05, survey_reminder_days=7, survey_close_days=30
+        DEFINITION,
+        database_url,
+        tmp_path,
+        relay_poll_interval=0.05,
+        survey_reminder_days=7,
+        survey_close_days=30,
+        **overrides,
     )
     clock = FixedClock(NOW)
     async with harness(DEFINITION, settings, token_issuer, clock) as svc:
         yield World(svc, clock)
+
+
+@pytest.fixture
+async def world(database_url: str, tmp_path: Path, token_issuer: TokenIssuer) -> AsyncIterator[World]:
+    async with _world(database_url, tmp_path, token_issuer) as made:
+        yield made
+
+
+@pytest.fixture
+async def few(database_url: str, tmp_path: Path, token_issuer: TokenIssuer) -> AsyncIterator[World]:
+    """The quality rules judged from 4 people (raters, who ended their studies) rather than 10: short flag tests."""
+    async with _world(database_url, tmp_path, token_issuer, rating_min_raters=4, quality_min_people=4) as made:
+        yield made

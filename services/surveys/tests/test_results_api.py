@@ -250,7 +250,9 @@ async def test_the_demo_replays_the_seeds_answers_once_and_only_in_dev_mode(worl
     admin = world.svc.as_("martins", "agency_admin")
     outside = await world.client.post("/dev/demonstration", json=body, headers=admin)
     assert outside.status_code == 404
-    world.svc.app.state.runtime.context.settings.dev_mode = True
+    settings = world.svc.app.state.runtime.context.settings
+    settings.dev_mode = True
+    settings.quality_rating_below = Decimal("4.6")  # the seed's 4.5 flagged: the replay raises it as a counting does
     assert (await world.client.post("/dev/demonstration", json=body, headers=_agency(world))).status_code == 403
     first = await world.client.post("/dev/demonstration", json=body, headers=admin)
     again = await world.client.post("/dev/demonstration", json=body, headers=admin)
@@ -263,6 +265,10 @@ async def test_the_demo_replays_the_seeds_answers_once_and_only_in_dev_mode(worl
     assert r["discontinuation"]["reasons"]["content"] == "42"
     (rating,) = [e[2] for e in await _outbox(world) if e[0].endswith("ProgrammeRatingChanged.v1")]
     assert rating["raters"] == 1446 and rating["mean"] == "4.5"
+    flags = [(t, e) for t, topic, e in await _outbox(world) if topic == "surveys.quality"]
+    assert [(t.split(".")[-2], e["reason"], e["value"], e["threshold"], e["over"]) for t, e in flags] == [
+        ("QualityFlagRaised", "low_rating", "4.5", "4.6", 1446)
+    ]
 
 
 async def test_a_results_page_read_again_shows_an_answer_given_since(world: World) -> None:

@@ -1,5 +1,6 @@
 """Results from tallies: the seed's answers, counted one by one as the service counts them, give the seed's figures
-(the same as the aggregates over the answers themselves); the public rating's threshold; the quality flags."""
+(the same as the aggregates over the answers themselves); the public rating's threshold; the quality flags and
+what a counting changes of those that stand."""
 
 from __future__ import annotations
 
@@ -12,8 +13,11 @@ from surveys.domain.aggregates import completion_results, reason_shares
 from surveys.domain.answers import Answers
 from surveys.domain.questionnaires import ASPECTS, Kind
 from surveys.domain.results import (
+    Flag,
     QualityRules,
     answer_counters,
+    figure,
+    flag_changes,
     invitation_counters,
     quality_flags,
     rating,
@@ -101,3 +105,49 @@ def test_quality_flags_name_the_figure_and_the_threshold() -> None:
     assert quality_flags(results(good), RULES) == []
     few = _tallied("completion", [poor] * 9)  # under the minimum: not judged
     assert quality_flags(results(few), RULES) == []
+
+
+POOR: Answers = dict.fromkeys(ASPECTS, 3) | {
+    "description_matched": False,
+    "prior_knowledge_right": True,
+    "equipment_right": True,
+    "digcomp_after": 4,
+}
+
+
+def test_a_figure_is_there_once_someone_is_behind_it_whether_it_crosses_or_not() -> None:
+    nobody = results(Counter())
+    assert [figure(nobody, r) for r in ("low_rating", "high_dropout", "description_mismatch")] == [None] * 3
+    two = results(_tallied("completion", [POOR] * 2) + _tallied("discontinuation", [], invited=1))
+    assert figure(two, "low_rating") == (Decimal("3.0"), 2)
+    assert figure(two, "high_dropout") == (Decimal("33.3"), 3)
+    assert figure(two, "description_mismatch") == (Decimal(100), 2)
+    assert quality_flags(two, RULES) == []  # too few to judge
+
+
+def test_a_flag_crossing_now_is_raised_once_and_cleared_once_back_within_the_rule() -> None:
+    poor = results(_tallied("completion", [POOR] * 10))
+    first = flag_changes(poor, RULES, [])
+    assert first.cleared == []
+    assert first.raised == [
+        Flag("low_rating", Decimal("3.0"), Decimal("4.0"), 10),
+        Flag("description_mismatch", Decimal("100.0"), Decimal(20), 10),
+    ]
+    assert str(first.raised[1].value) == "100.0"  # one decimal, as the events carry it
+    still = flag_changes(results(_tallied("completion", [POOR] * 11)), RULES, first.raised)
+    assert still.raised == [] and still.cleared == []
+    better = [dict(POOR) | dict.fromkeys(ASPECTS, 5) | {"description_matched": True}] * 40
+    back = flag_changes(results(_tallied("completion", [POOR] * 10 + better)), RULES, first.raised)
+    assert back.raised == []
+    assert back.cleared == [
+        Flag("low_rating", Decimal("4.6"), Decimal("4.0"), 50),
+        Flag("description_mismatch", Decimal("20.0"), Decimal(20), 50),  # 20 %: not above
+    ]
+
+
+def test_a_flag_whose_figure_is_gone_is_cleared_with_the_figure_it_was_kept_with() -> None:
+    stricter = QualityRules(Decimal("4.0"), Decimal(25), Decimal(20), min_ended=10, min_raters=50)
+    kept = Flag("high_dropout", Decimal("40.0"), Decimal(30), 12)
+    changes = flag_changes(results(Counter()), stricter, [kept])
+    assert changes.raised == []
+    assert changes.cleared == [Flag("high_dropout", Decimal("40.0"), Decimal(25), 12)]  # the rule's threshold now

@@ -4,6 +4,8 @@ The learner appears only on `surveys.invitations`, as the opaque `learner_id` no
 invitation and the reminder; that topic is internal (`partner_readable=False`): it ties a survey id to a person.
 The answers and the ratings are partner-readable and carry no person and no id that leads to one (no survey or
 enrolment id: an enrolment id is on accounts' studies topic beside the learner's id), and never free text.
+The agency's quality flags are on the internal `surveys.quality`: no person either, but a question the agency asks
+of an institution is the agency's until it has looked (a flag is never a sanction).
 """
 
 from __future__ import annotations
@@ -80,6 +82,40 @@ class ProgrammeRatingChanged(Event):
     at: datetime
 
 
+FlagReason = Literal["low_rating", "high_dropout", "description_mismatch"]
+
+
+class QualityFlagRaised(Event):
+    """A programme's survey results crossed one of the agency's quality rules (a low rating, a high dropout rate, a
+    high share saying the description did not match): once when it crosses, not again until it was cleared."""
+
+    service: ClassVar[str] = "surveys"
+    key_field: ClassVar[str] = "programme_id"
+
+    programme_id: UUID
+    institution_id: UUID
+    reason: FlagReason
+    value: Decimal = Field(description="The figure (a mean of stars, or a percent), one decimal.")
+    threshold: Decimal = Field(description="The rule's threshold the figure crossed.")
+    over: int = Field(description="How many people the figure is over.")
+    at: datetime
+
+
+class QualityFlagCleared(Event):
+    """The programme's figure is back within the rule: the flag no longer stands."""
+
+    service: ClassVar[str] = "surveys"
+    key_field: ClassVar[str] = "programme_id"
+
+    programme_id: UUID
+    institution_id: UUID
+    reason: FlagReason
+    value: Decimal
+    threshold: Decimal
+    over: int
+    at: datetime
+
+
 TOPICS: tuple[Topic, ...] = (
     Topic(
         "surveys.invitations",
@@ -102,5 +138,13 @@ TOPICS: tuple[Topic, ...] = (
         "programme",
         (ProgrammeRatingChanged,),
         "Public programme ratings from completion surveys, after every completion answer. Keyed by programme id.",
+    ),
+    Topic(
+        "surveys.quality",
+        "surveys",
+        "programme",
+        (QualityFlagRaised, QualityFlagCleared),
+        "The agency's quality flags on programmes (internal: the agency's questions). Keyed by programme id.",
+        partner_readable=False,
     ),
 )

@@ -19,7 +19,7 @@ handlers = Handlers()
 async def on_studies_ended(ctx: EventContext, event: StudiesCompleted | StudiesDiscontinued) -> None:
     settings = ctx.settings
     assert isinstance(settings, SurveysSettings)
-    await surveys.invite(ctx.session, event, ctx.clock.now(), settings.timing())
+    await surveys.invite(ctx.session, event, ctx.clock.now(), settings.timing(), settings.quality_rules())
 
 
 @handlers.on(StudiesStarted)

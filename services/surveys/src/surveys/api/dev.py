@@ -38,5 +38,5 @@ async def replay_seed(
     body: DemonstrationIn, _: AgencyAdmin, __: DevMode, database: DatabaseDep, clock: ClockDep, settings: SettingsDep
 ) -> DemonstrationOut:
     place = Enrolment(uuid.uuid4(), "", body.project_code, body.programme_id, body.group_id, body.institution_id)
-    replay = await demo.replay_seed(database, place, clock.now(), settings.timing(), settings.rating_min_raters)
+    replay = await demo.replay_seed(database, place, clock.now(), settings.timing(), settings.quality_rules())
     return DemonstrationOut(invited=replay.invited, answered=replay.answered, already_done=replay.already_done)

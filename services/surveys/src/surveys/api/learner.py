@@ -158,5 +158,5 @@ async def submit(
 ) -> SurveyDetail:
     """The complete answer, once: it cannot be changed after."""
     answers, now = body.answers, clock.now()
-    survey = await surveys.submit(database, survey_id, learner.subject, answers, now, settings.rating_min_raters)
+    survey = await surveys.submit(database, survey_id, learner.subject, answers, now, settings.quality_rules())
     return _detail(survey, lang)

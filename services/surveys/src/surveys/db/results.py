@@ -1,21 +1,22 @@
-"""The tallies of every scope, and what surveys keeps of other services' events: who acts for which institution and
-the programmes' titles (catalog), the learners' DigComp self-assessments and when their studies started (accounts)."""
+"""The tallies of every scope, the agency's quality flags that stand, and what surveys keeps of other services'
+events: who acts for which institution and the programmes' titles (catalog), the learners' DigComp self-assessments
+and when their studies started (accounts)."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
-from prasmes_runtime.db import upsert
+from prasmes_runtime.db import UtcDateTime, upsert
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from surveys.db.surveys import metadata
-from surveys.domain.results import CounterKey, Level, Scope
+from surveys.domain.results import CounterKey, Flag, FlagReason, Level, Scope
 
 tallies = sa.Table(
     "tallies",
@@ -28,6 +29,20 @@ tallies = sa.Table(
     sa.Column("institution_id", sa.Uuid(), nullable=True),
     sa.Column("count", sa.Integer(), nullable=False),
 )
+
+raised_flags = sa.Table(
+    "raised_flags",
+    metadata,
+    sa.Column("programme_id", sa.Uuid(), primary_key=True),
+    sa.Column("reason", sa.String(30), primary_key=True),
+    sa.Column("institution_id", sa.Uuid(), nullable=False),
+    sa.Column("value", sa.Numeric(4, 1), nullable=False),
+    sa.Column("threshold", sa.Numeric(6, 2), nullable=False),
+    sa.Column("over", sa.Integer(), nullable=False),
+    sa.Column("raised_at", UtcDateTime(), nullable=False),
+)
+"""A programme's flag from the counting that raised it until the one that clears it, with the figure it was raised
+with."""
 
 provider_users = sa.Table(
     "provider_users",
@@ -103,6 +118,45 @@ async def counts_of_level(session: AsyncSession, level: Level) -> dict[str, tupl
         counters, _ = out.setdefault(r.scope_id, ({}, r.institution_id))
         counters[(r.kind, r.metric, r.bucket)] = r._mapping["count"]
     return out
+
+
+# --------------------------------------------------------------------------- quality flags
+
+
+async def standing_flags(session: AsyncSession, programme_id: uuid.UUID) -> list[Flag]:
+    query = sa.select(raised_flags).where(raised_flags.c.programme_id == programme_id)
+    return [
+        Flag(r.reason, Decimal(r.value), Decimal(r.threshold), r.over)
+        for r in await session.execute(query.order_by(raised_flags.c.reason))
+    ]
+
+
+async def raise_flag(
+    session: AsyncSession, programme_id: uuid.UUID, institution_id: uuid.UUID, flag: Flag, at: datetime
+) -> bool:
+    """Whether this transaction raised it (a concurrent one that raised it first wins, this one inserts nothing)."""
+    dialect = postgresql if session.bind.dialect.name == "postgresql" else sqlite
+    insert = (
+        dialect.insert(raised_flags)
+        .values(
+            programme_id=programme_id,
+            reason=flag.reason,
+            institution_id=institution_id,
+            value=flag.value,
+            threshold=flag.threshold,
+            over=flag.over,
+            raised_at=at,
+        )
+        .on_conflict_do_nothing()
+    )
+    return (await session.execute(insert.returning(raised_flags.c.reason))).first() is not None
+
+
+async def clear_flag(session: AsyncSession, programme_id: uuid.UUID, reason: FlagReason) -> bool:
+    """Whether this transaction cleared it (not one that ran at the same time)."""
+    where = (raised_flags.c.programme_id == programme_id, raised_flags.c.reason == reason)
+    deleted = await session.execute(raised_flags.delete().where(*where).returning(raised_flags.c.reason))
+    return deleted.first() is not None
 
 
 # --------------------------------------------------------------------------- read models

@@ -12,7 +12,7 @@ from __future__ import annotations
 import uuid
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Literal
 
@@ -233,6 +233,10 @@ def rating(programme_id: uuid.UUID, outcome: Results, min_raters: int) -> Rating
     return Rating(programme_id, raters, True, block.mean, {a: r.mean for a, r in block.aspects.items()})
 
 
+FlagReason = Literal["low_rating", "high_dropout", "description_mismatch"]
+FLAG_REASONS: tuple[FlagReason, ...] = ("low_rating", "high_dropout", "description_mismatch")
+
+
 @dataclass(frozen=True)
 class QualityRules:
     rating_below: Decimal
@@ -242,26 +246,69 @@ class QualityRules:
     """A dropout or mismatch share is judged only over at least this many people."""
     min_raters: int
 
+    def threshold(self, reason: FlagReason) -> Decimal:
+        if reason == "low_rating":
+            return self.rating_below
+        return self.dropout_above if reason == "high_dropout" else self.mismatch_above
+
+    def crosses(self, reason: FlagReason, value: Decimal, over: int) -> bool:
+        if reason == "low_rating":
+            return over >= self.min_raters and value < self.rating_below
+        return over >= self.min_ended and value > self.threshold(reason)
+
 
 @dataclass(frozen=True)
 class Flag:
-    reason: Literal["low_rating", "high_dropout", "description_mismatch"]
+    reason: FlagReason
     value: Decimal
     threshold: Decimal
     over: int
     """How many people the figure is over."""
 
 
+def figure(outcome: Results, reason: FlagReason) -> tuple[Decimal, int] | None:
+    """The figure a rule judges and how many people it is over, as it stands, crossing or not (None: no one yet)."""
+    block = outcome.completion
+    if reason == "low_rating":
+        mean = block.mean if block is not None else None
+        return None if block is None or mean is None else (mean, block.answers)
+    if reason == "high_dropout":
+        dropout = outcome.dropout_rate
+        return None if dropout is None else (dropout, outcome.ended)
+    matched = block.checks.get("description_matched") if block is not None else None
+    return None if matched is None else (matched.no, matched.answers)
+
+
 def quality_flags(outcome: Results, rules: QualityRules) -> list[Flag]:
     flags: list[Flag] = []
-    block = outcome.completion
-    mean = block.mean if block is not None and block.answers >= rules.min_raters else None
-    if block is not None and mean is not None and mean < rules.rating_below:
-        flags.append(Flag("low_rating", mean, rules.rating_below, block.answers))
-    dropout = outcome.dropout_rate
-    if dropout is not None and outcome.ended >= rules.min_ended and dropout > rules.dropout_above:
-        flags.append(Flag("high_dropout", dropout, rules.dropout_above, outcome.ended))
-    matched = block.checks.get("description_matched") if block else None
-    if matched is not None and matched.answers >= rules.min_ended and matched.no > rules.mismatch_above:
-        flags.append(Flag("description_mismatch", matched.no, rules.mismatch_above, matched.answers))
+    for reason in FLAG_REASONS:
+        found = figure(outcome, reason)
+        if found is not None and rules.crosses(reason, *found):
+            flags.append(Flag(reason, found[0], rules.threshold(reason), found[1]))
     return flags
+
+
+@dataclass(frozen=True)
+class FlagChanges:
+    raised: list[Flag]
+    """Crossing now, not standing before."""
+    cleared: list[Flag]
+    """Standing before, not crossing now: with the figure as it stands (the one kept when there is none now) and the
+    rule's threshold."""
+
+
+def _one_decimal(flag: Flag) -> Flag:
+    return replace(flag, value=flag.value.quantize(ONE_DECIMAL, ROUND_HALF_UP))
+
+
+def flag_changes(outcome: Results, rules: QualityRules, standing: Iterable[Flag]) -> FlagChanges:
+    """The programme's flags now against those that stood; a flag still crossing is no change. Figures one decimal."""
+    now = {f.reason: f for f in quality_flags(outcome, rules)}
+    before = {f.reason: f for f in standing}
+    raised = [_one_decimal(f) for reason, f in now.items() if reason not in before]
+    cleared = []
+    for reason, kept in before.items():
+        if reason not in now:
+            value, over = figure(outcome, reason) or (kept.value, kept.over)
+            cleared.append(_one_decimal(Flag(reason, value, rules.threshold(reason), over)))
+    return FlagChanges(raised, cleared)

@@ -14,7 +14,7 @@ from surveys.db import results as tallies
 from surveys.db import surveys as db
 from surveys.domain.answers import Answers
 from surveys.domain.questionnaires import Kind
-from surveys.domain.results import CounterKey, answer_counters, invitation_counters, scopes_of
+from surveys.domain.results import CounterKey, QualityRules, answer_counters, invitation_counters, scopes_of
 from surveys.domain.seed import (
     SEED_COMPLETERS,
     SEED_DISCONTINUED,
@@ -22,7 +22,7 @@ from surveys.domain.seed import (
     seed_discontinuation_answers,
 )
 from surveys.domain.surveys import Enrolment, Survey, Timing
-from surveys.service.results import publish_rating
+from surveys.service.results import programme_counted
 
 SEED = uuid.UUID("5f1d7a52-3c2e-4d57-9a84-2f4f0a6c2025")
 """The namespace of the seed's enrolment ids: the same programme gets the same enrolments every run."""
@@ -54,8 +54,11 @@ def _surveys(
     return made
 
 
-async def replay_seed(database: Database, place: Enrolment, now: datetime, timing: Timing, min_raters: int) -> Replay:
-    """The seed's 2 096 completers (1 446 answered) and 246 who discontinued (69 answered) in the place's group."""
+async def replay_seed(
+    database: Database, place: Enrolment, now: datetime, timing: Timing, rules: QualityRules
+) -> Replay:
+    """The seed's 2 096 completers (1 446 answered) and 246 who discontinued (69 answered) in the place's group;
+    the programme's rating and flags from the counters as they then stand."""
     now = now.astimezone(UTC)
     every = _surveys(place, "completion", SEED_COMPLETERS, seed_completion_answers(), now, timing) + _surveys(
         place, "discontinuation", SEED_DISCONTINUED, seed_discontinuation_answers(), now, timing
@@ -71,5 +74,5 @@ async def replay_seed(database: Database, place: Enrolment, now: datetime, timin
             if survey.status == "submitted":
                 added.update(answer_counters(survey, None))
         await tallies.add_to(session, scopes_of(place), added, place.institution_id)
-        await publish_rating(session, place.programme_id, place.institution_id, min_raters, now)
+        await programme_counted(session, place.programme_id, place.institution_id, rules, now)
     return Replay(len(every), answered, already_done=False)

@@ -1,5 +1,6 @@
 """Results for institutions and the agency, read from the tallies each answer updates; the public rating each
-completion answer moves; the agency's quality flags and exports; the read models they need."""
+completion answer moves; the agency's quality flags (raised and cleared as every counting moves them) and exports;
+the read models they need."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from decimal import Decimal
 from typing import Generic, TypeVar
 
 import sqlalchemy as sa
-from prasmes_contracts.surveys import ProgrammeRatingChanged
+from prasmes_contracts.surveys import ProgrammeRatingChanged, QualityFlagCleared, QualityFlagRaised
 from prasmes_runtime import roles
 from prasmes_runtime.auth import Principal
 from prasmes_runtime.db import Database
@@ -33,6 +34,7 @@ from surveys.domain.results import (
     Results,
     Scope,
     answer_counters,
+    flag_changes,
     invitation_counters,
     quality_flags,
     rating,
@@ -93,32 +95,55 @@ member_cache: ShortCache[str, set[uuid.UUID]] = ShortCache()
 # --------------------------------------------------------------------------- tallying (in the writer's transaction)
 
 
-async def _count(session: AsyncSession, survey: Survey, keys: Iterable[CounterKey]) -> None:
-    """One more for each of `keys` in every scope of the survey's enrolment (and those scopes' cache forgotten)."""
-    scopes = scopes_of(survey.enrolment)
+async def _count(
+    session: AsyncSession, survey: Survey, keys: Iterable[CounterKey], rules: QualityRules, now: datetime
+) -> Results:
+    """One more for each of `keys` in every scope of the survey's enrolment (and those scopes' cache forgotten); the
+    programme's flags as its counters now stand. Its results, read once, for the rating too."""
+    e = survey.enrolment
+    scopes = scopes_of(e)
     scope_cache.forget_on_commit(session, scopes)
-    await db.add_to(session, scopes, tally(keys), survey.enrolment.institution_id)
+    await db.add_to(session, scopes, tally(keys), e.institution_id)
+    counts, _ = await db.counts(session, "programme", str(e.programme_id))
+    outcome = results(counts)
+    await publish_flags(session, e.programme_id, e.institution_id, outcome, rules, now)
+    return outcome
 
 
-async def count_invitation(session: AsyncSession, survey: Survey) -> None:
-    await _count(session, survey, invitation_counters(survey))
+async def count_invitation(session: AsyncSession, survey: Survey, rules: QualityRules) -> None:
+    """An invitation moves the programme's dropout rate (who ended their studies, who of them discontinued)."""
+    await _count(session, survey, invitation_counters(survey), rules, survey.invited_at)
 
 
-async def count_answer(session: AsyncSession, survey: Survey, min_raters: int, now: datetime) -> None:
-    """The answer's counters in every scope; a completion answer moves its programme's rating, an event once the
-    rating is public."""
-    await _count(session, survey, answer_counters(survey, survey.digcomp_before))
+async def count_answer(session: AsyncSession, survey: Survey, rules: QualityRules, now: datetime) -> None:
+    """The answer's counters in every scope and its programme's flags; a completion answer moves its programme's
+    rating, an event once the rating is public."""
+    outcome = await _count(session, survey, answer_counters(survey, survey.digcomp_before), rules, now)
     if survey.kind == "completion":
         e = survey.enrolment
-        await publish_rating(session, e.programme_id, e.institution_id, min_raters, now)
+        await publish_rating(session, e.programme_id, e.institution_id, outcome, rules.min_raters, now)
+
+
+async def programme_counted(
+    session: AsyncSession, programme_id: uuid.UUID, institution_id: uuid.UUID, rules: QualityRules, now: datetime
+) -> None:
+    """After the programme's counters were added to in bulk (the demo's replay): its rating and its flags."""
+    counts, _ = await db.counts(session, "programme", str(programme_id))
+    outcome = results(counts)
+    await publish_rating(session, programme_id, institution_id, outcome, rules.min_raters, now)
+    await publish_flags(session, programme_id, institution_id, outcome, rules, now)
 
 
 async def publish_rating(
-    session: AsyncSession, programme_id: uuid.UUID, institution_id: uuid.UUID, min_raters: int, now: datetime
+    session: AsyncSession,
+    programme_id: uuid.UUID,
+    institution_id: uuid.UUID,
+    outcome: Results,
+    min_raters: int,
+    now: datetime,
 ) -> None:
-    """The programme's rating as its counters stand, an event once it is public."""
-    counts, _ = await db.counts(session, "programme", str(programme_id))
-    current = rating(programme_id, results(counts), min_raters)
+    """The programme's rating from its results, an event once it is public."""
+    current = rating(programme_id, outcome, min_raters)
     if not current.public or current.mean is None:
         return
     event = ProgrammeRatingChanged(
@@ -131,6 +156,45 @@ async def publish_rating(
         at=now.astimezone(UTC),
     )
     await record_event(session, event)
+
+
+async def publish_flags(
+    session: AsyncSession,
+    programme_id: uuid.UUID,
+    institution_id: uuid.UUID,
+    outcome: Results,
+    rules: QualityRules,
+    now: datetime,
+) -> None:
+    """The programme's flags against those that stand: one newly crossing is kept and raised, one no longer crossing
+    dropped and cleared, each with its event; one still crossing changes nothing (its row keeps the figure it was
+    raised with). An event only from the transaction that changed the row: two countings at once raise a flag once."""
+    changes = flag_changes(outcome, rules, await db.standing_flags(session, programme_id))
+    at = now.astimezone(UTC)
+    for flag in changes.raised:
+        if await db.raise_flag(session, programme_id, institution_id, flag, at):
+            await record_event(session, _flag_event(QualityFlagRaised, programme_id, institution_id, flag, at))
+    for flag in changes.cleared:
+        if await db.clear_flag(session, programme_id, flag.reason):
+            await record_event(session, _flag_event(QualityFlagCleared, programme_id, institution_id, flag, at))
+
+
+def _flag_event(
+    event_class: type[QualityFlagRaised] | type[QualityFlagCleared],
+    programme_id: uuid.UUID,
+    institution_id: uuid.UUID,
+    flag: Flag,
+    at: datetime,
+) -> QualityFlagRaised | QualityFlagCleared:
+    return event_class(
+        programme_id=programme_id,
+        institution_id=institution_id,
+        reason=flag.reason,
+        value=flag.value,
+        threshold=flag.threshold,
+        over=flag.over,
+        at=at,
+    )
 
 
 async def level_before(session: AsyncSession, survey: Survey) -> Decimal | None:

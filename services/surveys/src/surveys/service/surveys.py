@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from surveys.db import surveys as db
 from surveys.domain.questionnaires import ASPECTS, Kind
+from surveys.domain.results import QualityRules
 from surveys.domain.surveys import Enrolment, Survey, Timing
 from surveys.service import results
 
@@ -40,7 +41,11 @@ def _invitation(
 
 
 async def invite(
-    session: AsyncSession, event: StudiesCompleted | StudiesDiscontinued, now: datetime, timing: Timing
+    session: AsyncSession,
+    event: StudiesCompleted | StudiesDiscontinued,
+    now: datetime,
+    timing: Timing,
+    rules: QualityRules,
 ) -> Survey | None:
     """The learner's survey of the enrolment (completion or discontinuation); none if the enrolment has one."""
     kind: Kind = "completion" if isinstance(event, StudiesCompleted) else "discontinuation"
@@ -57,7 +62,7 @@ async def invite(
         log.info("survey exists", enrolment_id=str(event.enrolment_id))
         return None
     await record_event(session, _invitation(SurveyInvited, survey, survey.invited_at))
-    await results.count_invitation(session, survey)
+    await results.count_invitation(session, survey, rules)
     return survey
 
 
@@ -113,16 +118,16 @@ async def submit(
     learner_id: str,
     values: Mapping[str, object],
     now: datetime,
-    min_raters: int,
+    rules: QualityRules,
 ) -> Survey:
-    """The answer, once; it counts at once in its scopes' results (and its programme's rating)."""
+    """The answer, once; it counts at once in its scopes' results (and its programme's rating and flags)."""
     async with database.transaction() as session:
         survey = await _own(session, survey_id, learner_id, for_update=True)
         before = await results.level_before(session, survey) if survey.kind == "completion" else None
         survey = survey.submit(values, now.astimezone(UTC), before)
         await db.update(session, survey)
         await record_event(session, answered_event(survey))
-        await results.count_answer(session, survey, min_raters, now)
+        await results.count_answer(session, survey, rules, now)
     return survey
 
 
