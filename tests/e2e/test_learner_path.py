@@ -35,7 +35,7 @@ from prasmes_contracts.accounts import (
     StudiesStarted,
 )
 from prasmes_contracts.calls import LearningNeed, LearningNeedsApproved
-from prasmes_contracts.catalog import GroupScheduled, ProgrammePublished, ProviderUserAdded
+from prasmes_contracts.catalog import GroupScheduled, ProgrammePublished, ProviderRegistered, ProviderUserAdded
 from prasmes_contracts.surveys import SurveyAnswered, SurveyInvited
 from prasmes_devtools.devstack import BACKENDS, Stack, free_base_port
 from prasmes_runtime.bus import Bus
@@ -114,6 +114,9 @@ async def test_from_account_to_completion(stack: Stack, mail_server: MailServer)
         staff, staff_id = await _login(client, "peteris")
         await publish(
             bus,
+            ProviderRegistered(
+                institution_id=institution, at=NOW, name=_registered_name(institution), register_number="4213900000"
+            ),
             ProviderUserAdded(institution_id=institution, at=NOW, user_id=staff_id, role="provider_staff"),
             ProgrammePublished(
                 programme_id=programme,
@@ -190,6 +193,7 @@ async def test_from_account_to_completion(stack: Stack, mail_server: MailServer)
         assert (grant["spent"], grant["released"], grant["available"]) == ("320.00", "180.00", "0.00")
         await _notified(client, anna, {"welcome", "application_approved", "grant_spent", "grant_released"})
         await _approval_mailed(client, anna, mail_server)
+        await _officer_told_of_registration(client, officer, mail_server, _registered_name(institution))
         (study,) = (await client.get("/api/accounts/accounts/me/studies", headers=anna)).json()
         assert study["institution_name"] == "Liepājas Valsts tehnikums"
         assert study["programme_title"]["en"] == "Cyber security basics" and study["enrolment"]["hours_attended"] == 156
@@ -281,6 +285,34 @@ async def _approve_learning_needs(client: httpx.AsyncClient, bus: Bus) -> None:
         return "IMK4-CYBER" in {n["code"] for n in project["learning_needs"]}
 
     await eventually(listed, timeout=30, interval=0.5)
+
+
+def _registered_name(institution: uuid.UUID) -> str:
+    """This run's own (the broker may bring other runs' registrations to the officer too)."""
+    return f"Mācību centrs {institution.hex[:8]}"
+
+
+async def _officer_told_of_registration(
+    client: httpx.AsyncClient, officer: dict[str, str], server: MailServer, name: str
+) -> None:
+    """The registration waits for the agency: the officer (whom notifications learns from the gateway's directory,
+    with its service credential) has it in her inbox, and by mail in her language."""
+
+    async def in_inbox() -> bool:
+        items = (await client.get("/api/notifications/notifications?limit=100", headers=officer)).json()["items"]
+        return any(n["kind"] == "registration_waiting" and name in n["body"]["lv"] for n in items)
+
+    def mailed() -> list[str]:
+        ilze = DEV_USERS["ilze"]
+        plain = [m.get_body(preferencelist=("plain",)) for m in server.messages if m["To"] == ilze.email]
+        return [text for part in plain if part is not None and name in (text := part.get_content())]
+
+    async def mailed_once() -> bool:
+        return len(mailed()) == 1
+
+    await eventually(in_inbox, timeout=30, interval=0.5)
+    await eventually(mailed_once, timeout=20, interval=0.2)
+    assert "gaida apstiprinājumu" in mailed()[0]
 
 
 async def _notified(client: httpx.AsyncClient, headers: dict[str, str], kinds: set[str]) -> None:
@@ -426,6 +458,6 @@ async def _check_survey_topics(bus: Bus, learner_id: str, enrolment_id: str, pro
         if e.data["programme_id"] == str(programme)
     ]
     assert invitation.data["learner_id"] == learner_id
-    for topic in ("surveys.invitations", "surveys.answers", "surveys.ratings"):
+    for topic in ("surveys.invitations", "surveys.answers", "surveys.ratings", "surveys.quality"):
         for event in await events_on(bus, topic):
             assert IMPROVEMENT not in str(event.data) and WORDS not in str(event.data)

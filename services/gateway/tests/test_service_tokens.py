@@ -25,6 +25,7 @@ from pydantic import ValidationError
 SECRET = "a-long-random-secret-of-notifications"
 CLIENTS = {"notifications": hashlib.sha256(SECRET.encode()).hexdigest()}
 DIRECTORY = "/auth/directory/users"
+STAFF = "/auth/directory/staff"
 GatewayPair = tuple[FastAPI, httpx.AsyncClient]
 
 
@@ -132,6 +133,24 @@ async def test_the_directory_answers_a_service_by_subject_with_the_contact(pair:
     for who in ("anna", "partner-nva"):
         by_subject = await client.get(DIRECTORY, params={"subject": subjects}, headers=_as(app, who))
         assert by_subject.status_code == 403, who
+
+
+async def test_a_service_asks_who_holds_an_agency_role_and_gets_subjects_only(pair: GatewayPair) -> None:
+    app, client = pair
+    service = await _service_token(client)
+    officers = await client.get(STAFF, params={"role": "agency_officer"}, headers=service)
+    assert officers.status_code == 200, officers.text
+    assert officers.json() == {"role": "agency_officer", "subjects": [DEV_USERS["ilze"].subject]}
+    admins = await client.get(STAFF, params={"role": "agency_admin"}, headers=service)
+    assert admins.json()["subjects"] == [DEV_USERS["martins"].subject]
+
+    for role in ("learner", "provider_admin", ""):
+        refused = await client.get(STAFF, params={"role": role}, headers=service)
+        assert refused.status_code == 422, role  # no listing of learners nor of an institution's users
+        assert refused.json()["errors"][0]["field"] == "role"
+    for who in ("martins", "ilze", "liga", "anna"):
+        assert (await client.get(STAFF, params={"role": "agency_officer"}, headers=_as(app, who))).status_code == 403
+    assert (await client.get(STAFF, params={"role": "agency_officer"})).status_code == 401
 
 
 async def test_a_service_token_is_refused_by_the_routes_of_people(pair: GatewayPair) -> None:

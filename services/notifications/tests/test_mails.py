@@ -16,10 +16,11 @@ from typing import Any
 import pytest
 from notifications.adapters.contacts import Contact, StaticContacts
 from notifications.adapters.smtp import OutgoingMail, SmtpConfig, SmtpSender
-from notifications.app import DEFINITION, send_mails
+from notifications.app import DEFINITION, daily_digests, send_mails
 from notifications.settings import NotificationsAdapters
 from prasmes_contracts import to_kafka, topic_for
 from prasmes_contracts.accounts import ApplicationApproved
+from prasmes_contracts.calls import EvaluatorAssigned
 from prasmes_contracts.surveys import SurveyInvited
 from prasmes_runtime.auth import TokenIssuer
 from prasmes_runtime.clock import FixedClock
@@ -32,6 +33,7 @@ CONTACTS = {
     "anna": Contact("anna@example.lv", "lv"),
     "emily": Contact("emily@example.com", "en"),
     "refused": Contact("nobody@example.lv", "lv"),
+    "officer": Contact("officer@agency.example.lv", "lv"),
 }
 
 
@@ -228,3 +230,76 @@ async def test_preferences_switch_a_category_off_but_never_a_legal_one(world: Wo
     assert notices["total"] == 2, "the in-app notice is made either way"
     unread = (await client.get("/notifications/unread-count", headers=anna)).json()
     assert unread == {"unread": 2}
+
+
+# --------------------------------------------------------------------------- the staff's daily digest
+
+
+def assigned(at: datetime) -> EvaluatorAssigned:
+    offer = uuid.uuid4()
+    return EvaluatorAssigned(
+        offer_id=offer,
+        call_id=uuid.uuid4(),
+        institution_id=uuid.uuid4(),
+        at=at,
+        evaluator_id="officer",
+        call_code="IMK-4",
+    )
+
+
+async def test_only_staff_may_choose_the_daily_digest_and_anyone_may_drop_it(world: World) -> None:
+    client = world.svc.client
+    refused = await client.put("/notifications/preferences", json={"digest": True}, headers=world.svc.as_("anna"))
+    assert refused.status_code == 422
+    assert refused.json()["errors"] == [
+        {
+            "field": "digest",
+            "rule": "staff_only",
+            "message": "a daily digest is for the staff of institutions and the agency",
+        }
+    ]
+    both = await client.put(
+        "/notifications/preferences", json={"digest": True, "email": {"grants": False}}, headers=world.svc.as_("anna")
+    )
+    assert [e["rule"] for e in both.json()["errors"]] == ["legal_notice", "staff_only"]  # every problem, at once
+    dropped = await client.put("/notifications/preferences", json={"digest": False}, headers=world.svc.as_("anna"))
+    assert dropped.status_code == 200 and dropped.json()["digest"] is False
+    staff = world.svc.as_("peteris", "provider_staff")
+    chosen = await client.put("/notifications/preferences", json={"digest": True}, headers=staff)
+    assert chosen.status_code == 200 and chosen.json()["digest"] is True
+    assert (await client.get("/notifications/preferences", headers=staff)).json()["digest"] is True
+
+
+async def test_an_officer_who_chose_the_digest_gets_one_mail_a_morning_listing_what_waits(world: World) -> None:
+    client, officer = world.svc.client, world.svc.as_("officer", "agency_officer")
+    chosen = await client.put("/notifications/preferences", json={"digest": True}, headers=officer)
+    assert chosen.status_code == 200 and chosen.json()["digest"] is True
+    world.clock.at = NOW + timedelta(minutes=1)
+    await world.svc.deliver(*(assigned(NOW) for _ in range(3)))
+    await world.tick()
+    assert world.server.messages == [], "no mail of its own for a notice the digest will list"
+    context = world.svc.app.state.runtime.context
+    assert await daily_digests(context) == 0, "the first digest is the next morning's"
+    first = (await client.get("/notifications", headers=officer)).json()["items"][0]
+    await client.post(f"/notifications/{first['id']}/read", headers=officer)
+
+    world.clock.at = datetime(2026, 12, 1, 4, 30, tzinfo=UTC)  # 06:30 in Riga: not yet
+    assert await daily_digests(context) == 0
+    world.clock.at = datetime(2026, 12, 1, 5, 5, tzinfo=UTC)  # 07:05 in Riga
+    assert await daily_digests(context) == 1
+    assert await daily_digests(context) == 0, "one a day"
+    await world.tick()
+    (digest,) = world.server.wait_for(1)
+    assert digest["To"] == "officer@agency.example.lv"
+    assert digest["Subject"] == "Jūsu dienas kopsavilkums platformā Prasmes"
+    text = digest.get_body(preferencelist=("plain",))
+    assert text is not None
+    assert "Jūs gaida nelasīti paziņojumi: 2." in text.get_content()  # the one read is not listed
+    assert text.get_content().count("- Piedāvājums nodots vērtēšanai") == 2
+
+    world.clock.at = datetime(2026, 12, 2, 5, 5, tzinfo=UTC)
+    assert await daily_digests(context) == 0, "nothing new since: no mail"
+    await client.put("/notifications/preferences", json={"digest": False}, headers=officer)
+    await world.svc.deliver(assigned(world.clock.at))
+    await world.tick()
+    assert len(world.server.wait_for(2)) == 2, "without the digest, each notice is mailed again"

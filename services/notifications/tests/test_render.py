@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 import pytest
 from markupsafe import escape
 from notifications.adapters.render import CHOICES, DEFAULTS, LANGUAGES, LEGAL, VALUES, RenderedMail, render
+from notifications.domain.digests import DIGEST_KIND, digest_values
 from notifications.domain.mails import CATEGORIES, CATEGORY_OF
 from notifications.domain.notices import (
     TEXT_KINDS,
@@ -49,7 +50,11 @@ SAMPLES: dict[str, dict[str, str]] = {
     "programme_published": {"lv_title": "Datu analīze & <Python>", "en_title": "Data analysis & <Python>"},
     "offer_assigned": {"call": "IMK-4"},
     "clarification_answered": {"call": "IMK-4"},
+    "registration_waiting": {"institution": "Mācību centrs & <Co>", **DAY},
+    "quality_flagged": {"value": "3.4", "threshold": "4.0", "over": "12"},
 }
+DIGEST_TITLES = [{"lv": "Piedāvājums nodots vērtēšanai", "en": "Offer assigned <for> evaluation"}] * 2
+VALUES_OF_DIGEST = digest_values(DIGEST_TITLES, 7)
 """The values of each kind `notice_of` writes, but those that are one of a few codes (every code is a case)."""
 
 
@@ -83,7 +88,7 @@ def _id(case: tuple[str, dict[str, str], Notice]) -> str:
 
 
 def test_the_cases_cover_every_kind() -> None:
-    assert {kind for kind, _, _ in CASES} == set(VALUES)
+    assert {kind for kind, _, _ in CASES} == set(VALUES) - {DIGEST_KIND}  # the digest is no notice: below
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
@@ -131,7 +136,7 @@ def test_the_legal_notices_are_the_ones_of_a_legal_category() -> None:
 
 
 def test_every_kind_has_a_category_of_the_one_list_and_a_mail() -> None:
-    assert set(CATEGORY_OF) == set(VALUES)
+    assert set(CATEGORY_OF) == set(VALUES) - {DIGEST_KIND}
     assert set(CATEGORY_OF.values()) <= set(CATEGORIES)
     assert set(CATEGORIES) - set(CATEGORY_OF.values()) == set(), "a category no notice is in"
 
@@ -209,6 +214,8 @@ def test_values_beyond_the_needed_ones_are_ignored() -> None:
 
 
 def values_for(kind: str) -> dict[str, str]:
+    if kind == DIGEST_KIND:
+        return VALUES_OF_DIGEST
     return next(values for found, values, _ in CASES if found == kind)
 
 
@@ -216,3 +223,17 @@ def test_a_template_using_an_undeclared_value_names_it(monkeypatch: pytest.Monke
     monkeypatch.setitem(VALUES, "application_submitted", ())
     with pytest.raises(ValueError, match="'project' is undefined"):
         render("application_submitted", "en", {"project": "IMK"}, link=LINK)
+
+
+@pytest.mark.parametrize(
+    ("language", "line", "head"),
+    [
+        ("lv", "Piedāvājums nodots vērtēšanai", "Jūs gaida nelasīti paziņojumi: 7."),
+        ("en", "Offer assigned <for> evaluation", "Unread notices waiting for you: 7."),
+    ],
+)
+def test_the_digest_lists_the_titles_in_the_recipients_language(language: str, line: str, head: str) -> None:
+    mail = render(DIGEST_KIND, language, VALUES_OF_DIGEST, link=LINK)
+    assert head in mail.text and mail.text.count(f"\n- {line}") == 2
+    assert html.unescape(mail.html).count(f"• {line}") == 2 and str(escape(line)) in mail.html
+    assert ("vienu e-pastu dienā" if language == "lv" else "one email a day") in mail.text

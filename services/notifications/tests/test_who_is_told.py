@@ -6,18 +6,24 @@ offer assigned to them and of the institution's answer to a clarification (the r
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from notifications.adapters.contacts import ContactsUnavailable, StaticContacts
 from notifications.app import DEFINITION
 from notifications.consumers import CONSUMERS
 from notifications.db.mails import mails
 from notifications.service import providers as provider_service
+from notifications.service.officers import fan_out
+from notifications.settings import build_adapters
 from prasmes_contracts import Event, to_kafka, topic_for
 from prasmes_contracts.accounts import ApplicationRejected, ApplicationSubmittedV2, EnrolmentConfirmed
 from prasmes_contracts.calls import (
@@ -37,9 +43,12 @@ from prasmes_contracts.catalog import (
     ProviderUserAdded,
     ProviderUserRemoved,
 )
+from prasmes_contracts.surveys import QualityFlagRaised
+from prasmes_runtime import roles
 from prasmes_runtime.auth import TokenIssuer
 from prasmes_testing.events import publish
 from prasmes_testing.harness import ServiceHarness, harness, local_settings
+from prasmes_testing.support import eventually
 from prasmes_testing.waiting import caught_up
 
 NOW = datetime(2026, 11, 30, 10, 0, tzinfo=UTC)
@@ -49,9 +58,28 @@ OFFER = uuid.UUID("0ffe0000-0000-4000-8000-000000000001")
 CALL = uuid.uuid4()
 
 
+OFFICERS = ["officer-a", "officer-b"]
+"""The agency's officers as the directory names them (the tests' directory: no addresses)."""
+
+
+@dataclass
+class FlakyDirectory(StaticContacts):
+    """The tests' directory, which can be down."""
+
+    down: bool = False
+
+    async def holders(self, role: str) -> list[str]:
+        if self.down:
+            raise ContactsUnavailable("ConnectError")
+        return await super().holders(role)
+
+
 @pytest.fixture
 async def svc(database_url: str, tmp_path: Path, token_issuer: TokenIssuer) -> AsyncIterator[ServiceHarness]:
-    async with harness(DEFINITION, local_settings(DEFINITION, database_url, tmp_path), token_issuer) as running:
+    settings = local_settings(DEFINITION, database_url, tmp_path)
+    contacts = FlakyDirectory({}, staff={roles.AGENCY_OFFICER: OFFICERS, roles.AGENCY_ADMIN: ["admin-a"]})
+    adapters = dataclasses.replace(build_adapters(settings), contacts=contacts)
+    async with harness(DEFINITION, settings, token_issuer, adapters=adapters) as running:
         yield running
 
 
@@ -84,7 +112,7 @@ def test_the_consumer_subscribes_to_the_institutions_offers_programmes_and_studi
     assert {"accounts.applications", "accounts.accounts", "accounts.grants", "surveys.invitations"} <= set(
         consumer.topics
     )
-    assert "calls.assignments" in consumer.topics
+    assert {"calls.assignments", "surveys.quality"} <= set(consumer.topics)
 
 
 # --------------------------------------------------------------------------- learners
@@ -464,3 +492,88 @@ async def test_an_answer_on_an_offer_with_no_evaluator_known_tells_nobody(svc: S
     async with svc.database.session() as session:
         kinds_mailed = (await session.execute(sa.select(mails.c.kind))).scalars().all()
     assert "clarification_answered" not in kinds_mailed
+
+
+# --------------------------------------------------------------------------- the agency's officers, every one of them
+
+
+@pytest.mark.parametrize(
+    ("at", "lv_date", "en_date"),
+    [
+        (datetime(2026, 12, 4, 15, 0, tzinfo=UTC), "07.12.2026.", "7 December 2026"),  # a Friday: due on Monday
+        (datetime(2026, 11, 17, 9, 0, tzinfo=UTC), "19.11.2026.", "19 November 2026"),  # 18 November is a holiday
+        (datetime(2026, 12, 7, 22, 30, tzinfo=UTC), "09.12.2026.", "9 December 2026"),  # already Tuesday in Riga
+    ],
+)
+async def test_every_officer_is_told_a_registration_waits_with_its_working_day_deadline_once(
+    svc: ServiceHarness, at: datetime, lv_date: str, en_date: str
+) -> None:
+    event = ProviderRegistered(
+        institution_id=INSTITUTION, at=at, name="Rīgas Datorikas mācību centrs", register_number="3360800001"
+    )
+    (envelope,) = await svc.deliver(event)
+    await redeliver(svc, event, envelope)
+    await fan_out(svc.app.state.runtime.context)
+    for officer in OFFICERS:
+        (notice,) = await notices(svc, officer)
+        assert notice["kind"] == "registration_waiting"
+        assert notice["body"] == {
+            "lv": "Izglītības iestāde „Rīgas Datorikas mācību centrs” ir reģistrējusies platformā un gaida "
+            f"apstiprinājumu. Lūdzam reģistrāciju izskatīt līdz {lv_date}",
+            "en": "The education institution “Rīgas Datorikas mācību centrs” has registered on Prasmes and awaits "
+            f"approval. Please review the registration by {en_date}.",
+        }
+        assert notice["reference"]["path"] == f"/providers/{INSTITUTION}"
+        assert await _mails_of(svc, officer) == ["registration_waiting"]
+    assert await notices(svc, "admin-a") == []  # the officers' work; an administrator is not each one's inbox
+
+
+@pytest.mark.parametrize(
+    ("reason", "en"),
+    [
+        ("low_rating", "a low rating: 3.4 against the threshold of 4.0 (over 12 people)"),
+        ("high_dropout", "a high dropout rate: 3.4 against the threshold of 4.0 (over 12 people)"),
+    ],
+)
+async def test_every_officer_is_told_of_a_quality_flag_once(svc: ServiceHarness, reason: str, en: str) -> None:
+    programme = uuid.uuid4()
+    flag = QualityFlagRaised(
+        programme_id=programme,
+        institution_id=INSTITUTION,
+        reason=reason,  # type: ignore[arg-type]
+        value=Decimal("3.4"),
+        threshold=Decimal("4.0"),
+        over=12,
+        at=NOW,
+    )
+    (envelope,) = await svc.deliver(flag)
+    await redeliver(svc, flag, envelope)
+    await fan_out(svc.app.state.runtime.context)
+    for officer in OFFICERS:
+        (notice,) = await notices(svc, officer)
+        assert notice["kind"] == "quality_flagged"
+        assert notice["title"]["en"] == "Programme flagged for a quality check"
+        assert en in notice["body"]["en"] and "never a sanction" in notice["body"]["en"]
+        assert notice["reference"]["path"] == f"/public/programmes/{programme}"
+        assert await _mails_of(svc, officer) == ["quality_flagged"]
+    assert await notices(svc, "liga") == []  # the institution is not told by this: the agency asks it, if at all
+
+
+async def test_the_directory_down_delays_the_officers_notices_and_loses_none(svc: ServiceHarness) -> None:
+    directory: FlakyDirectory = svc.app.state.runtime.context.adapters.contacts
+    directory.down = True
+    context = svc.app.state.runtime.context
+    await svc.deliver(registered("liga"), registered("juris", OTHER_INSTITUTION))
+    assert await fan_out(context) == 0
+    assert await notices(svc, OFFICERS[0]) == []
+    directory.down = False
+    await eventually(lambda: _has(svc, OFFICERS[0], 2))  # the job's next round (or this test's)
+    assert await fan_out(context) == 0  # nothing left: each officer told once of each
+    for officer in OFFICERS:
+        assert await kinds(svc, officer) == ["registration_waiting", "registration_waiting"]
+        assert await _mails_of(svc, officer) == ["registration_waiting", "registration_waiting"]
+
+
+async def _has(svc: ServiceHarness, user: str, n: int) -> bool:
+    await fan_out(svc.app.state.runtime.context)
+    return len(await notices(svc, user)) == n

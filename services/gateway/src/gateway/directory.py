@@ -7,12 +7,14 @@ by an exact user name, e-mail address or subject: there is no listing of everyon
 
 A platform service (a `service` token, from `POST /auth/service-token`) asks by subject only, for the contact it
 needs at the moment it acts (notifications: the e-mail address and the language to write in); it gets `language`
-as well, and stores neither.
+as well, and stores neither. It may also ask who holds an agency role (`/auth/directory/staff?role=`): the
+subjects only, for notifications to tell the agency's officers of work waiting for them (a registration to
+approve, a quality flag). No listing of learners or of an institution's users: those come from their owners' events.
 """
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from prasmes_runtime import roles
@@ -32,6 +34,8 @@ def _users(request: Request) -> dict[str, DevUser]:
 
 Users = Annotated[dict[str, DevUser], Depends(_users)]
 StaffOrService = Annotated[Principal, Depends(require_role(*roles.PROVIDER, *roles.AGENCY, roles.SERVICE))]
+Service = Annotated[Principal, Depends(require_role(roles.SERVICE))]
+AgencyRole = Literal["agency_officer", "agency_admin"]
 MAX_SUBJECTS = 200
 router = APIRouter(prefix="/auth/directory", tags=["identity"])
 
@@ -87,3 +91,14 @@ async def find_users(
         if user.username == username or (email is not None and user.email == email.strip().lower()):
             return _view(user)
     raise NotFound("no such user in the directory")
+
+
+class RoleMembers(BaseModel):
+    role: AgencyRole
+    subjects: list[str]
+
+
+@router.get("/staff", response_model=RoleMembers, summary="Who holds an agency role (platform services only)")
+async def staff(_: Service, users: Users, role: Annotated[AgencyRole, Query()]) -> RoleMembers:
+    """The opaque subjects of the agency's users holding `role`, in a stable order: no names, no contacts."""
+    return RoleMembers(role=role, subjects=sorted(u.subject for u in users.values() if role in u.roles))

@@ -9,7 +9,9 @@ from prasmes_runtime.service import PeriodicJob, ServiceDefinition
 
 from notifications.api import ROUTERS
 from notifications.consumers import CONSUMERS
+from notifications.service.digests import make_digests
 from notifications.service.mails import send_due
+from notifications.service.officers import fan_out
 from notifications.settings import NotificationsAdapters, NotificationsSettings, build_adapters, sending
 
 MAIL_INTERVAL = 1.0
@@ -34,6 +36,11 @@ async def send_mails(context: ServiceContext) -> int:
     return attempted
 
 
+async def daily_digests(context: ServiceContext) -> int:
+    assert isinstance(context.settings, NotificationsSettings)
+    return await make_digests(context, context.settings.digest_hour)
+
+
 DEFINITION = ServiceDefinition(
     name="notifications",
     title="Prasmes notifications",
@@ -41,7 +48,11 @@ DEFINITION = ServiceDefinition(
     routers=ROUTERS,
     migrations_dir=Path(__file__).resolve().parents[2] / "migrations",
     consumers=CONSUMERS,
-    jobs=[PeriodicJob("mail-sender", MAIL_INTERVAL, send_mails)],
+    jobs=[
+        PeriodicJob("mail-sender", MAIL_INTERVAL, send_mails),
+        PeriodicJob("officer-notices", 1.0, fan_out),
+        PeriodicJob("mail-digests", 60.0, daily_digests),
+    ],
     settings=NotificationsSettings,
     adapters=build_adapters,
 )

@@ -29,12 +29,12 @@ from prasmes_contracts.catalog import (
     ProviderUserAdded,
     ProviderUserRemoved,
 )
-from prasmes_contracts.surveys import SurveyInvited, SurveyReminded
+from prasmes_contracts.surveys import QualityFlagRaised, SurveyInvited, SurveyReminded
 from prasmes_runtime.consumer import ConsumerSpec, Handlers
 from prasmes_runtime.context import EventContext
 
 from notifications.domain.notices import SILENT_RELEASES
-from notifications.service import evaluators, providers
+from notifications.service import evaluators, officers, providers
 from notifications.service import notices as service
 
 handlers = Handlers()
@@ -105,6 +105,7 @@ async def on_provider_user_removed(ctx: EventContext, event: ProviderUserRemoved
 @handlers.on(ProviderRegistered)
 async def on_provider_registered(ctx: EventContext, event: ProviderRegistered) -> None:
     await providers.registered(ctx, event)
+    await officers.registration_waiting(ctx, event)
 
 
 @handlers.on(ProviderApproved)
@@ -153,6 +154,11 @@ async def on_evaluator_assigned(ctx: EventContext, event: EvaluatorAssigned) -> 
 @handlers.on(ClarificationAnswered)
 async def on_clarification_answered(ctx: EventContext, event: ClarificationAnswered) -> None:
     await evaluators.clarification_answered(ctx, event)
+
+
+@handlers.on(QualityFlagRaised)
+async def on_quality_flagged(ctx: EventContext, event: QualityFlagRaised) -> None:
+    await officers.quality_flagged(ctx, event)
 
 
 CONSUMERS = [ConsumerSpec(name="notifications", handlers=handlers)]

@@ -37,6 +37,10 @@ class NotificationsSettings(Settings):
     mail_retry_longest_seconds: float = Field(default=3600, gt=0)
     mail_max_attempts: int = Field(default=10, ge=1, le=100)
     """A mail the server keeps refusing for now (4xx, down) is given up after this many attempts, with the reason."""
+    digest_hour: int = Field(default=7, ge=0, le=23)
+    """The staff's daily digests are made from this hour in Riga (DIGEST_HOUR)."""
+    staff_roster_seconds: float = Field(default=300, gt=0)
+    """How long the directory's answer to who the agency's officers are is kept (STAFF_ROSTER_SECONDS)."""
     mail_lease_seconds: float = Field(default=300, gt=0)
     """A mail claimed for sending longer ago than this was being sent when its sender stopped: it is in doubt."""
 
@@ -71,7 +75,9 @@ def build_adapters(settings: NotificationsSettings) -> NotificationsAdapters:
     )
     credential = ServiceCredential.of(settings)
     return NotificationsAdapters(
-        contacts=DirectoryContacts(settings.identity_url, credential.token if credential else _no_credential),
+        contacts=DirectoryContacts(
+            settings.identity_url, credential.token if credential else _no_credential, settings.staff_roster_seconds
+        ),
         mailer=mailer,
     )
 

@@ -1,10 +1,14 @@
 """Where a notice's mail goes: the identity provider knows each user's e-mail address and language, and is asked
-at send time with the service's own credential. Nothing of it is stored here or travels on a topic."""
+at send time with the service's own credential. Nothing of it is stored here or travels on a topic.
+
+It also knows who the agency's officers are (the subjects holding the role, no more): notifications asks when an
+event is work waiting for them, and keeps the answer in memory for a few minutes."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+import time
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from prasmes_runtime.client import SharedClient
@@ -25,39 +29,69 @@ class Contacts(Protocol):
     async def contact(self, user_id: str) -> Contact | None:
         """The user's address and language; None when the user is unknown or has no address."""
 
+    async def holders(self, role: str) -> list[str]:
+        """The opaque subjects of the agency's users holding `role` (`agency_officer`, `agency_admin`)."""
+
 
 @dataclass
 class StaticContacts:
     """Known contacts (the tests' and the benchmark's)."""
 
     known: Mapping[str, Contact]
+    staff: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    """Role -> its holders."""
 
     async def contact(self, user_id: str) -> Contact | None:
         return self.known.get(user_id)
+
+    async def holders(self, role: str) -> list[str]:
+        return list(self.staff.get(role, ()))
 
 
 class DirectoryContacts:
     """The identity provider's directory: `GET {identity_url}/auth/directory/users?subject=...`, with a service
     token from `token()`."""
 
-    def __init__(self, identity_url: str, token: Callable[[], Awaitable[str]]) -> None:
-        self._url = f"{identity_url.rstrip('/')}/auth/directory/users"
+    def __init__(self, identity_url: str, token: Callable[[], Awaitable[str]], roster_seconds: float = 300) -> None:
+        self._url = f"{identity_url.rstrip('/')}/auth/directory"
         self._token = token
         self._client = SharedClient(timeout=5.0)
+        self._roster_seconds = roster_seconds
+        self._rosters: dict[str, tuple[float, list[str]]] = {}
 
-    async def contact(self, user_id: str) -> Contact | None:
+    async def _get(self, path: str, params: Mapping[str, str]) -> dict[str, object]:
         try:
             headers = {"Authorization": f"Bearer {await self._token()}"}
-            response = await self._client.client().get(self._url, params={"subject": user_id}, headers=headers)
+            response = await self._client.client().get(f"{self._url}{path}", params=params, headers=headers)
             if response.status_code != 200:
                 raise ContactsUnavailable(f"the directory answered {response.status_code}")
-            users = response.json().get("users", [])
+            body = response.json()
+            if not isinstance(body, dict):
+                raise ContactsUnavailable("the directory answered no object")
+            return body
         except ContactsUnavailable:
             raise
         except Exception as exc:  # the directory down or not making sense, or the token endpoint: try again later
             raise ContactsUnavailable(type(exc).__name__) from exc
-        found = next((u for u in users if u.get("subject") == user_id), None)
+
+    async def holders(self, role: str) -> list[str]:
+        """Asked again after `roster_seconds`: an officer who joins is told from then on."""
+        kept = self._rosters.get(role)
+        if kept is not None and time.monotonic() - kept[0] < self._roster_seconds:
+            return kept[1]
+        subjects = (await self._get("/staff", {"role": role})).get("subjects")
+        if not isinstance(subjects, list):
+            raise ContactsUnavailable("the directory named no subjects")
+        holders = [str(s) for s in subjects]
+        self._rosters[role] = (time.monotonic(), holders)
+        return holders
+
+    async def contact(self, user_id: str) -> Contact | None:
+        users = (await self._get("/users", {"subject": user_id})).get("users", [])
+        if not isinstance(users, list):
+            raise ContactsUnavailable("the directory named no users")
+        found = next((u for u in users if isinstance(u, dict) and u.get("subject") == user_id), None)
         if found is None or not found.get("email"):
             return None
-        language = found.get("language") if found.get("language") in ("lv", "en") else "lv"
-        return Contact(found["email"], language)
+        language = found.get("language")
+        return Contact(str(found["email"]), language if language in ("lv", "en") else "lv")

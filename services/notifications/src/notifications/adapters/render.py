@@ -20,6 +20,7 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, UndefinedError, select_autoescape
 
+from notifications.domain.digests import DIGEST_KIND
 from notifications.domain.mails import category_of, is_legal
 from notifications.domain.notices import CHOICES as DOMAIN_CHOICES
 
@@ -48,13 +49,18 @@ VALUES: dict[str, tuple[str, ...]] = {
     "programme_published": ("lv_title", "en_title"),
     "offer_assigned": ("call",),
     "clarification_answered": ("call",),
+    "registration_waiting": ("institution", "lv_date", "en_date"),
+    "quality_flagged": ("reason", "value", "threshold", "over"),
+    DIGEST_KIND: ("count", "lv_titles", "en_titles"),
 }
 """The values each notice kind's mail needs: `project` (the project's name), `amount` (EUR, as `320.00`),
 `survey_kind` (`completion` or `discontinuation`), `reason` (a rejection's reason code), `role` (`provider_admin` or
 `provider_staff`), `criteria` (an offer's criteria codes, as `I2, P3`), `lv_date` and `en_date` (a day as
 `30.11.2026.` and as `30 November 2026`: a survey's closing day, a clarification's due day, an agreement's last
 day), `lv_title` and `en_title` (a programme's title in each language), `call` (an offer's call by its code, as
-`IMK-4`). Values beyond these are ignored."""
+`IMK-4`), `institution` (an institution's name, as registered), `value`, `threshold` and `over` (a quality flag's
+figure, the rule's threshold, how many people the figure is over), and the staff's daily digest's `count` (how many
+notices wait) with `lv_titles` and `en_titles` (their titles, one a line). Values beyond these are ignored."""
 
 CHOICES: dict[str, dict[str, tuple[str, ...]]] = DOMAIN_CHOICES
 """Kind -> the values that must be one of a few codes (the template says each code's words)."""

@@ -32,10 +32,16 @@ class UnreadOut(BaseModel):
 class PreferencesOut(BaseModel):
     email: dict[str, bool] = Field(description="Category -> whether its notices are also sent by e-mail.")
     legal: list[str] = Field(description="The categories always sent by e-mail (decisions, the learner's money).")
+    digest: bool = Field(
+        description="Staff: the other notices come in one daily mail listing what waits, not one mail each."
+    )
 
 
 class PreferencesIn(StrictModel):
-    email: Annotated[dict[Annotated[str, Field(max_length=30)], bool], Field(max_length=len(CATEGORIES) + 5)]
+    email: Annotated[
+        dict[Annotated[str, Field(max_length=30)], bool], Field(default_factory=dict, max_length=len(CATEGORIES) + 5)
+    ]
+    digest: bool | None = Field(default=None, description="Choose (staff only) or drop the daily digest; omit: as is.")
 
 
 class MailOut(BaseModel):
@@ -57,8 +63,9 @@ class MailOut(BaseModel):
         return cls(**fields, message_id=mail.message_id)
 
 
-def _preferences(chosen: dict[str, bool]) -> PreferencesOut:
-    return PreferencesOut(email=chosen, legal=[c for c, legal in CATEGORIES.items() if legal])
+def _preferences(chosen: service.Preferences) -> PreferencesOut:
+    legal = [c for c, is_legal in CATEGORIES.items() if is_legal]
+    return PreferencesOut(email=chosen.email, legal=legal, digest=chosen.digest)
 
 
 @router.get("/unread-count", summary="How many of my notices are unread")
@@ -71,9 +78,13 @@ async def my_preferences(user: Person, database: DatabaseDep) -> PreferencesOut:
     return _preferences(await service.preferences(database, user.subject))
 
 
-@router.put("/preferences", summary="Switch e-mail on or off per category (legal notices are always sent)")
-async def set_my_preferences(user: Person, database: DatabaseDep, body: PreferencesIn) -> PreferencesOut:
-    return _preferences(await service.set_preferences(database, user.subject, body.email))
+@router.put(
+    "/preferences", summary="Switch e-mail on or off per category (legal notices are always sent), or the digest"
+)
+async def set_my_preferences(
+    user: Person, database: DatabaseDep, clock: ClockDep, body: PreferencesIn
+) -> PreferencesOut:
+    return _preferences(await service.set_preferences(database, user, body.email, body.digest, clock.now()))
 
 
 States = Annotated[list[MailState] | None, Query(description="Default: failed and in_doubt (what waits for you).")]

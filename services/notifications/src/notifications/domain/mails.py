@@ -15,7 +15,9 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Literal
 
-from prasmes_runtime.errors import Conflict, InvalidInput, Violation
+from prasmes_runtime.errors import Conflict, Violation
+
+from notifications.domain.digests import DIGEST_KIND
 
 MailState = Literal["queued", "sending", "sent", "failed", "in_doubt"]
 MAIL_STATES: tuple[MailState, ...] = ("queued", "sending", "sent", "failed", "in_doubt")
@@ -29,11 +31,14 @@ CATEGORIES: dict[str, bool] = {
     "provider": False,
     "decisions": True,
     "evaluation": False,
+    "registrations": False,
+    "quality": False,
 }
 """Category -> whether it is legal (always sent by e-mail): a learner's application and any use of their money
 (`applications`, `grants`); an institution's registration and offers as the agency decides on them, and its requests
 with a deadline (`decisions`). `evaluation` is the agency officers' own work (an offer to evaluate, an answer to
-read): not legal. The one list of categories: the preferences, their checks and the mails take it."""
+read), `registrations` and `quality` the work waiting for any officer (a registration to approve, a programme
+flagged by its surveys): not legal. The one list of categories: the preferences, their checks and the mails take it."""
 
 CATEGORY_OF: dict[str, str] = {
     "welcome": "account",
@@ -58,16 +63,23 @@ CATEGORY_OF: dict[str, str] = {
     "offer_rejected": "decisions",
     "offer_assigned": "evaluation",
     "clarification_answered": "evaluation",
+    "registration_waiting": "registrations",
+    "quality_flagged": "quality",
 }
 """Each notice kind's category (one of `CATEGORIES`)."""
 
 
 def category_of(kind: str) -> str:
-    return CATEGORY_OF[kind]
+    """A notice kind's category; the digest is a category of its own (no preference: it is one)."""
+    return DIGEST_KIND if kind == DIGEST_KIND else CATEGORY_OF[kind]
 
 
 def is_legal(category: str) -> bool:
-    return CATEGORIES[category]
+    return category != DIGEST_KIND and CATEGORIES[category]
+
+
+DIGESTED_KINDS = frozenset(kind for kind, category in CATEGORY_OF.items() if not is_legal(category))
+"""The kinds a recipient who chose the daily digest gets in it rather than each by mail (legal ones come at once)."""
 
 
 @dataclass(frozen=True)
@@ -138,8 +150,8 @@ class Mail:
 # --------------------------------------------------------------------------- preferences
 
 
-def checked_preferences(changes: Mapping[str, bool]) -> dict[str, bool]:
-    """E-mail on or off per category: an unknown category or switching off a legal one is refused, each named."""
+def preference_violations(changes: Mapping[str, bool]) -> list[Violation]:
+    """E-mail on or off per category: an unknown category or switching off a legal one, each named."""
     problems = []
     for category, on in changes.items():
         if category not in CATEGORIES:
@@ -149,11 +161,10 @@ def checked_preferences(changes: Mapping[str, bool]) -> dict[str, bool]:
             problems.append(
                 Violation(f"email.{category}", "legal_notice", f"{category} notices are always sent by e-mail")
             )
-    if problems:
-        raise InvalidInput(*problems)
-    return dict(changes)
+    return problems
 
 
-def email_wanted(category: str, preferences: Mapping[str, bool]) -> bool:
-    """Legal notices always; the rest unless the recipient switched the category off (on by default)."""
-    return is_legal(category) or preferences.get(category, True)
+def email_wanted(category: str, preferences: Mapping[str, bool], *, digest: bool = False) -> bool:
+    """A mail of its own: legal notices always; the rest unless the recipient switched the category off (on by
+    default) or gets them in the daily digest."""
+    return is_legal(category) or (not digest and preferences.get(category, True))

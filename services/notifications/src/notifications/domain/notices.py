@@ -184,6 +184,17 @@ REMINDED_STUDIES: Phrases = {
 """The same, as a reminder names them (Latvian: after "par", with the clause's comma)."""
 
 
+QUALITY_REASONS: Phrases = {
+    "low_rating": {"lv": "zemu vērtējumu", "en": "a low rating"},
+    "high_dropout": {"lv": "augstu mācību pārtraukšanas īpatsvaru", "en": "a high dropout rate"},
+    "description_mismatch": {
+        "lv": "augstu īpatsvaru, kam apraksts neatbilda mācībām",
+        "en": "a high share saying the description did not match the studies",
+    },
+}
+"""Why surveys flagged a programme (its `QualityFlagRaised.reason`)."""
+
+
 @dataclass(frozen=True)
 class _Texts:
     title: dict[str, str]
@@ -372,6 +383,26 @@ _TEXTS: dict[str, _Texts] = {
             "en": "The education institution has answered the request to clarify its offer in call {call}. "
             "The answer is shown with the offer.",
         },
+    ),
+    # the agency's officers, every one of them: work waiting for the agency
+    "registration_waiting": _Texts(
+        {"lv": "Iestādes reģistrācija gaida apstiprinājumu", "en": "A registration awaits approval"},
+        {
+            "lv": "Izglītības iestāde „{institution}” ir reģistrējusies platformā un gaida apstiprinājumu. "
+            "Lūdzam reģistrāciju izskatīt līdz {lv_date}",
+            "en": "The education institution “{institution}” has registered on Prasmes and awaits approval. "
+            "Please review the registration by {en_date}.",
+        },
+    ),
+    "quality_flagged": _Texts(
+        {"lv": "Programma atzīmēta kvalitātes pārbaudei", "en": "Programme flagged for a quality check"},
+        {
+            "lv": "Programmas aptaujas rezultāti rāda {reason}: {value} pret robežu {threshold} ({over} cilvēki). "
+            "Atzīme ir jautājums izvērtēšanai, nevis sankcija.",
+            "en": "A programme's survey results show {reason}: {value} against the threshold of {threshold} "
+            "(over {over} people). A flag is a question to look into, never a sanction.",
+        },
+        {"reason": QUALITY_REASONS},
     ),
 }
 

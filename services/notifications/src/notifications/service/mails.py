@@ -9,9 +9,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
+from prasmes_runtime import roles
+from prasmes_runtime.auth import Principal
+from prasmes_runtime.clock import RIGA
 from prasmes_runtime.context import ServiceContext
 from prasmes_runtime.db import Database
-from prasmes_runtime.errors import NotFound
+from prasmes_runtime.errors import InvalidInput, NotFound
 from prasmes_runtime.logging import get_logger
 from prometheus_client import Counter, Gauge
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,15 +22,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from notifications.adapters.contacts import Contacts, ContactsUnavailable
 from notifications.adapters.render import render
 from notifications.adapters.smtp import OutgoingMail, PermanentFailure, TemporaryFailure
+from notifications.db import digests as digests_db
 from notifications.db import mails as db
+from notifications.domain.digests import digest_violations
 from notifications.domain.mails import (
     CATEGORIES,
     MAIL_STATES,
     Mail,
     Retry,
     category_of,
-    checked_preferences,
     email_wanted,
+    preference_violations,
 )
 from notifications.domain.notices import Notice
 
@@ -54,9 +59,11 @@ class Sending:
 
 
 async def enqueue(session: AsyncSession, notice: Notice, values: Mapping[str, str], now: datetime) -> Mail | None:
-    """The notice's mail, in the notice's transaction; none when the recipient switched its category off."""
+    """The notice's mail, in the notice's transaction; none when the recipient switched its category off or gets it
+    in the daily digest."""
     preferences = await db.preferences(session, notice.recipient_id)
-    if not email_wanted(category_of(notice.kind), preferences):
+    digest = await digests_db.choice_of(session, notice.recipient_id) is not None
+    if not email_wanted(category_of(notice.kind), preferences, digest=digest):
         return None
     mail = Mail.of(notice.id, notice.recipient_id, notice.kind, values, now)
     await db.add(session, mail)
@@ -158,14 +165,37 @@ async def requeue(database: Database, mail_id: uuid.UUID, now: datetime) -> Mail
     return again
 
 
-async def preferences(database: Database, user_id: str) -> dict[str, bool]:
+@dataclass(frozen=True)
+class Preferences:
+    email: dict[str, bool]
+    """Category -> whether its notices are mailed (legal ones always)."""
+    digest: bool
+    """Whether the non-legal ones come in one daily digest instead of one mail each."""
+
+
+async def preferences(database: Database, user_id: str) -> Preferences:
     async with database.session() as session:
         chosen = await db.preferences(session, user_id)
-    return {category: legal or chosen.get(category, True) for category, legal in CATEGORIES.items()}
+        digest = await digests_db.choice_of(session, user_id) is not None
+    email = {category: legal or chosen.get(category, True) for category, legal in CATEGORIES.items()}
+    return Preferences(email, digest)
 
 
-async def set_preferences(database: Database, user_id: str, changes: Mapping[str, bool]) -> dict[str, bool]:
-    checked = checked_preferences(changes)
+async def set_preferences(
+    database: Database, user: Principal, changes: Mapping[str, bool], digest: bool | None, now: datetime
+) -> Preferences:
+    """The categories changed, and the digest chosen or dropped (`None`: as it was); every problem named at once."""
+    problems = preference_violations(changes) + digest_violations(digest, staff=_staff(user))
+    if problems:
+        raise InvalidInput(*problems)
     async with database.transaction() as session:
-        await db.save_preferences(session, user_id, checked)
-    return await preferences(database, user_id)
+        await db.save_preferences(session, user.subject, dict(changes))
+        if digest is True:
+            await digests_db.choose(session, user.subject, now, now.astimezone(RIGA).date())
+        elif digest is False:
+            await digests_db.drop(session, user.subject)
+    return await preferences(database, user.subject)
+
+
+def _staff(user: Principal) -> bool:
+    return user.has_any((*roles.PROVIDER, *roles.AGENCY))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
 from prasmes_contracts.accounts import AccountOpened, ApplicationRejected, ApplicationSubmittedV2, EnrolmentConfirmed
 from prasmes_contracts.surveys import SurveyInvited, SurveyReminded
@@ -10,6 +11,7 @@ from prasmes_runtime.clock import Clock
 from prasmes_runtime.context import EventContext
 from prasmes_runtime.db import Database
 from prasmes_runtime.errors import NotFound
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from notifications.db import notices as db
 from notifications.domain.notices import (
@@ -28,8 +30,12 @@ from notifications.service import mails
 
 async def keep(ctx: EventContext, notice: Notice) -> None:
     """The notice, and its mail unless the recipient switched its category off: one transaction, the event's."""
-    await db.insert_notice(ctx.session, notice)
-    await mails.enqueue(ctx.session, notice, notice.values, ctx.clock.now())
+    await keep_in(ctx.session, notice, ctx.clock.now())
+
+
+async def keep_in(session: AsyncSession, notice: Notice, now: datetime) -> None:
+    await db.insert_notice(session, notice)
+    await mails.enqueue(session, notice, notice.values, now)
 
 
 async def welcome(ctx: EventContext, event: AccountOpened) -> Notice:
