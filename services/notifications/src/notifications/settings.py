@@ -41,6 +41,8 @@ class NotificationsSettings(Settings):
     """The staff's daily digests are made from this hour in Riga (DIGEST_HOUR)."""
     staff_roster_seconds: float = Field(default=300, gt=0)
     """How long the directory's answer to who the agency's officers are is kept (STAFF_ROSTER_SECONDS)."""
+    mail_concurrency: int = Field(default=8, ge=1, le=64)
+    """Mails sent side by side, each over its own connection (MAIL_CONCURRENCY): within what the server allows."""
     mail_lease_seconds: float = Field(default=300, gt=0)
     """A mail claimed for sending longer ago than this was being sent when its sender stopped: it is in doubt."""
 
@@ -93,4 +95,5 @@ def sending(settings: NotificationsSettings, adapters: NotificationsAdapters) ->
         retry=settings.retry(),
         public_url=settings.public_url,
         lease=timedelta(seconds=settings.mail_lease_seconds),
+        concurrency=settings.mail_concurrency,
     )

@@ -26,8 +26,8 @@ class ContactsUnavailable(Exception):
 
 
 class Contacts(Protocol):
-    async def contact(self, user_id: str) -> Contact | None:
-        """The user's address and language; None when the user is unknown or has no address."""
+    async def contacts(self, user_ids: Sequence[str]) -> dict[str, Contact]:
+        """The addresses and languages of those of `user_ids` the directory knows with an address."""
 
     async def holders(self, role: str) -> list[str]:
         """The opaque subjects of the agency's users holding `role` (`agency_officer`, `agency_admin`)."""
@@ -41,8 +41,8 @@ class StaticContacts:
     staff: Mapping[str, Sequence[str]] = field(default_factory=dict)
     """Role -> its holders."""
 
-    async def contact(self, user_id: str) -> Contact | None:
-        return self.known.get(user_id)
+    async def contacts(self, user_ids: Sequence[str]) -> dict[str, Contact]:
+        return {u: self.known[u] for u in user_ids if u in self.known}
 
     async def holders(self, role: str) -> list[str]:
         return list(self.staff.get(role, ()))
@@ -59,7 +59,7 @@ class DirectoryContacts:
         self._roster_seconds = roster_seconds
         self._rosters: dict[str, tuple[float, list[str]]] = {}
 
-    async def _get(self, path: str, params: Mapping[str, str]) -> dict[str, object]:
+    async def _get(self, path: str, params: Mapping[str, str | list[str]]) -> dict[str, object]:
         try:
             headers = {"Authorization": f"Bearer {await self._token()}"}
             response = await self._client.client().get(f"{self._url}{path}", params=params, headers=headers)
@@ -86,12 +86,19 @@ class DirectoryContacts:
         self._rosters[role] = (time.monotonic(), holders)
         return holders
 
-    async def contact(self, user_id: str) -> Contact | None:
-        users = (await self._get("/users", {"subject": user_id})).get("users", [])
+    async def contacts(self, user_ids: Sequence[str]) -> dict[str, Contact]:
+        """One request for them all (the directory takes up to 200 subjects)."""
+        wanted = set(user_ids)
+        if not wanted:
+            return {}
+        users = (await self._get("/users", {"subject": sorted(wanted)})).get("users", [])
         if not isinstance(users, list):
             raise ContactsUnavailable("the directory named no users")
-        found = next((u for u in users if isinstance(u, dict) and u.get("subject") == user_id), None)
-        if found is None or not found.get("email"):
-            return None
-        language = found.get("language")
-        return Contact(str(found["email"]), language if language in ("lv", "en") else "lv")
+        found = {}
+        for user in users:
+            if isinstance(user, dict) and user.get("subject") in wanted and user.get("email"):
+                language = user.get("language")
+                found[str(user["subject"])] = Contact(
+                    str(user["email"]), language if language in ("lv", "en") else "lv"
+                )
+        return found

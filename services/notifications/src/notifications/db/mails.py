@@ -65,6 +65,16 @@ async def save(session: AsyncSession, mail: Mail, *, expected: MailState) -> boo
     return bool(done.rowcount)  # type: ignore[attr-defined]
 
 
+async def claim(session: AsyncSession, due: Sequence[Mail], now: datetime) -> set[uuid.UUID]:
+    """Those of `due` still queued set `sending` (one more attempt) in one statement: the ids this transaction
+    claimed (another sender's are not among them)."""
+    if not due:
+        return set()
+    where = (mails.c.id.in_([m.id for m in due]), mails.c.state == "queued")
+    claimed = mails.update().where(*where).values(state="sending", claimed_at=now, attempts=mails.c.attempts + 1)
+    return set((await session.execute(claimed.returning(mails.c.id))).scalars())
+
+
 async def get(session: AsyncSession, mail_id: uuid.UUID) -> Mail | None:
     row = (await session.execute(mails.select().where(mails.c.id == mail_id))).first()
     return None if row is None else _mail(row)
