@@ -85,10 +85,7 @@ class ProgrammeRatingChanged(Event):
 FlagReason = Literal["low_rating", "high_dropout", "description_mismatch"]
 
 
-class QualityFlagRaised(Event):
-    """A programme's survey results crossed one of the agency's quality rules (a low rating, a high dropout rate, a
-    high share saying the description did not match): once when it crosses, not again until it was cleared."""
-
+class _QualityFlagEvent(Event):
     service: ClassVar[str] = "surveys"
     key_field: ClassVar[str] = "programme_id"
 
@@ -96,24 +93,18 @@ class QualityFlagRaised(Event):
     institution_id: UUID
     reason: FlagReason
     value: Decimal = Field(description="The figure (a mean of stars, or a percent), one decimal.")
-    threshold: Decimal = Field(description="The rule's threshold the figure crossed.")
+    threshold: Decimal = Field(description="The rule's threshold the figure is judged by.")
     over: int = Field(description="How many people the figure is over.")
     at: datetime
 
 
-class QualityFlagCleared(Event):
+class QualityFlagRaised(_QualityFlagEvent):
+    """A programme's survey results crossed one of the agency's quality rules (a low rating, a high dropout rate, a
+    high share saying the description did not match): once when it crosses, not again until it was cleared."""
+
+
+class QualityFlagCleared(_QualityFlagEvent):
     """The programme's figure is back within the rule: the flag no longer stands."""
-
-    service: ClassVar[str] = "surveys"
-    key_field: ClassVar[str] = "programme_id"
-
-    programme_id: UUID
-    institution_id: UUID
-    reason: FlagReason
-    value: Decimal
-    threshold: Decimal
-    over: int
-    at: datetime
 
 
 TOPICS: tuple[Topic, ...] = (

@@ -30,6 +30,18 @@ notices = sa.Table(
 )
 
 
+def reference_columns(reference: Reference | None) -> dict[str, str | None]:
+    """A notice's reference as its two columns (the staff notices' too)."""
+    return {
+        "reference_type": reference.type if reference else None,
+        "reference_id": reference.id if reference else None,
+    }
+
+
+def reference_of(row: sa.RowMapping) -> Reference | None:
+    return Reference(row["reference_type"], row["reference_id"]) if row["reference_type"] is not None else None
+
+
 def _notice(row: sa.Row[tuple[object, ...]]) -> Notice:
     m = row._mapping
     return Notice(
@@ -41,7 +53,7 @@ def _notice(row: sa.Row[tuple[object, ...]]) -> Notice:
         m["created_at"],
         m["read_at"],
         m["cause_event_id"],
-        Reference(m["reference_type"], m["reference_id"]) if m["reference_type"] is not None else None,
+        reference_of(m),
         json.loads(m["template_values"]),
     )
 
@@ -57,9 +69,8 @@ async def insert_notice(session: AsyncSession, notice: Notice) -> None:
             created_at=notice.created_at,
             read_at=notice.read_at,
             cause_event_id=notice.cause_event_id,
-            reference_type=notice.reference.type if notice.reference else None,
-            reference_id=notice.reference.id if notice.reference else None,
             template_values=json.dumps(notice.values, ensure_ascii=False, sort_keys=True),
+            **reference_columns(notice.reference),
         )
     )
 

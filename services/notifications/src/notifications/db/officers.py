@@ -10,8 +10,7 @@ import sqlalchemy as sa
 from prasmes_runtime.db import UtcDateTime
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from notifications.db.notices import metadata
-from notifications.domain.notices import Reference
+from notifications.db.notices import metadata, reference_columns, reference_of
 from notifications.domain.officers import StaffNotice
 
 staff_notices = sa.Table(
@@ -30,9 +29,8 @@ staff_notices = sa.Table(
 
 def _staff_notice(row: sa.Row[Any]) -> StaffNotice:
     m = row._mapping
-    reference = Reference(m["reference_type"], m["reference_id"]) if m["reference_type"] is not None else None
     values = json.loads(m["template_values"])
-    return StaffNotice(m["id"], m["role"], m["kind"], m["created_at"], m["cause_event_id"], reference, values)
+    return StaffNotice(m["id"], m["role"], m["kind"], m["created_at"], m["cause_event_id"], reference_of(m), values)
 
 
 async def add(session: AsyncSession, notice: StaffNotice) -> None:
@@ -43,8 +41,7 @@ async def add(session: AsyncSession, notice: StaffNotice) -> None:
             kind=notice.kind,
             created_at=notice.created_at,
             cause_event_id=notice.cause_event_id,
-            reference_type=notice.reference.type if notice.reference else None,
-            reference_id=notice.reference.id if notice.reference else None,
+            **reference_columns(notice.reference),
             template_values=json.dumps(notice.values, ensure_ascii=False, sort_keys=True),
         )
     )
