@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -88,7 +89,24 @@ class ServiceDefinition:
 
     def app_factory(self) -> FastAPI:
         """For `uvicorn --factory <service>.app:app_factory` (settings from the environment)."""
-        return self.create_app()
+        return settled(self.create_app())
+
+
+def settled(app: FastAPI) -> FastAPI:
+    """A process's app (its entry point's, not a test's: tests build many apps in one process), to settle its heap
+    once it has started (`settle_heap`)."""
+    app.state.settle_heap = True
+    return app
+
+
+def settle_heap(app: FastAPI) -> None:
+    """Once a process's app has started, what was built to serve (the modules, the app, the engine, the migrations'
+    leftovers) is moved out of the garbage collector's reach: it lives as long as the process, and a full collection
+    then scans only what came after. With that heap in reach each full collection stopped the event loop for
+    ~120 ms, and every request in flight with it (surveys' api under load: the p99 of its results)."""
+    if getattr(app.state, "settle_heap", False):
+        gc.collect()
+        gc.freeze()
 
 
 @dataclass(frozen=True)
@@ -307,8 +325,9 @@ def create_worker_app(
     runtime = ServiceRuntime.build(definition, settings, clock, adapters)
 
     @contextlib.asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await runtime.start()
+        settle_heap(app)
         database = runtime.database.engine.dialect.name
         log.info("service.started", role=runtime.role, bus=runtime.bus.name, database=database)
         yield
@@ -345,8 +364,9 @@ def create_service_app(
     database = runtime.database
 
     @contextlib.asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await runtime.start()
+        settle_heap(app)
         log.info("service.started", bus=runtime.bus.name, database=database.engine.dialect.name)
         yield
         await runtime.stop()

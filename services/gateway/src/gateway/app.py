@@ -15,6 +15,7 @@ from prasmes_runtime.auth import TokenVerifier
 from prasmes_runtime.docs import install_docs
 from prasmes_runtime.http import UNTRACED_URLS, ReadinessCheck, install_common
 from prasmes_runtime.logging import configure_logging
+from prasmes_runtime.service import settle_heap, settled
 from prasmes_runtime.telemetry import configure_tracing
 
 from gateway import directory, identity, openapi, proxy, service_tokens
@@ -34,7 +35,8 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     upstreams = proxy.Upstreams.of(settings)
 
     @contextlib.asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        settle_heap(app)
         yield
         await upstreams.pool.aclose()
         await client.aclose()
@@ -72,7 +74,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
 
 def app_factory() -> FastAPI:
     """For `uvicorn --factory gateway.app:app_factory`: settings are read when the server starts."""
-    return create_app()
+    return settled(create_app())
 
 
 def upstream_readiness(client: httpx.AsyncClient, service_urls: dict[str, str]) -> ReadinessCheck:

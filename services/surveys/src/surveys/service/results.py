@@ -5,10 +5,11 @@ the read models they need."""
 from __future__ import annotations
 
 import asyncio
+import random
 import time
 import uuid
 import weakref
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -61,16 +62,43 @@ class ShortCache(Generic[K, V]):
 
     def __init__(self) -> None:
         self._kept: weakref.WeakKeyDictionary[Database, dict[K, tuple[float, V]]] = weakref.WeakKeyDictionary()
+        self._reading: dict[tuple[int, K], asyncio.Future[V]] = {}
 
     def get(self, database: Database, key: K) -> V | None:
         kept = self._kept.get(database, {}).get(key)
         return kept[1] if kept is not None and kept[0] > time.monotonic() else None
 
+    async def read(self, database: Database, key: K, reader: Callable[[], Awaitable[V]]) -> V:
+        """From the cache, or read once however many requests want it at the same moment: when it expires under
+        load, one request reads it and the others wait for that read (not 32 reads queued for the database)."""
+        found = self.get(database, key)
+        if found is not None:
+            return found
+        flight = (id(database), key)
+        reading = self._reading.get(flight)
+        if reading is not None:
+            return await asyncio.shield(reading)
+        reading = asyncio.get_running_loop().create_future()
+        self._reading[flight] = reading
+        try:
+            value = await reader()
+            self.put(database, key, value)
+            reading.set_result(value)
+            return value
+        except BaseException as exc:
+            reading.set_exception(exc)
+            reading.exception()  # retrieved: no "never retrieved" warning when no one else waited
+            raise
+        finally:
+            del self._reading[flight]
+
     def put(self, database: Database, key: K, value: V) -> None:
         entries = self._kept.setdefault(database, {})
         if len(entries) >= CACHE_ENTRIES:
             entries.clear()
-        entries[key] = (time.monotonic() + CACHE_SECONDS, value)
+        # Kept between half the time and all of it: entries filled together (a page of programmes) do not all
+        # expire in the same instant and send their reads to the database at once.
+        entries[key] = (time.monotonic() + CACHE_SECONDS * (0.5 + random.random() / 2), value)
 
     def forget(self, keys: Iterable[K]) -> None:
         for kept in self._kept.values():
@@ -241,39 +269,15 @@ async def _readable(
 
 
 async def _read(database: Database, session: AsyncSession, scope: Scope) -> Read:
-    """From the cache, or read once however many requests want it at the same moment (when it expires under load,
-    one request reads it and the others wait for that read)."""
-    found = scope_cache.get(database, scope)
-    if found is not None:
-        return found
-    key = (id(database), scope)
-    reading = _reading.get(key)
-    if reading is not None:
-        return await asyncio.shield(reading)
-    reading = asyncio.get_running_loop().create_future()
-    _reading[key] = reading
-    try:
+    async def read() -> Read:
         counts, owner = await db.counts(session, scope.level, scope.scope_id)
-        found = (results(counts), owner)
-        scope_cache.put(database, scope, found)
-        reading.set_result(found)
-        return found
-    except BaseException as exc:
-        reading.set_exception(exc)
-        reading.exception()  # retrieved: no "never retrieved" warning when no one else waited
-        raise
-    finally:
-        del _reading[key]
+        return results(counts), owner
 
-
-_reading: dict[tuple[int, Scope], asyncio.Future[Read]] = {}
+    return await scope_cache.read(database, scope, read)
 
 
 async def _member(database: Database, session: AsyncSession, user: Principal, institution_id: uuid.UUID) -> None:
-    institutions = member_cache.get(database, user.subject)
-    if institutions is None:
-        institutions = await db.institutions_of(session, user.subject)
-        member_cache.put(database, user.subject, institutions)
+    institutions = await member_cache.read(database, user.subject, lambda: db.institutions_of(session, user.subject))
     if institution_id not in institutions:
         raise Forbidden("these are another institution's results")
 
