@@ -246,45 +246,52 @@ def _is_agency(user: Principal) -> bool:
     return user.has_any(roles.AGENCY)
 
 
-async def _readable(
-    database: Database, session: AsyncSession, user: Principal, scope: Scope
-) -> tuple[Results, uuid.UUID | None, bool]:
+async def _readable(database: Database, user: Principal, scope: Scope) -> tuple[Results, uuid.UUID | None, bool]:
     """The scope's results as the user may see them: all for the agency; for an institution's users, their own
     institution's scopes only, each kind's figures only when enough answered (a group with too few is refused)."""
     if scope.level == "all" and not _is_agency(user):
         raise Forbidden("the platform's results are for the agency")
-    outcome, owner = await _read(database, session, scope)
+    outcome, owner = await _read(database, scope)
     if scope.level != "all" and owner is None:
         if scope.level == "institution" and not _is_agency(user):
-            await _member(database, session, user, uuid.UUID(scope.scope_id))
+            await _member(database, user, uuid.UUID(scope.scope_id))
         raise NotFound(f"no survey results for {scope.level} {scope.scope_id}")
     if _is_agency(user):
         return outcome, owner, False
     assert owner is not None
-    await _member(database, session, user, owner)
+    await _member(database, user, owner)
     shown = outcome.withheld_below(MIN_SHOWN)
     if scope.level == "group" and shown.completion is None and shown.discontinuation is None:
         raise Forbidden(f"a group's results are {TOO_FEW}")
     return shown, owner, shown != outcome
 
 
-async def _read(database: Database, session: AsyncSession, scope: Scope) -> Read:
+# Each read has a session of its own, given back as soon as it is done: a request that waits for another's read
+# holds no connection meanwhile (requests holding connections while waiting for a read that needs one had starved
+# the pool).
+
+
+async def _read(database: Database, scope: Scope) -> Read:
     async def read() -> Read:
-        counts, owner = await db.counts(session, scope.level, scope.scope_id)
+        async with database.session() as session:
+            counts, owner = await db.counts(session, scope.level, scope.scope_id)
         return results(counts), owner
 
     return await scope_cache.read(database, scope, read)
 
 
-async def _member(database: Database, session: AsyncSession, user: Principal, institution_id: uuid.UUID) -> None:
-    institutions = await member_cache.read(database, user.subject, lambda: db.institutions_of(session, user.subject))
+async def _member(database: Database, user: Principal, institution_id: uuid.UUID) -> None:
+    async def read() -> set[uuid.UUID]:
+        async with database.session() as session:
+            return await db.institutions_of(session, user.subject)
+
+    institutions = await member_cache.read(database, user.subject, read)
     if institution_id not in institutions:
         raise Forbidden("these are another institution's results")
 
 
 async def scope_results(database: Database, user: Principal, scope: Scope) -> ScopeResults:
-    async with database.session() as session:
-        outcome, owner, withheld = await _readable(database, session, user, scope)
+    outcome, owner, withheld = await _readable(database, user, scope)
     return ScopeResults(scope, owner, outcome, withheld)
 
 
@@ -293,8 +300,8 @@ async def comments(
 ) -> tuple[list[Survey], int]:
     """The free texts of the scope's answers, newest first, under the same rule as its figures: of the kinds whose
     figures the user sees."""
+    outcome, _, _ = await _readable(database, user, scope)
     async with database.session() as session:
-        outcome, _, _ = await _readable(database, session, user, scope)
         blocks = {"completion": outcome.completion, "discontinuation": outcome.discontinuation}
         kinds = [k for k, block in blocks.items() if block is not None or _is_agency(user)]
         if not kinds:
