@@ -1,7 +1,8 @@
 """From an offer to a published programme, on real PostgreSQL (a database each) and a real Kafka broker, with the
 catalog and calls services in-process: catalog's institution and programme reach calls through the bus; the offer
 is submitted, evaluated, approved and its agreement signed in calls; calls' CooperationAgreementSigned publishes the
-programme in catalog's public catalogue (ProgrammePublished once)."""
+programme in catalog's public catalogue (ProgrammePublished once), and the day after the agreement's last valid day
+calls' CooperationAgreementEnded takes it out of the catalogue again."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ import sqlalchemy as sa
 from calls.adapters.registers import StaticRegisters
 from calls.app import DEFINITION as CALLS
 from calls.app import CallsAdapters
+from calls.service.evaluations import end_agreements_over
 from catalog.app import DEFINITION as CATALOG
 from prasmes_runtime.auth import TokenIssuer
 from prasmes_runtime.clock import FixedClock
@@ -198,3 +200,11 @@ async def test_a_signed_agreement_of_an_approved_offer_publishes_its_programme(p
     async with p.catalog.database.session() as session:
         assert await session.scalar(published) == 1
     assert uuid.UUID(offer_id)
+
+    p.calls_clock.at = riga(2027, 1, 1, 0, 0)  # the day after the agreement's last
+    assert await end_agreements_over(p.calls.app.state.runtime.context) == 1
+
+    async def withdrawn() -> bool:
+        return (await p.catalog.client.get(f"/public/programmes/{programme['id']}")).status_code == 404
+
+    await eventually(withdrawn, timeout=60)

@@ -12,9 +12,10 @@ from typing import Any
 
 import sqlalchemy as sa
 from calls.service.calls import advance_phases
+from calls.service.evaluations import end_agreements_over
 from openpyxl import load_workbook
 from prasmes_contracts import topic_for
-from prasmes_contracts.calls import EvaluatorAssigned
+from prasmes_contracts.calls import CooperationAgreementEnded, EvaluatorAssigned
 from prasmes_runtime.messaging import outbox
 from prasmes_testing import samples
 
@@ -250,6 +251,34 @@ async def test_an_agreement_is_made_once_signed_once_with_a_signed_document(worl
     assert again.status_code == 409 and again.json()["current"]["signed_at"] is not None
     types = await world.svc.outbox_types()
     assert types.count("lv.prasmes.calls.CooperationAgreementSigned.v1") == 1
+
+
+async def test_an_agreement_ends_the_day_after_its_last_valid_day_once(world: World) -> None:
+    offer_id = await _assigned(world)
+    await _findings(world, offer_id, ALL_MEET)
+    world.clock.at = DECISION
+    await world.client.post(f"/offers/{offer_id}/decision", json={"outcome": "approved"}, headers=world.admin())
+    terms = {"number": "L-7", "valid_from": "2025-11-10", "valid_until": "2026-04-30"}
+    await world.client.post(f"/offers/{offer_id}/agreement", json=terms, headers=world.admin())
+    assert (await _sign(world, offer_id)).status_code == 200
+    context = world.svc.app.state.runtime.context
+    world.clock.at = riga(2026, 4, 30, 23, 59)  # its last valid day, in Riga
+    assert await end_agreements_over(context) == 0
+    world.clock.at = riga(2026, 5, 1, 0, 0)
+    assert await end_agreements_over(context) == 1
+    assert await end_agreements_over(context) == 0, "once"
+    ended = [t for t in await world.svc.outbox_types() if t.endswith("CooperationAgreementEnded.v1")]
+    assert ended == ["lv.prasmes.calls.CooperationAgreementEnded.v1"]
+    shown = await world.client.get(f"/offers/{offer_id}/agreement", headers=world.liga())
+    assert shown.status_code == 200 and shown.json()["ended_at"] is not None
+    async with world.svc.database.session() as session:
+        row = (
+            await session.execute(
+                sa.select(outbox.c.data).where(outbox.c.event_type == CooperationAgreementEnded.event_type())
+            )
+        ).scalar_one()
+    event = CooperationAgreementEnded.model_validate_json(row)
+    assert str(event.offer_id) == offer_id and event.programme_ids  # catalog takes these out of the catalogue
 
 
 async def test_the_agency_sees_offers_per_state_progress_per_officer_and_the_decisions(world: World) -> None:

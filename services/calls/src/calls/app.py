@@ -9,6 +9,7 @@ from prasmes_runtime.service import PeriodicJob, ServiceDefinition
 from calls.api import ROUTERS
 from calls.consumers import CONSUMERS
 from calls.service.calls import advance_phases
+from calls.service.evaluations import end_agreements_over
 from calls.settings import CallsAdapters, CallsSettings, build_adapters
 
 DESCRIPTION = (
@@ -29,7 +30,10 @@ DEFINITION = ServiceDefinition(
     routers=ROUTERS,
     migrations_dir=Path(__file__).resolve().parents[2] / "migrations",
     consumers=CONSUMERS,
-    jobs=[PeriodicJob("call-phases", PHASE_INTERVAL, advance_phases)],
+    jobs=[
+        PeriodicJob("call-phases", PHASE_INTERVAL, advance_phases),
+        PeriodicJob("agreements-ending", PHASE_INTERVAL, end_agreements_over),
+    ],
     settings=CallsSettings,
     adapters=build_adapters,
 )

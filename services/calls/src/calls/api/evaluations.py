@@ -144,6 +144,9 @@ class AgreementOut(BaseModel):
     signed_at: datetime | None
     document_sha256: str | None
     document_filename: str | None
+    ended_at: datetime | None = Field(
+        default=None, description="When it ended (the day after its last valid day): its programmes left the catalogue."
+    )
 
     @classmethod
     def of(cls, a: Agreement) -> AgreementOut:

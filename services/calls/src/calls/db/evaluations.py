@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 
 import sqlalchemy as sa
 from prasmes_runtime.db import UtcDateTime
@@ -77,6 +77,7 @@ agreements = sa.Table(
     sa.Column("document_filename", sa.String(255), nullable=True),
     sa.Column("document_media_type", sa.String(100), nullable=True),
     sa.Column("document", sa.LargeBinary(), nullable=True),
+    sa.Column("ended_at", UtcDateTime(), nullable=True),
 )
 
 
@@ -279,6 +280,7 @@ def _agreement(row: Row) -> Agreement:
         document_sha256=m["document_sha256"],
         document_filename=m["document_filename"],
         document_media_type=m["document_media_type"],
+        ended_at=m["ended_at"],
     )
 
 
@@ -320,6 +322,19 @@ async def sign_agreement(session: AsyncSession, signed: Agreement, document: byt
             document=document,
         )
     )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def agreements_over(session: AsyncSession, today: date) -> list[Agreement]:
+    """Signed agreements past their last valid day and not yet ended."""
+    where = (agreements.c.signed_at.is_not(None), agreements.c.ended_at.is_(None), agreements.c.valid_until < today)
+    return [_agreement(r) for r in await session.execute(sa.select(*AGREEMENT_META).where(*where))]
+
+
+async def end_agreement(session: AsyncSession, offer_id: uuid.UUID, at: datetime) -> bool:
+    """Ended now unless it ended already (another process's clock first): whether this transaction ended it."""
+    where = (agreements.c.offer_id == offer_id, agreements.c.ended_at.is_(None))
+    result = await session.execute(agreements.update().where(*where).values(ended_at=at))
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 

@@ -1,5 +1,6 @@
 """The cooperation agreement of an approved offer: a record (number, dates) made once, then signed with its signed
-document; signing publishes the offer's programmes (catalog follows `CooperationAgreementSigned`)."""
+document; signing publishes the offer's programmes (catalog follows `CooperationAgreementSigned`), and the day after
+its last valid day it ends, its programmes leaving the catalogue (`CooperationAgreementEnded`)."""
 
 from __future__ import annotations
 
@@ -24,6 +25,11 @@ class Agreement:
     document_sha256: str | None = None
     document_filename: str | None = None
     document_media_type: str | None = None
+    ended_at: datetime | None = None
+
+    def over_by(self, today: date) -> bool:
+        """Signed, not yet ended, and past its last valid day (`today` in Riga)."""
+        return self.signed_at is not None and self.ended_at is None and today > self.valid_until
 
     def current(self) -> dict[str, object]:
         return {

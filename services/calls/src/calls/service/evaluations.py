@@ -6,11 +6,12 @@ from __future__ import annotations
 import hashlib
 import uuid
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 from prasmes_contracts.calls import (
     ClarificationAnswered,
     ClarificationRequested,
+    CooperationAgreementEnded,
     CooperationAgreementSigned,
     EvaluatorAssigned,
     OfferApproved,
@@ -18,7 +19,8 @@ from prasmes_contracts.calls import (
     OfferRejected,
 )
 from prasmes_documents import signatures
-from prasmes_runtime.clock import Clock
+from prasmes_runtime.clock import Clock, today_in_riga
+from prasmes_runtime.context import ServiceContext
 from prasmes_runtime.db import Database
 from prasmes_runtime.errors import Conflict, InvalidInput, NotFound
 from prasmes_runtime.logging import get_logger
@@ -375,6 +377,32 @@ def _signed_event(offer: Offer, signed: Agreement) -> CooperationAgreementSigned
         programme_ids=list(signed.programme_ids),
         at=signed.signed_at,
         valid_until=signed.valid_until,
+    )
+
+
+async def end_agreements_over(context: ServiceContext) -> int:
+    """The agreements clock (a periodic job): each signed agreement past its last valid day (in Riga) ends, and its
+    programmes leave the catalogue (`CooperationAgreementEnded`, in the same transaction): how many ended."""
+    now = context.clock.now().astimezone(UTC)
+    ended = 0
+    async with context.database.transaction() as session:
+        for over in await db.agreements_over(session, today_in_riga(context.clock)):
+            offer = await offers_db.offer_by_id(session, over.offer_id)
+            if offer is None or not await db.end_agreement(session, over.offer_id, now):
+                continue
+            await record_event(session, _ended_event(offer, over, now))
+            log.info("agreement.ended", offer_id=str(over.offer_id), valid_until=over.valid_until.isoformat())
+            ended += 1
+    return ended
+
+
+def _ended_event(offer: Offer, over: Agreement, at: datetime) -> CooperationAgreementEnded:
+    return CooperationAgreementEnded(
+        offer_id=offer.id,
+        call_id=offer.call_id,
+        institution_id=offer.institution_id,
+        programme_ids=list(over.programme_ids),
+        at=at,
     )
 
 
