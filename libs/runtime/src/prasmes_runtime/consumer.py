@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar, overload
 
@@ -18,6 +18,7 @@ from opentelemetry import trace
 from prasmes_contracts import CloudEvent, Event, KafkaRecord, from_kafka, topic_for
 from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from prasmes_runtime import metrics
 from prasmes_runtime.bus import Bus, BusUnavailable, Delivered, Producer, Subscription
@@ -33,6 +34,7 @@ log = get_logger(__name__)
 
 E = TypeVar("E", bound=Event)
 Handler = Callable[[EventContext, Any], Awaitable[None]]
+_Typed = tuple[CloudEvent, Handler, Event]
 DLQ_PREFIX = "dlq_"
 
 
@@ -68,12 +70,27 @@ class Handlers:
 
 
 @dataclass(frozen=True)
+class Batched:
+    """A consumer whose handlers are idempotent by their tables' keys (a projection: a second delivery of an event
+    writes what the first wrote). A polled batch is handled in one transaction, without inbox rows, and `flush` then
+    writes, in the same transaction, what the handlers gathered (bulk statements rather than one per event)."""
+
+    flush: Callable[[ServiceContext, AsyncSession], Awaitable[None]]
+
+
+@dataclass(frozen=True)
 class ConsumerSpec:
     name: str
     """The consumer group and the inbox's consumer name (the service's name, as a rule)."""
     handlers: Handlers
     topics: Sequence[str] = ()
     """Default: every topic that carries a handled event (from the topic registry)."""
+    batched: Batched | None = None
+    """None: one transaction per event, its inbox row making a second delivery a no-op."""
+    generation: Callable[[ServiceContext], Awaitable[int]] | None = None
+    """For a projection that can be rebuilt from the first offsets: its current generation (read from the service's
+    database). The group and the inbox's consumer name are then `<name>.g<generation>`; when the generation changes
+    the consumer leaves its group for the new one, which has no offsets yet and so starts from the first."""
 
     def __post_init__(self) -> None:
         if not self.topics:
@@ -81,7 +98,11 @@ class ConsumerSpec:
 
     def renamed(self, suffix: str) -> ConsumerSpec:
         """The same consumer in a group of its own (tests sharing one broker keep their groups apart)."""
-        return ConsumerSpec(f"{self.name}{suffix}", self.handlers, self.topics) if suffix else self
+        return replace(self, name=f"{self.name}{suffix}") if suffix else self
+
+    def group(self, generation: int | None) -> str:
+        """The consumer group (and inbox name) of a generation; the spec's name when it has none."""
+        return self.name if generation is None else f"{self.name}.g{generation}"
 
 
 class PoisonRecord(Exception):
@@ -109,27 +130,52 @@ class EventConsumer:
         self._max_attempts = max_attempts
         self._retry_backoff = retry_backoff
         self._batch_size = batch_size
+        self.group = spec.name
+        """The group consumed in now (and the inbox's consumer name): the spec's name, or its generation's."""
 
     async def run(self) -> None:
-        """Consume until cancelled; reconnects after a bus outage."""
+        """Consume until cancelled; reconnects after a bus outage, moves to a new generation's group when told."""
+        generation: int | None = None
         while True:
-            subscription = self._bus.subscription(self.spec.name, self.spec.topics)
+            generation = await self._generation(generation)
+            self.group = self.spec.group(generation)
+            subscription = self._bus.subscription(self.group, self.spec.topics)
             try:
                 await subscription.start()
-                await self._consume(subscription)
+                await self._consume(subscription, generation)
+                log.info("consumer.generation_changed", consumer=self.spec.name, left=self.group)
             except BusUnavailable as exc:
                 log.warning("consumer.bus_unavailable", consumer=self.spec.name, error=str(exc))
                 await asyncio.sleep(1.0)
             finally:
                 await subscription.stop()
 
-    async def _consume(self, subscription: Subscription) -> None:
+    async def _consume(self, subscription: Subscription, generation: int | None) -> None:
+        """Until the bus fails or (for a generation's group) the generation changes."""
         while True:
             batch = await subscription.poll(timeout=0.5, max_records=self._batch_size)
-            for delivered in batch:
-                await self.process(delivered)
+            if self.spec.batched is not None:
+                await self.process_together(batch)
+            else:
+                for delivered in batch:
+                    await self.process(delivered)
             await subscription.commit(batch)
             await self._report_lag(subscription)
+            if await self._generation(generation) != generation:
+                return
+
+    async def _generation(self, current: int | None) -> int | None:
+        """The spec's current generation (None without one). While the database cannot say: the one consumed in, or
+        before the first, wait for it."""
+        while self.spec.generation is not None:
+            try:
+                return await self.spec.generation(self._context)
+            except Exception as exc:
+                log.warning("consumer.generation_unknown", consumer=self.spec.name, error=repr(exc))
+                if current is not None:
+                    return current
+                await asyncio.sleep(1.0)
+        return None
 
     async def _report_lag(self, subscription: Subscription) -> None:
         for (topic, partition), lag in (await subscription.lag()).items():
@@ -160,16 +206,51 @@ class EventConsumer:
         assert error is not None
         await self._dead_letter(delivered, error)
 
-    async def _handle_once(self, delivered: Delivered) -> None:
+    async def process_together(self, batch: Sequence[Delivered]) -> None:
+        """A batched spec's polled records in one transaction, without inbox rows; when it fails, each record on its
+        own (with the retries and the dead letter of `process`), so that one bad record holds back no other."""
+        typed: list[tuple[Delivered, _Typed]] = []
+        for delivered in batch:
+            try:
+                found = self._typed(delivered)
+            except PoisonRecord as exc:
+                await self._dead_letter(delivered, exc)
+                continue
+            if found is not None:
+                typed.append((delivered, found))
+        if not typed:
+            return
+        try:
+            with tracer().start_as_current_span(f"process {len(typed)} records", kind=trace.SpanKind.CONSUMER):
+                async with self._db.transaction() as session:
+                    for _, (envelope, handler, event) in typed:
+                        await handler(EventContext(session, envelope, self._context), event)
+                    await self._flush(session)
+        except Exception as exc:
+            log.warning("consumer.batch_failed", consumer=self.spec.name, records=len(typed), error=repr(exc))
+            for delivered, _ in typed:
+                await self.process(delivered)
+            return
+        for _, (envelope, _, _) in typed:
+            metrics.events_consumed.labels(self.spec.name, envelope.type, "applied").inc()
+
+    def _typed(self, delivered: Delivered) -> _Typed | None:
+        """The record's envelope, handler and typed event; None for an event this consumer does not handle."""
         envelope = _decode(delivered.record)
         registered = self.spec.handlers.get(envelope.type)
         if registered is None:
-            return  # not an event this consumer cares about
+            return None
         event_cls, handler = registered
         try:
-            event = event_cls.model_validate(envelope.data)
+            return envelope, handler, event_cls.model_validate(envelope.data)
         except ValidationError as exc:
             raise PoisonRecord(f"data does not match {envelope.type}: {exc}") from exc
+
+    async def _handle_once(self, delivered: Delivered) -> None:
+        found = self._typed(delivered)
+        if found is None:
+            return  # not an event this consumer cares about
+        envelope, handler, event = found
         parent = context_from_headers({"traceparent": envelope.traceparent or ""})
         with tracer().start_as_current_span(
             f"process {envelope.type}",
@@ -178,7 +259,7 @@ class EventConsumer:
             attributes={
                 "messaging.system": "kafka",
                 "messaging.destination.name": delivered.topic,
-                "messaging.consumer.group.name": self.spec.name,
+                "messaging.consumer.group.name": self.group,
                 "messaging.message.id": envelope.id,
             },
         ):
@@ -186,13 +267,18 @@ class EventConsumer:
         metrics.events_consumed.labels(self.spec.name, envelope.type, outcome).inc()
 
     async def _apply(self, handler: Handler, event: Event, envelope: CloudEvent) -> str:
+        if self.spec.batched is not None:
+            async with self._db.transaction() as session:
+                await handler(EventContext(session, envelope, self._context), event)
+                await self._flush(session)
+            return "applied"
         try:
             async with self._db.transaction() as session:
                 try:
                     async with session.begin_nested():
                         await session.execute(
                             inbox.insert().values(
-                                consumer=self.spec.name,
+                                consumer=self.group,
                                 event_id=envelope.id,
                                 event_type=envelope.type,
                                 processed_at=datetime.now(UTC),
@@ -207,15 +293,19 @@ class EventConsumer:
             raise
         return "applied"
 
+    async def _flush(self, session: AsyncSession) -> None:
+        assert self.spec.batched is not None
+        await self.spec.batched.flush(self._context, session)
+
     async def _dead_letter(self, delivered: Delivered, error: Exception) -> None:
         log.error(
             "consumer.dead_letter",
-            consumer=self.spec.name,
+            consumer=self.group,
             topic=delivered.topic,
             offset=delivered.offset,
             error=repr(error),
         )
-        record = dead_letter_record(delivered, self.spec.name, error)
+        record = dead_letter_record(delivered, self.group, error)
         while True:
             try:
                 await self._dead_letters.send_many([(f"{delivered.topic}.dlq", record)])

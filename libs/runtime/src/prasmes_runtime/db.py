@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -14,6 +14,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import DateTime, Dialect, event, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.types import TypeDecorator
 
@@ -67,6 +68,22 @@ async def upsert(session: AsyncSession, table: sa.Table, key: dict[str, Any], va
     updated = await session.execute(table.update().where(*(table.c[k] == v for k, v in key.items())).values(**values))
     if not updated.rowcount:  # type: ignore[attr-defined]
         await session.execute(table.insert().values(**key, **values))
+
+
+async def upsert_many(session: AsyncSession, table: sa.Table, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Insert the rows or, where a row's key is already there, set the columns the rows name (the others keep what
+    they hold), in one statement run for every row (SQLite and PostgreSQL). Every row names the same columns, and no
+    key comes twice (PostgreSQL refuses to update a row twice in one statement)."""
+    if not rows:
+        return
+    bind = session.get_bind()
+    insert = (postgresql if bind.dialect.name == "postgresql" else sqlite).insert(table)
+    key = [column.name for column in table.primary_key.columns]
+    update = {name: insert.excluded[name] for name in rows[0] if name not in key}
+    statement = (
+        insert.on_conflict_do_update(index_elements=key, set_=update) if update else insert.on_conflict_do_nothing()
+    )
+    await session.execute(statement, list(rows))
 
 
 class Database:

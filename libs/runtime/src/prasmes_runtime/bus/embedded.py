@@ -261,6 +261,19 @@ class EmbeddedBus:
         finally:
             await runner.close()
 
+    async def positions(self, group: str, topics: Sequence[str]) -> dict[tuple[str, int], tuple[int, int]]:
+        runner = _Runner(self.path)
+        try:
+            return {
+                (topic, 0): (
+                    await runner.call(partial(EventLog.committed, group=group, topic=topic)),
+                    await runner.call(partial(EventLog.end_offset, topic=topic)),
+                )
+                for topic in topics
+            }
+        finally:
+            await runner.close()
+
     async def ping(self) -> None:
         runner = _Runner(self.path)
         try:

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import CommitFailedError, KafkaError, TopicAlreadyExistsError
+from aiokafka.structs import OffsetAndMetadata
 from prasmes_contracts import KafkaRecord
 
 from prasmes_runtime.bus.port import BusUnavailable, Delivered
@@ -126,6 +127,10 @@ async def _partitions(consumer: AIOKafkaConsumer, topic: str) -> list[TopicParti
     return [TopicPartition(topic, p) for p in sorted(cluster.partitions_for_topic(topic) or ())]
 
 
+def _offset(committed: OffsetAndMetadata | None) -> int:
+    return max(committed.offset, 0) if committed is not None else 0
+
+
 class KafkaBus:
     name = "kafka"
 
@@ -186,6 +191,22 @@ class KafkaBus:
                 await consumer.commit(starts)
         finally:
             await consumer.stop()
+
+    async def positions(self, group: str, topics: Sequence[str]) -> dict[tuple[str, int], tuple[int, int]]:
+        consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, enable_auto_commit=False)
+        admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap, request_timeout_ms=10_000)
+        try:
+            await consumer.start()
+            await admin.start()
+            tps = [tp for topic in topics for tp in await _partitions(consumer, topic)]
+            ends = await consumer.end_offsets(tps) if tps else {}
+            committed = await admin.list_consumer_group_offsets(group, partitions=tps) if tps else {}
+        except KafkaError as exc:
+            raise BusUnavailable(f"could not read the offsets: {exc}") from exc
+        finally:
+            await admin.close()
+            await consumer.stop()
+        return {(tp.topic, tp.partition): (_offset(committed.get(tp)), ends[tp]) for tp in tps}
 
     async def ping(self) -> None:
         admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap, request_timeout_ms=3_000)

@@ -54,4 +54,9 @@ class Bus(Protocol):
         """Move a group back to the first offset of a topic (replay; the group must be stopped)."""
         ...
 
+    async def positions(self, group: str, topics: Sequence[str]) -> dict[tuple[str, int], tuple[int, int]]:
+        """Per partition of the topics: the group's committed offset (0 before its first commit) and the end offset
+        (how far the group has come, e.g. a rebuild's progress)."""
+        ...
+
     async def ping(self) -> None: ...
