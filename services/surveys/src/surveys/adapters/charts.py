@@ -1,44 +1,32 @@
 """The survey results as the agency's charts, drawn by matplotlib: the stars per aspect (a 100 % stacked bar per
 aspect, its mean at the bar's end) and the reasons of discontinuation (a bar per reason, the largest share first).
 
-Pure functions, data in and the file's bytes out (SVG or PNG). matplotlib is imported by the first chart, not by
-importing this module, so that the service starts without it. Only its object API is used (a `Figure` of its own
-per chart, never pyplot's global figures), and a lock keeps one chart at a time: matplotlib's settings
-(`rc_context`) and its font cache are process-wide, and the api draws in worker threads.
-
-SVG keeps its texts as text (`svg.fonttype = "none"`), so a label can be searched and copied, and is the same bytes
-for the same data (a fixed `svg.hashsalt`, no date). PNG is drawn at 100 dpi. Texts are set in DejaVu Sans, the
-font matplotlib ships, which has every Latvian letter and the star.
+Pure functions, data in and the file's bytes out (SVG or PNG), drawn with the platform's chart machinery
+(`prasmes_documents.charts`: one chart at a time, matplotlib imported by the first chart, texts as text in
+DejaVu Sans, the same bytes for the same data). The SVG ids are salted with "prasmes-surveys".
 """
 
 from __future__ import annotations
 
-import io
-import threading
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
+
+from prasmes_documents.charts import Format, check_format, drawing, saved
 
 from surveys.domain.aggregates import STARS, CompletionResults
 from surveys.domain.questionnaires import COMPLETION_V1, LANGUAGES, OTHER, REASONS
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
-    from matplotlib.figure import Figure
 
-Format = Literal["svg", "png"]
-FORMATS: tuple[Format, ...] = ("svg", "png")
-DPI = 100
-WIDTH = 10.0
-"""Inches; 1000 px in PNG."""
-FONT = "DejaVu Sans"
+HASHSALT = "prasmes-surveys"
+"""The SVG ids' salt: changing it changes every chart's bytes."""
 SEGMENT_LABEL_FROM = Decimal(4)
 """A segment of a stars bar is labelled with its percent from this share on (a narrower one has no room)."""
 STAR_COLOURS = {1: "#c0392b", 2: "#e67e22", 3: "#f1c40f", 4: "#7fb3d5", 5: "#1f618d"}
 STAR_TEXT_COLOURS = {1: "white", 2: "black", 3: "black", 4: "black", 5: "white"}
 REASON_COLOUR = "#1f618d"
-_LOCK = threading.Lock()
 
 
 def stars_chart(results: CompletionResults, *, language: str, title: str, fmt: Format) -> bytes:
@@ -48,7 +36,7 @@ def stars_chart(results: CompletionResults, *, language: str, title: str, fmt: F
     _check(language, fmt)
     aspects = list(results.aspects.items())
     labels = [_aspect_text(code, language) for code, _ in aspects]
-    with _drawing(_height(len(aspects), per_bar=0.6), title) as (figure, axes):
+    with drawing(_height(len(aspects), per_bar=0.6), title, hashsalt=HASHSALT) as (figure, axes):
         rows = range(len(aspects))
         for stars in STARS:
             shares = [a.distribution.get(stars, Decimal(0)) for _, a in aspects]
@@ -83,7 +71,7 @@ def stars_chart(results: CompletionResults, *, language: str, title: str, fmt: F
         axes.set_xlim(0, float(max([Decimal(100), *ends])) + 9)
         _bars_axes(axes, labels, results.answers)
         figure.legend(loc="outside lower center", ncols=len(STARS), frameon=False)
-        return _saved(figure, fmt)
+        return saved(figure, fmt)
 
 
 def reasons_chart(shares: Mapping[str, Decimal], answers: int, *, language: str, title: str, fmt: Format) -> bytes:
@@ -93,7 +81,7 @@ def reasons_chart(shares: Mapping[str, Decimal], answers: int, *, language: str,
     order = {r.code: i for i, r in enumerate(REASONS)}
     codes = sorted(shares, key=lambda c: (c == OTHER, -shares[c], order.get(c, len(order)), c))
     values = [shares[c] for c in codes]
-    with _drawing(_height(len(codes), per_bar=0.4), title) as (figure, axes):
+    with drawing(_height(len(codes), per_bar=0.4), title, hashsalt=HASHSALT) as (figure, axes):
         rows = range(len(codes))
         axes.barh(rows, [float(v) for v in values], height=0.65, color=REASON_COLOUR)
         top = max([Decimal(1), *values])
@@ -101,14 +89,13 @@ def reasons_chart(shares: Mapping[str, Decimal], answers: int, *, language: str,
             axes.text(float(value) + float(top) * 0.01, row, _percent(value), ha="left", va="center")
         axes.set_xlim(0, float(top) * 1.1)
         _bars_axes(axes, [_reason_text(c, language) for c in codes], answers)
-        return _saved(figure, fmt)
+        return saved(figure, fmt)
 
 
 def _check(language: str, fmt: str) -> None:
     if language not in LANGUAGES:
         raise ValueError(f"no texts in {language!r}; the languages are {', '.join(LANGUAGES)}")
-    if fmt not in FORMATS:
-        raise ValueError(f"no chart as {fmt!r}; the formats are {', '.join(FORMATS)}")
+    check_format(fmt)
 
 
 def _aspect_text(code: str, language: str) -> str:
@@ -133,30 +120,6 @@ def _height(bars: int, *, per_bar: float) -> float:
     return 1.6 + per_bar * max(bars, 1)
 
 
-@contextmanager
-def _drawing(height: float, title: str) -> Iterator[tuple[Figure, Axes]]:
-    """A figure of its own with one axes, under the lock and the chart's settings."""
-    from matplotlib import rc_context
-    from matplotlib.figure import Figure
-
-    settings = rc_context(
-        {
-            "svg.fonttype": "none",  # texts as text
-            "svg.hashsalt": "prasmes-surveys",  # the same ids in every rendering
-            "font.family": "sans-serif",
-            "font.sans-serif": [FONT],
-            "font.size": 10,
-            "text.parse_math": False,  # a "$" in a title is a dollar sign
-            "axes.unicode_minus": False,
-        }
-    )
-    with _LOCK, settings:
-        figure = Figure(figsize=(WIDTH, height), dpi=DPI, layout="constrained")
-        if title:
-            figure.suptitle(title, fontsize=13, fontweight="bold", x=0.01, ha="left")
-        yield figure, figure.add_subplot()
-
-
 def _bars_axes(axes: Axes, labels: Sequence[str], answers: int) -> None:
     """The bars' labels on the left, the first bar on top, no value axis; the number of answers as the caption."""
     axes.set_yticks(range(len(labels)), labels)
@@ -166,10 +129,3 @@ def _bars_axes(axes: Axes, labels: Sequence[str], answers: int) -> None:
     for spine in axes.spines.values():
         spine.set_visible(False)
     axes.set_xlabel(f"n = {answers}", loc="right", color="#555555")
-
-
-def _saved(figure: Figure, fmt: Format) -> bytes:
-    out = io.BytesIO()
-    metadata: dict[str, str | None] = {"Date": None} if fmt == "svg" else {}
-    figure.savefig(out, format=fmt, dpi=DPI, metadata=metadata)
-    return out.getvalue()
