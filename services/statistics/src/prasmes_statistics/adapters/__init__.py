@@ -1,0 +1,1 @@
+"""What the statistics service makes with libraries outside its domain: the dashboard's charts (matplotlib)."""

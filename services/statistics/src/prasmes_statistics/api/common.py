@@ -1,0 +1,47 @@
+"""What the statistics routers share: who may call, the instant figures are as of, a project filter, the adapters."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import Depends, Query
+from prasmes_runtime import roles
+from prasmes_runtime.auth import Principal, require_person
+from prasmes_runtime.dependencies import ClockDep, ContextDep
+from pydantic import AwareDatetime
+
+from prasmes_statistics.settings import StatisticsAdapters
+
+Agency = Annotated[Principal, Depends(require_person(*roles.AGENCY))]
+"""The full dashboard, its exports, the anomaly flags and the rebuild's progress: `roles.AGENCY`."""
+AgencyAdmin = Annotated[Principal, Depends(require_person(*roles.AGENCY_ADMINS))]
+"""Starting a rebuild: `roles.AGENCY_ADMINS`."""
+
+PROJECT_PATTERN = r"^[0-9A-Za-zĀČĒĢĪĶĻŅŠŪŽāčēģīķļņšūž_-]{1,30}$"
+Project = Annotated[
+    str | None,
+    Query(pattern=PROJECT_PATTERN, description="A funding project's code (e.g. IMK); none: every project."),
+]
+
+
+async def _as_of(
+    clock: ClockDep,
+    as_of: Annotated[
+        AwareDatetime | None,
+        Query(description="The instant the figures are as of, with its offset (ISO 8601); default: now."),
+    ] = None,
+) -> datetime:
+    return as_of if as_of is not None else clock.now()
+
+
+AsOf = Annotated[datetime, Depends(_as_of)]
+
+
+async def _adapters(context: ContextDep) -> StatisticsAdapters:
+    adapters = context.adapters
+    assert isinstance(adapters, StatisticsAdapters)
+    return adapters
+
+
+AdaptersDep = Annotated[StatisticsAdapters, Depends(_adapters)]

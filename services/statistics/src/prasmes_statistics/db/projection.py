@@ -1,0 +1,79 @@
+"""Writing the projection: the facts one transaction's handlers gather, written in bulk at its end; the projection's
+generation and key; a rebuild's start."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from prasmes_runtime.db import upsert_many
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from prasmes_statistics.db.tables import FACTS, metadata, projection
+
+_FACTS = "statistics.facts"
+_KEY = "statistics.person_key"
+
+
+class Facts:
+    """Rows by table and by the columns they set, the last one for each key: a batch that holds an event twice (or
+    two events setting the same columns of one row) writes one row, as one delivery would."""
+
+    def __init__(self) -> None:
+        self._rows: dict[tuple[str, tuple[str, ...]], dict[tuple[Any, ...], Mapping[str, Any]]] = {}
+
+    def add(self, table: sa.Table, row: Mapping[str, Any]) -> None:
+        key = tuple(row[column.name] for column in table.primary_key.columns)
+        self._rows.setdefault((table.name, tuple(sorted(row))), {})[key] = row
+
+    async def write(self, session: AsyncSession) -> None:
+        for (name, _), rows in sorted(self._rows.items()):
+            await upsert_many(session, metadata.tables[name], list(rows.values()))
+        self._rows.clear()
+
+
+def facts_of(session: AsyncSession) -> Facts:
+    """The transaction's facts, gathered until `flush`."""
+    found = session.info.get(_FACTS)
+    if found is None:
+        found = session.info[_FACTS] = Facts()
+    assert isinstance(found, Facts)
+    return found
+
+
+async def flush(session: AsyncSession) -> None:
+    found = session.info.pop(_FACTS, None)
+    if isinstance(found, Facts):
+        await found.write(session)
+
+
+async def person_key(session: AsyncSession) -> str:
+    """The key of the persons' digests (read once per transaction)."""
+    key = session.info.get(_KEY)
+    if key is None:
+        key = session.info[_KEY] = (await session.execute(sa.select(projection.c.person_key))).scalar_one()
+    assert isinstance(key, str)
+    return key
+
+
+async def generation(session: AsyncSession) -> int:
+    return int((await session.execute(sa.select(projection.c.generation))).scalar_one())
+
+
+async def start_rebuild(session: AsyncSession, at: datetime, by: str) -> int:
+    """The next generation, with every fact forgotten: its consumer fills them again from the first offsets."""
+    updated = await session.execute(
+        projection.update()
+        .values(generation=projection.c.generation + 1, rebuild_requested_at=at, rebuild_requested_by=by)
+        .returning(projection.c.generation)
+    )
+    new = int(updated.scalar_one())
+    for table in FACTS:
+        await session.execute(table.delete())
+    return new
+
+
+async def state(session: AsyncSession) -> sa.Row[Any]:
+    return (await session.execute(sa.select(projection))).one()
