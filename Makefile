@@ -8,7 +8,7 @@ BUS ?= embedded
 PYTEST_ARGS ?=
 INSTALLED := $(VENV)/.installed
 
-.PHONY: help install deps-system kafka-lib run test test-fast lint format contracts lock bench clean
+.PHONY: help install deps-system kafka-lib run test test-fast lint format contracts lock bench statistics-rebuild clean
 
 help:
 	@echo "make run [BUS=kafka]   start the gateway and every service (embedded defaults, or Kafka + PostgreSQL)"
@@ -17,6 +17,7 @@ help:
 	@echo "make contracts         regenerate the JSON Schemas and the AsyncAPI document"
 	@echo "make lock              re-pin requirements.lock from requirements.in"
 	@echo "make bench             run every benchmark (about 15 minutes), write bench/out/*.json"
+	@echo "make statistics-rebuild  rebuild the running platform's statistics from the first offsets of the topics"
 
 # A stdlib venv bootstraps uv; uv installs the pinned lock (exact versions and hashes). The workspace's own
 # packages (libs/* and every service of the registry, libs/runtime/src/prasmes_runtime/services.toml) are in it.
@@ -88,6 +89,11 @@ deps-bench: $(INSTALLED)
 	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 	@test -x $(BIN)/py-spy  # pinned in requirements.lock
 	@command -v perf >/dev/null || echo "perf not found: bench.hotpath skips the busy-wait trace (Debian: linux-perf)"
+
+# The running platform's statistics read again from the first offsets (its settings from the environment, as the
+# running service has them: DATABASE_URL, BUS, KAFKA_BOOTSTRAP_SERVERS; the embedded defaults otherwise).
+statistics-rebuild: $(INSTALLED)
+	$(BIN)/python -m prasmes_statistics.rebuild
 
 clean:
 	rm -rf $(VENV) var bench/out .pytest_cache .mypy_cache .ruff_cache

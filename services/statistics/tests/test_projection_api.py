@@ -347,3 +347,18 @@ async def test_no_person_is_stored(world: World) -> None:
         for table in metadata.sorted_tables:
             for row in (await session.execute(sa.select(table))).all():
                 assert "ilze" not in repr(row), table.name
+
+
+async def test_a_rebuild_forgets_and_reads_again(world: World) -> None:
+    ilze = Learner()
+    await world.deliver(opened(ilze, T0), submitted(ilze, "IMK", T0))
+    before = await world.dashboard()
+    admin = world.agency("agency_admin")
+    started = await world.client.post("/statistics/rebuilds", headers=admin)
+    assert started.status_code == 202, started.text
+    assert started.json()["generation"] == 2
+    assert (await world.dashboard())["projects"] == []
+    await world.caught_up()
+    assert await world.dashboard() == before
+    status = (await world.client.get("/statistics/rebuilds/current", headers=world.agency())).json()
+    assert status["generation"] == 2 and status["done"] and status["read"] == status["total"] > 0
