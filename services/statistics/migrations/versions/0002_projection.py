@@ -153,6 +153,19 @@ def upgrade() -> None:
     with op.batch_alter_table('survey_answers', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_survey_answers_institution_id'), ['institution_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_survey_answers_programme_id'), ['programme_id'], unique=False)
+    op.create_table('groups',
+    sa.Column('group_id', sa.Uuid(), nullable=False),
+    sa.Column('programme_id', sa.Uuid(), nullable=False),
+    sa.Column('institution_id', sa.Uuid(), nullable=False),
+    sa.Column('start_date', sa.Date(), nullable=False),
+    sa.Column('end_date', sa.Date(), nullable=False),
+    sa.PrimaryKeyConstraint('group_id')
+    )
+    op.create_table('institutions',
+    sa.Column('institution_id', sa.Uuid(), nullable=False),
+    sa.Column('name', sa.String(length=300), nullable=False),
+    sa.PrimaryKeyConstraint('institution_id')
+    )
     projection = sa.table(
         "projection", sa.column("id", sa.Integer()), sa.column("generation", sa.Integer()),
         sa.column("person_key", sa.String()),
@@ -161,6 +174,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_table('institutions')
+    op.drop_table('groups')
     with op.batch_alter_table('survey_answers', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_survey_answers_programme_id'))
         batch_op.drop_index(batch_op.f('ix_survey_answers_institution_id'))

@@ -11,7 +11,7 @@ from prasmes_runtime.auth import Principal, require_person
 from prasmes_runtime.dependencies import ClockDep, ContextDep
 from pydantic import AwareDatetime
 
-from prasmes_statistics.settings import StatisticsAdapters
+from prasmes_statistics.settings import StatisticsAdapters, StatisticsSettings
 
 Agency = Annotated[Principal, Depends(require_person(*roles.AGENCY))]
 """The full dashboard, its exports, the anomaly flags and the rebuild's progress: `roles.AGENCY`."""
@@ -45,3 +45,12 @@ async def _adapters(context: ContextDep) -> StatisticsAdapters:
 
 
 AdaptersDep = Annotated[StatisticsAdapters, Depends(_adapters)]
+
+
+async def _settings(context: ContextDep) -> StatisticsSettings:
+    settings = context.settings
+    assert isinstance(settings, StatisticsSettings)
+    return settings
+
+
+SettingsDep = Annotated[StatisticsSettings, Depends(_settings)]

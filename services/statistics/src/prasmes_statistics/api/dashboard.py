@@ -5,18 +5,16 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Path, Response
-from prasmes_documents.tables import as_csv, as_xlsx
 from prasmes_runtime.dependencies import DatabaseDep, refuse_unknown_query
-from prasmes_runtime.http import attachment
 
 from prasmes_statistics.api.common import Agency, AsOf
 from prasmes_statistics.api.schemas import DashboardOut, dashboard_out, definition_out
+from prasmes_statistics.api.tables import table_response
 from prasmes_statistics.domain.figures import DEFINITIONS
 from prasmes_statistics.service import exports
 from prasmes_statistics.service import figures as service
 
 router = APIRouter(prefix="/statistics", tags=["statistics"], dependencies=[Depends(refuse_unknown_query)])
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @router.get("/dashboard", name="dashboard", summary="Every figure as of an instant (agency)")
@@ -33,8 +31,4 @@ async def dashboard_export(
     at: AsOf,
 ) -> Response:
     table = exports.rows(await service.dashboard(database, at))
-    name = f"statistics-{at:%Y%m%dT%H%M}.{fmt}"
-    headers = {"Content-Disposition": attachment(name)}
-    if fmt == "csv":
-        return Response(as_csv(exports.COLUMNS, table), media_type="text/csv; charset=utf-8", headers=headers)
-    return Response(as_xlsx(exports.COLUMNS, table, sheet="statistics"), media_type=XLSX, headers=headers)
+    return table_response(f"statistics-{at:%Y%m%dT%H%M}", exports.COLUMNS, table, fmt)

@@ -153,6 +153,25 @@ answer_reasons = sa.Table(
     sa.Column("reason", sa.String(40), primary_key=True),
 )
 
+groups = sa.Table(
+    "groups",
+    metadata,
+    sa.Column("group_id", sa.Uuid(), primary_key=True),
+    sa.Column("programme_id", sa.Uuid(), nullable=False),
+    sa.Column("institution_id", sa.Uuid(), nullable=False),
+    sa.Column("start_date", sa.Date(), nullable=False),
+    sa.Column("end_date", sa.Date(), nullable=False),
+)
+"""A study group's dates as catalog last told them (an enrolment a day before the start is a late one)."""
+
+institutions = sa.Table(
+    "institutions",
+    metadata,
+    sa.Column("institution_id", sa.Uuid(), primary_key=True),
+    sa.Column("name", sa.String(300), nullable=False),
+)
+"""An institution's name, to say which one a flag is about (an organisation, not a person)."""
+
 FACTS: tuple[sa.Table, ...] = (
     accounts,
     applications,
@@ -165,5 +184,7 @@ FACTS: tuple[sa.Table, ...] = (
     survey_answers,
     answer_stars,
     answer_reasons,
+    groups,
+    institutions,
 )
 """The tables a rebuild empties and fills again."""

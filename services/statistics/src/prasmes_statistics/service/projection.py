@@ -28,6 +28,7 @@ from prasmes_contracts.calls import (
     OfferSubmitted,
     OfferWithdrawn,
 )
+from prasmes_contracts.catalog import GroupChanged, GroupScheduled, ProviderRegistered
 from prasmes_contracts.surveys import SurveyAnswered
 from prasmes_runtime.clock import RIGA
 from prasmes_runtime.consumer import Handlers
@@ -209,3 +210,20 @@ async def on_answered(ctx: EventContext, event: SurveyAnswered) -> None:
         facts.add(tables.answer_stars, {"event_id": answer, "aspect": aspect, "stars": stars})
     for reason in event.reasons:
         facts.add(tables.answer_reasons, {"event_id": answer, "reason": reason})
+
+
+@handlers.on(GroupScheduled, GroupChanged)
+async def on_group(ctx: EventContext, event: GroupScheduled | GroupChanged) -> None:
+    row = {
+        "group_id": event.group_id,
+        "programme_id": event.programme_id,
+        "institution_id": event.institution_id,
+        "start_date": event.start_date,
+        "end_date": event.end_date,
+    }
+    facts_of(ctx.session).add(tables.groups, row)
+
+
+@handlers.on(ProviderRegistered)
+async def on_provider(ctx: EventContext, event: ProviderRegistered) -> None:
+    facts_of(ctx.session).add(tables.institutions, {"institution_id": event.institution_id, "name": event.name})
