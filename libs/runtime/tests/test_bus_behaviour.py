@@ -112,6 +112,23 @@ async def test_lag_counts_what_the_group_has_not_committed(bus: Bus, unique: str
         await subscription.stop()
 
 
+async def test_positions_are_the_groups_committed_and_the_end_offsets(bus: Bus, unique: str) -> None:
+    topic, group = f"positions.{unique}", f"g.{unique}"
+    await bus.ensure_topics([topic])
+    await _publish(bus, topic, [_record("k", n) for n in range(5)])
+    before = await bus.positions(group, [topic])
+    assert sum(end for _, end in before.values()) == 5
+    assert sum(committed for committed, _ in before.values()) == 0  # no commit yet
+    subscription = await _subscribe(bus, group, topic)
+    try:
+        await subscription.commit((await _drain(subscription, 5))[:2])
+    finally:
+        await subscription.stop()
+    after = await bus.positions(group, [topic])
+    assert sum(committed for committed, _ in after.values()) == 2
+    assert set(after) == set(before)
+
+
 async def test_read_all_and_rewind(bus: Bus, unique: str) -> None:
     topic, group = f"replay.{unique}", f"g.{unique}"
     await bus.ensure_topics([topic])
@@ -133,3 +150,20 @@ async def test_concurrent_producers_lose_nothing(bus: Bus, unique: str) -> None:
     await bus.ensure_topics([topic])
     await asyncio.gather(*(_publish(bus, topic, [_record(f"p{p}", n) for n in range(50)]) for p in range(4)))
     assert len(await bus.read_all(topic)) == 200
+
+
+async def test_kafka_topics_keep_their_records_for_good(kafka_bootstrap: str, unique: str) -> None:
+    from aiokafka.admin import AIOKafkaAdminClient
+    from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
+    from prasmes_runtime.bus.kafka import KafkaBus
+
+    topic = f"retained.{unique}"
+    await KafkaBus(kafka_bootstrap).ensure_topics([topic])
+    admin = AIOKafkaAdminClient(bootstrap_servers=kafka_bootstrap)
+    await admin.start()
+    try:
+        (described,) = await admin.describe_configs([ConfigResource(ConfigResourceType.TOPIC, topic)])
+    finally:
+        await admin.close()
+    configs = {entry[0]: entry[1] for entry in described.resources[0][4]}
+    assert configs["retention.ms"] == "-1"

@@ -34,6 +34,11 @@ class Settings(BaseSettings):
     bus: Literal["embedded", "kafka"] = "embedded"
     kafka_bootstrap_servers: str = "127.0.0.1:9092"
     kafka_partitions: int = 3
+    kafka_retention_ms: int = Field(default=-1, ge=-1)
+    """How long the topics the platform creates keep their records (KAFKA_RETENTION_MS; -1: for good, the default).
+    The topics are the platform's history: partners replay them and statistics is rebuilt from their first offsets,
+    so a topic that forgot its first week would rebuild figures without it. Applies to topics created from now on;
+    an existing topic keeps its own `retention.ms` (kafka-configs.sh --alter changes it)."""
     event_log_path: Path | None = None
     """The embedded event log's SQLite file; default var/events.db."""
 

@@ -16,7 +16,11 @@ def create_bus(settings: Settings) -> Bus:
     if settings.bus == "kafka":
         from prasmes_runtime.bus.kafka import KafkaBus
 
-        return KafkaBus(settings.kafka_bootstrap_servers, partitions=settings.kafka_partitions)
+        return KafkaBus(
+            settings.kafka_bootstrap_servers,
+            partitions=settings.kafka_partitions,
+            retention_ms=settings.kafka_retention_ms,
+        )
     from prasmes_runtime.bus.embedded import EmbeddedBus
 
     return EmbeddedBus(settings.resolved_event_log_path())

@@ -134,9 +134,10 @@ def _offset(committed: OffsetAndMetadata | None) -> int:
 class KafkaBus:
     name = "kafka"
 
-    def __init__(self, bootstrap: str, partitions: int = 3) -> None:
+    def __init__(self, bootstrap: str, partitions: int = 3, retention_ms: int = -1) -> None:
         self.bootstrap = bootstrap
         self.partitions = partitions
+        self.retention_ms = retention_ms
 
     def producer(self) -> KafkaProducer:
         return KafkaProducer(self.bootstrap)
@@ -151,7 +152,11 @@ class KafkaBus:
             existing = set(await admin.list_topics())
             missing = [t for t in dict.fromkeys(topics) if t not in existing]
             if missing:
-                new = [NewTopic(t, num_partitions=self.partitions, replication_factor=1) for t in missing]
+                configs = {"retention.ms": str(self.retention_ms)}
+                new = [
+                    NewTopic(t, num_partitions=self.partitions, replication_factor=1, topic_configs=configs)
+                    for t in missing
+                ]
                 await admin.create_topics(new)
         except TopicAlreadyExistsError:
             pass  # another process created it first
