@@ -154,7 +154,7 @@ async def _redeliver(svc: ServiceHarness, events: list[Event], envelopes: list[A
 
 
 async def _generation(svc: ServiceHarness) -> dict[str, Any]:
-    response = await svc.client.get("/statistics/rebuilds/current", headers=svc.as_(*ADMIN))
+    response = await svc.client.get("/rebuilds/current", headers=svc.as_(*ADMIN))
     assert response.status_code == 200, response.text
     found: dict[str, Any] = response.json()
     return found
@@ -162,12 +162,12 @@ async def _generation(svc: ServiceHarness) -> dict[str, Any]:
 
 async def _everything(svc: ServiceHarness, project: str) -> dict[str, Any]:
     headers = svc.as_(*ADMIN)
-    dashboard = (await svc.client.get("/statistics/dashboard", headers=headers)).json()
+    dashboard = (await svc.client.get("/dashboard", headers=headers)).json()
     series = {
-        figure: (await svc.client.get(f"/statistics/series/{figure}", params={"project": project})).json()
+        figure: (await svc.client.get(f"/series/{figure}", params={"project": project})).json()
         for figure in ("applications_submitted", "granted", "started", "completed")
     }
-    funnels = (await svc.client.get("/statistics/funnels")).json()
+    funnels = (await svc.client.get("/funnels")).json()
     return {"dashboard": dashboard, "series": series, "funnels": funnels}
 
 
@@ -185,7 +185,7 @@ async def test_a_rebuild_from_offset_zero_equals_the_live_projection(statistics:
     assert mine["figures"]["started"] > mine["figures"]["completed"] > 0
     assert mine["rounds"][f"{project}-1"]["applicants"] > 0
 
-    started = await statistics.client.post("/statistics/rebuilds", headers=statistics.as_(*ADMIN))
+    started = await statistics.client.post("/rebuilds", headers=statistics.as_(*ADMIN))
     assert started.status_code == 202, started.text
     assert started.json()["generation"] == 2
     assert started.json()["requested_by"] == "admin"

@@ -69,7 +69,7 @@ class World:
 
     async def dashboard(self, at: datetime | None = None) -> dict[str, Any]:
         params = {"as_of": at.isoformat()} if at else {}
-        response = await self.client.get("/statistics/dashboard", params=params, headers=self.agency())
+        response = await self.client.get("/dashboard", params=params, headers=self.agency())
         assert response.status_code == 200, response.text
         found: dict[str, Any] = response.json()
         return found

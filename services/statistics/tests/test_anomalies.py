@@ -148,7 +148,7 @@ async def test_the_agency_sees_the_institutions_that_stand_out(world: World) -> 
                     )
                 )
     await world.deliver(*events)
-    response = await world.client.get("/statistics/anomalies", headers=world.agency())
+    response = await world.client.get("/anomalies", headers=world.agency())
     assert response.status_code == 200, response.text
     found_all = response.json()
     assert len(found_all) == 1, found_all
@@ -163,10 +163,10 @@ async def test_the_agency_sees_the_institutions_that_stand_out(world: World) -> 
     assert found["figures"]["late_enrolments"] == 12 and found["figures"]["completion_rate"] == "100.0"
     spent = next(f for f in found["flags"] if f["code"] == "spent_without_answers")
     assert spent["value"] == "3840.00"
-    csv = await world.client.get("/statistics/exports/anomalies.csv", headers=world.agency())
+    csv = await world.client.get("/exports/anomalies.csv", headers=world.agency())
     assert csv.status_code == 200 and "quick_completion" in csv.content.decode("utf-8-sig")
     learner = world.svc.as_("learner-1", "learner")
-    assert (await world.client.get("/statistics/anomalies", headers=learner)).status_code == 403
+    assert (await world.client.get("/anomalies", headers=learner)).status_code == 403
 
 
 DAY_AT = timedelta(days=1)

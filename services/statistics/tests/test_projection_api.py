@@ -265,7 +265,7 @@ async def test_the_public_summary_funnel_and_series(world: World) -> None:
         approved(a, T0 + 2 * DAY),
         enrolment.started(date(2025, 9, 5)),
     )
-    summary = (await world.client.get("/statistics/summary")).json()
+    summary = (await world.client.get("/summary")).json()
     assert summary["figures"] == {
         "accounts_opened": 2,
         "applications": 2,
@@ -275,7 +275,7 @@ async def test_the_public_summary_funnel_and_series(world: World) -> None:
         "completed": 0,
         "survey_answers": 0,
     }
-    (funnel,) = (await world.client.get("/statistics/funnels", params={"project": "IMK"})).json()
+    (funnel,) = (await world.client.get("/funnels", params={"project": "IMK"})).json()
     assert [(s["stage"], s["value"]) for s in funnel["stages"]] == [
         ("accounts_opened", 2),
         ("applicants", 2),
@@ -283,60 +283,60 @@ async def test_the_public_summary_funnel_and_series(world: World) -> None:
         ("started", 1),
         ("completed", 0),
     ]
-    series = (await world.client.get("/statistics/series/accounts_opened")).json()
+    series = (await world.client.get("/series/accounts_opened")).json()
     points = series["points"]
     assert points[0] == {"day": str(T0.date()), "new": 1, "total": 1}
     assert points[1] == {"day": str((T0 + DAY).date()), "new": 1, "total": 2}
     assert points[-1]["day"] == "2025-09-30" and points[-1]["total"] == 2
-    svg = await world.client.get("/statistics/charts/funnel.svg", params={"project": "IMK", "language": "en"})
+    svg = await world.client.get("/charts/funnel.svg", params={"project": "IMK", "language": "en"})
     assert svg.status_code == 200 and svg.headers["content-type"] == "image/svg+xml"
     assert "Granted" in svg.text
-    png = await world.client.get("/statistics/charts/series/started.png")
+    png = await world.client.get("/charts/series/started.png")
     assert png.status_code == 200 and png.content.startswith(b"\x89PNG")
 
 
 async def test_exports(world: World) -> None:
     ilze = Learner()
     await world.deliver(opened(ilze, T0), submitted(ilze, "IMK", T0))
-    csv = await world.client.get("/statistics/exports/dashboard.csv", headers=world.agency())
+    csv = await world.client.get("/exports/dashboard.csv", headers=world.agency())
     assert csv.status_code == 200
     lines = csv.content.decode("utf-8-sig").splitlines()
     assert lines[0].startswith("as_of,scope,project_code,call_or_round,figure,unit,value")
     assert any(",project,IMK,,applicants,persons,1," in line for line in lines)
-    xlsx = await world.client.get("/statistics/exports/dashboard.xlsx", headers=world.agency())
+    xlsx = await world.client.get("/exports/dashboard.xlsx", headers=world.agency())
     assert xlsx.status_code == 200 and xlsx.content.startswith(b"PK")
 
 
 async def test_who_may_read_what(world: World) -> None:
-    assert (await world.client.get("/statistics/summary")).status_code == 200
-    assert (await world.client.get("/statistics/definitions")).status_code == 200
-    assert (await world.client.get("/statistics/dashboard")).status_code == 401
+    assert (await world.client.get("/summary")).status_code == 200
+    assert (await world.client.get("/definitions")).status_code == 200
+    assert (await world.client.get("/dashboard")).status_code == 401
     learner = world.svc.as_("learner-1", "learner")
-    assert (await world.client.get("/statistics/dashboard", headers=learner)).status_code == 403
+    assert (await world.client.get("/dashboard", headers=learner)).status_code == 403
     partner = world.svc.as_("partner-1", "partner")
-    assert (await world.client.get("/statistics/exports/dashboard.csv", headers=partner)).status_code == 403
+    assert (await world.client.get("/exports/dashboard.csv", headers=partner)).status_code == 403
     officer = world.agency()
-    assert (await world.client.post("/statistics/rebuilds", headers=officer)).status_code == 403
-    assert (await world.client.get("/statistics/rebuilds/current", headers=officer)).status_code == 200
+    assert (await world.client.post("/rebuilds", headers=officer)).status_code == 403
+    assert (await world.client.get("/rebuilds/current", headers=officer)).status_code == 200
 
 
 async def test_bad_input_is_named(world: World) -> None:
     cases = {
-        "/statistics/summary?as_of=2025-09-30T12:00:00": "as_of",  # no offset
-        "/statistics/summary?as_of=yesterday": "as_of",
-        "/statistics/series/persons": "figure",
-        "/statistics/funnels?project=IM%20K": "project",
-        "/statistics/summary?asof=2025-09-30T12:00:00Z": "asof",
-        "/statistics/charts/funnel.gif?project=IMK": "fmt",
-        "/statistics/charts/funnel.svg?project=IMK&language=de": "language",
+        "/summary?as_of=2025-09-30T12:00:00": "as_of",  # no offset
+        "/summary?as_of=yesterday": "as_of",
+        "/series/persons": "figure",
+        "/funnels?project=IM%20K": "project",
+        "/summary?asof=2025-09-30T12:00:00Z": "asof",
+        "/charts/funnel.gif?project=IMK": "fmt",
+        "/charts/funnel.svg?project=IMK&language=de": "language",
     }
     for path, field in cases.items():
         response = await world.client.get(path)
         assert response.status_code == 422, (path, response.text)
         assert field in response.text, (path, response.text)
-    missing = await world.client.get("/statistics/charts/funnel.svg")
+    missing = await world.client.get("/charts/funnel.svg")
     assert missing.status_code == 404
-    assert (await world.client.get("/statistics/funnels", params={"project": "NONE"})).status_code == 404
+    assert (await world.client.get("/funnels", params={"project": "NONE"})).status_code == 404
 
 
 async def test_no_person_is_stored(world: World) -> None:
@@ -354,11 +354,11 @@ async def test_a_rebuild_forgets_and_reads_again(world: World) -> None:
     await world.deliver(opened(ilze, T0), submitted(ilze, "IMK", T0))
     before = await world.dashboard()
     admin = world.agency("agency_admin")
-    started = await world.client.post("/statistics/rebuilds", headers=admin)
+    started = await world.client.post("/rebuilds", headers=admin)
     assert started.status_code == 202, started.text
     assert started.json()["generation"] == 2
     assert (await world.dashboard())["projects"] == []
     await world.caught_up()
     assert await world.dashboard() == before
-    status = (await world.client.get("/statistics/rebuilds/current", headers=world.agency())).json()
+    status = (await world.client.get("/rebuilds/current", headers=world.agency())).json()
     assert status["generation"] == 2 and status["done"] and status["read"] == status["total"] > 0

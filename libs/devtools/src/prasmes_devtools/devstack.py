@@ -341,7 +341,7 @@ def _seed_catalog(stack: Stack, client: httpx.Client) -> None:
     publishes the programme; then a group with free places."""
     try:
         ids = seed_catalog(client)
-        _replay_demonstration(client, ids["programme_id"])
+        replay_demonstration(client, ids["programme_id"])
         _schedule_demo_group(client, ids["institution_id"], ids["programme_id"])
         _replay_surveys(client, ids["institution_id"], ids["programme_id"])
     except Exception as exc:  # demo data is a convenience: the platform runs without it
@@ -366,7 +366,7 @@ DEMO_WAIT_SECONDS = 30.0
 """How long the demo waits for an event to reach the next service (calls' read model, the public catalogue)."""
 
 
-def _replay_demonstration(client: httpx.Client, programme_id: str) -> None:
+def replay_demonstration(client: httpx.Client, programme_id: str) -> None:
     """Once calls has learned the institution, Līga and the programme from catalog's events, Mārtiņš has calls
     replay its demonstration call (`POST /api/calls/dev/demonstration`) with Ilze evaluating: the signature's
     CooperationAgreementSigned goes through calls' outbox to catalog, which publishes the programme."""
@@ -450,6 +450,7 @@ def main() -> None:
         print(
             f"\nPrasmes is running ({args.bus} bus).\n"
             f"  gateway:   {stack.gateway_url}\n  API docs:  {stack.gateway_url}/docs\n"
+            f"  statistics: {stack.gateway_url}/api/statistics/summary\n"
             f'  dev login: POST {stack.gateway_url}/auth/dev-login {{"username": "anna"}}\n'
             f"  logs:      {stack.var_dir}/logs/\nPress Ctrl-C to stop.",
             flush=True,

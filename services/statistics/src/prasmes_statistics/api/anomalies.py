@@ -15,7 +15,7 @@ from prasmes_statistics.api.tables import table_response
 from prasmes_statistics.domain.anomalies import FlaggedInstitution
 from prasmes_statistics.service.anomalies import anomalies as find
 
-router = APIRouter(prefix="/statistics", tags=["statistics"], dependencies=[Depends(refuse_unknown_query)])
+router = APIRouter(tags=["statistics"], dependencies=[Depends(refuse_unknown_query)])
 COLUMNS = ["institution_id", "name", "flag", "value", "threshold", "peers", "over", "programmes"]
 
 

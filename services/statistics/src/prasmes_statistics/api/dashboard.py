@@ -14,7 +14,7 @@ from prasmes_statistics.domain.figures import DEFINITIONS
 from prasmes_statistics.service import exports
 from prasmes_statistics.service import figures as service
 
-router = APIRouter(prefix="/statistics", tags=["statistics"], dependencies=[Depends(refuse_unknown_query)])
+router = APIRouter(tags=["statistics"], dependencies=[Depends(refuse_unknown_query)])
 
 
 @router.get("/dashboard", name="dashboard", summary="Every figure as of an instant (agency)")

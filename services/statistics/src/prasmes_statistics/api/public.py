@@ -25,7 +25,7 @@ from prasmes_statistics.api.schemas import (
 from prasmes_statistics.domain.figures import BY_CODE, DEFINITIONS, SERIES_FIGURES, funnel
 from prasmes_statistics.service import figures as service
 
-router = APIRouter(prefix="/statistics", tags=["statistics"], dependencies=[Depends(refuse_unknown_query)])
+router = APIRouter(tags=["statistics"], dependencies=[Depends(refuse_unknown_query)])
 SeriesFigure = Literal[
     "accounts_opened", "applications_submitted", "granted", "rejected", "started", "discontinued", "completed"
 ]

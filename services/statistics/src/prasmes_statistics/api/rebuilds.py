@@ -11,7 +11,7 @@ from pydantic import BaseModel
 from prasmes_statistics.api.common import AdaptersDep, Agency, AgencyAdmin
 from prasmes_statistics.service import rebuilds as service
 
-router = APIRouter(prefix="/statistics", tags=["statistics"], dependencies=[Depends(refuse_unknown_query)])
+router = APIRouter(tags=["statistics"], dependencies=[Depends(refuse_unknown_query)])
 
 
 class RebuildOut(BaseModel):
