@@ -203,20 +203,6 @@ def mean(total: int, count: int) -> Decimal | None:
 
 
 @dataclass(frozen=True)
-class Round:
-    """A funding project's application round: a call's learners' application period (days in Riga)."""
-
-    call_id: str
-    call_code: str
-    project_code: str
-    opens_on: date
-    closes_on: date
-
-    def holds(self, day: date) -> bool:
-        return self.opens_on <= day <= self.closes_on
-
-
-@dataclass(frozen=True)
 class ProjectFigures:
     project_code: str
     figures: dict[str, int | Decimal]
