@@ -324,6 +324,8 @@ async def test_bad_input_is_named(world: World) -> None:
     cases = {
         "/summary?as_of=2025-09-30T12:00:00": "as_of",  # no offset
         "/summary?as_of=yesterday": "as_of",
+        "/summary?as_of=0001-01-01T00:00:00%2B01:00": "as_of",  # a year before 1 in UTC
+        "/funnels?as_of=9999-12-31T23:59:59-12:00": "as_of",
         "/series/persons": "figure",
         "/funnels?project=IM%20K": "project",
         "/summary?asof=2025-09-30T12:00:00Z": "asof",

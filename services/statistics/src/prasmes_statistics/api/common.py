@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import Depends, Query
 from prasmes_runtime import roles
 from prasmes_runtime.auth import Principal, require_person
 from prasmes_runtime.dependencies import ClockDep, ContextDep
+from prasmes_runtime.errors import InvalidInput, Violation
 from pydantic import AwareDatetime
 
 from prasmes_statistics.settings import StatisticsAdapters, StatisticsSettings
@@ -25,14 +26,22 @@ Project = Annotated[
 ]
 
 
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+LATEST = datetime(3000, 1, 1, tzinfo=UTC)
+
+
 async def _as_of(
     clock: ClockDep,
     as_of: Annotated[
         AwareDatetime | None,
-        Query(description="The instant the figures are as of, with its offset (ISO 8601); default: now."),
+        Query(description="The instant the figures are as of, with its offset (ISO 8601), 2000 to 2999; default: now."),
     ] = None,
 ) -> datetime:
-    return as_of if as_of is not None else clock.now()
+    if as_of is None:
+        return clock.now()
+    if not EARLIEST <= as_of < LATEST:
+        raise InvalidInput(Violation("as_of", "out_of_range", "as_of must lie from the year 2000 to the year 2999"))
+    return as_of
 
 
 AsOf = Annotated[datetime, Depends(_as_of)]
