@@ -8,6 +8,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 from prasmes_contracts.accounts import ApplicationLapsed, ApplicationWithdrawn, GrantReleased, GrantReserved, GrantSpent
 from prasmes_contracts.calls import CallOpened, CallPhaseChanged, OfferApproved, OfferSubmitted, OfferWithdrawn
@@ -364,3 +365,28 @@ async def test_a_rebuild_forgets_and_reads_again(world: World) -> None:
     assert await world.dashboard() == before
     status = (await world.client.get("/rebuilds/current", headers=world.agency())).json()
     assert status["generation"] == 2 and status["done"] and status["read"] == status["total"] > 0
+
+
+async def test_figures_are_counted_once_per_version_of_the_projection(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from prasmes_statistics.service import figures
+
+    counted = 0
+    original = figures._dashboard
+
+    async def counting(*args: Any) -> Any:
+        nonlocal counted
+        counted += 1
+        return await original(*args)
+
+    monkeypatch.setattr(figures, "_dashboard", counting)
+    ilze = Learner()
+    await world.deliver(opened(ilze, T0))
+    for _ in range(3):
+        assert (await world.dashboard())["accounts_opened"] == 1
+        assert (await world.client.get("/summary")).json()["figures"]["accounts_opened"] == 1
+    assert counted == 1, "six reads of one version of the projection, one counting"
+    await world.deliver(opened(Learner(), T0))
+    assert (await world.dashboard())["accounts_opened"] == 2, "a batch written is counted at once, never stale"
+    assert counted == 2

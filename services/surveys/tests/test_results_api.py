@@ -271,6 +271,22 @@ async def test_the_demo_replays_the_seeds_answers_once_and_only_in_dev_mode(worl
     ]
 
 
+async def test_the_seed_answers_are_served_as_learners_submit_them_only_in_dev_mode(world: World) -> None:
+    admin = world.svc.as_("martins", "agency_admin")
+    assert (await world.client.get("/dev/seed-answers", headers=admin)).status_code == 404
+    world.svc.app.state.runtime.context.settings.dev_mode = True
+    assert (await world.client.get("/dev/seed-answers", headers=_agency(world))).status_code == 403
+    seed = (await world.client.get("/dev/seed-answers", headers=admin)).json()
+    assert (len(seed["completion"]), len(seed["discontinuation"])) == (1446, 69)
+    few = await world.client.get("/dev/seed-answers?completion=3&discontinuation=1", headers=admin)
+    assert [a["knowledge_skills"] for a in few.json()["completion"]] == [4, 5, 5]
+    assert few.json()["discontinuation"] == [{"reasons": ["content"]}]
+    for i, answers in enumerate(few.json()["completion"]):
+        await _answered(world, f"s{i}", answers)
+    r = (await world.client.get("/survey-results/platform", headers=_agency(world))).json()
+    assert r["answered"]["completion"] == 3
+
+
 async def test_a_results_page_read_again_shows_an_answer_given_since(world: World) -> None:
     staff = await _member(world)
     for i in range(3):

@@ -116,6 +116,7 @@ def upgrade() -> None:
     op.create_table('projection',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('generation', sa.Integer(), nullable=False),
+    sa.Column('version', sa.BigInteger(), server_default='0', nullable=False),
     sa.Column('person_key', sa.String(length=64), nullable=False),
     sa.Column('rebuild_requested_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('rebuild_requested_by', sa.String(length=20), nullable=True),

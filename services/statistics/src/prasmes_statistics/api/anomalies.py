@@ -75,7 +75,7 @@ def _out(found: FlaggedInstitution) -> FlaggedOut:
 
 @router.get("/anomalies", name="anomalies", summary="Institutions whose figures stand out (agency)")
 async def anomalies(_: Agency, database: DatabaseDep, at: AsOf, settings: SettingsDep) -> list[FlaggedOut]:
-    return [_out(f) for f in await find(database, at, settings.anomaly_rules())]
+    return [_out(f) for f in await find(database, at.at, settings.anomaly_rules())]
 
 
 @router.get("/exports/anomalies.{fmt}", name="anomalies_export", summary="The anomaly flags as CSV or XLSX (agency)")
@@ -97,7 +97,7 @@ async def anomalies_export(
             x.over,
             " ".join(f"{p}={a}" for p, a in sorted(x.programmes.items())) or None,
         ]
-        for f in await find(database, at, settings.anomaly_rules())
+        for f in await find(database, at.at, settings.anomaly_rules())
         for x in f.flags
     ]
-    return table_response(f"anomalies-{at:%Y%m%dT%H%M}", COLUMNS, rows, fmt)
+    return table_response(f"anomalies-{at.at:%Y%m%dT%H%M}", COLUMNS, rows, fmt)

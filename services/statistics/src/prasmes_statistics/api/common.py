@@ -12,6 +12,7 @@ from prasmes_runtime.dependencies import ClockDep, ContextDep
 from prasmes_runtime.errors import InvalidInput, Violation
 from pydantic import AwareDatetime
 
+from prasmes_statistics.domain.figures import Instant
 from prasmes_statistics.settings import StatisticsAdapters, StatisticsSettings
 
 Agency = Annotated[Principal, Depends(require_person(*roles.AGENCY))]
@@ -36,15 +37,15 @@ async def _as_of(
         AwareDatetime | None,
         Query(description="The instant the figures are as of, with its offset (ISO 8601), 2000 to 2999; default: now."),
     ] = None,
-) -> datetime:
+) -> Instant:
     if as_of is None:
-        return clock.now()
+        return Instant(clock.now(), given=False)
     if not EARLIEST <= as_of < LATEST:
         raise InvalidInput(Violation("as_of", "out_of_range", "as_of must lie from the year 2000 to the year 2999"))
-    return as_of
+    return Instant(as_of, given=True)
 
 
-AsOf = Annotated[datetime, Depends(_as_of)]
+AsOf = Annotated[Instant, Depends(_as_of)]
 
 
 async def _adapters(context: ContextDep) -> StatisticsAdapters:

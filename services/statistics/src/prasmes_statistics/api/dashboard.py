@@ -31,4 +31,4 @@ async def dashboard_export(
     at: AsOf,
 ) -> Response:
     table = exports.rows(await service.dashboard(database, at))
-    return table_response(f"statistics-{at:%Y%m%dT%H%M}", exports.COLUMNS, table, fmt)
+    return table_response(f"statistics-{at.at:%Y%m%dT%H%M}", exports.COLUMNS, table, fmt)

@@ -42,7 +42,7 @@ TITLES = {
 @router.get("/summary", name="summary", summary="The headline numbers (anyone)", openapi_extra=PUBLIC)
 async def summary(database: DatabaseDep, at: AsOf) -> SummaryOut:
     found = await service.dashboard(database, at)
-    return SummaryOut(as_of=at, figures={k: int(v) for k, v in service.headline(found).items()})
+    return SummaryOut(as_of=at.at, figures={k: int(v) for k, v in service.headline(found).items()})
 
 
 @router.get("/definitions", name="definitions", summary="What every figure counts (anyone)", openapi_extra=PUBLIC)
@@ -55,10 +55,10 @@ async def _funnels(database: DatabaseDep, at: AsOf, project: Project = None) -> 
     if project is not None:
         projects = [p for p in projects if p.project_code == project]
         if not projects:
-            raise NotFound(f"no figures of a funding project {project} as of {at.isoformat()}")
+            raise NotFound(f"no figures of a funding project {project} as of {at.at.isoformat()}")
     return [
         FunnelOut(
-            as_of=at,
+            as_of=at.at,
             project_code=p.project_code,
             stages=[FunnelStageOut(stage=s, value=v) for s, v in funnel(accounts, p)],
             discontinued=int(p.figures.get("discontinued", 0)),
@@ -83,7 +83,7 @@ async def _series(
 ) -> SeriesOut:
     points = await service.series(database, figure, at, project)
     return SeriesOut(
-        as_of=at,
+        as_of=at.at,
         figure=figure,
         project_code=project,
         points=[PointOut(day=p.day, new=p.new, total=p.total) for p in points],

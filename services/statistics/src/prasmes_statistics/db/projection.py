@@ -24,6 +24,9 @@ class Facts:
     def __init__(self) -> None:
         self._rows: dict[tuple[str, tuple[str, ...]], dict[tuple[Any, ...], Mapping[str, Any]]] = {}
 
+    def __bool__(self) -> bool:
+        return bool(self._rows)
+
     def add(self, table: sa.Table, row: Mapping[str, Any]) -> None:
         key = tuple(row[column.name] for column in table.primary_key.columns)
         self._rows.setdefault((table.name, tuple(sorted(row))), {})[key] = row
@@ -44,9 +47,15 @@ def facts_of(session: AsyncSession) -> Facts:
 
 
 async def flush(session: AsyncSession) -> None:
+    """Write the transaction's facts, and count one more version if there were any."""
     found = session.info.pop(_FACTS, None)
-    if isinstance(found, Facts):
+    if isinstance(found, Facts) and found:
         await found.write(session)
+        await session.execute(projection.update().values(version=projection.c.version + 1))
+
+
+async def version(session: AsyncSession) -> int:
+    return int((await session.execute(sa.select(projection.c.version))).scalar_one())
 
 
 async def person_key(session: AsyncSession) -> str:
@@ -66,7 +75,12 @@ async def start_rebuild(session: AsyncSession, at: datetime, by: str) -> int:
     """The next generation, with every fact forgotten: its consumer fills them again from the first offsets."""
     updated = await session.execute(
         projection.update()
-        .values(generation=projection.c.generation + 1, rebuild_requested_at=at, rebuild_requested_by=by)
+        .values(
+            generation=projection.c.generation + 1,
+            version=projection.c.version + 1,
+            rebuild_requested_at=at,
+            rebuild_requested_by=by,
+        )
         .returning(projection.c.generation)
     )
     new = int(updated.scalar_one())

@@ -20,12 +20,15 @@ projection = sa.Table(
     metadata,
     sa.Column("id", sa.Integer(), primary_key=True),
     sa.Column("generation", sa.Integer(), nullable=False),
+    sa.Column("version", sa.BigInteger(), nullable=False, server_default="0"),
     sa.Column("person_key", sa.String(64), nullable=False),
     sa.Column("rebuild_requested_at", UtcDateTime(), nullable=True),
     sa.Column("rebuild_requested_by", sa.String(20), nullable=True),
 )
-"""One row: the generation the consumer projects into (a rebuild starts the next one from the first offsets), the key
-of the persons' digests (kept across rebuilds, so that a rebuilt figure equals the live one) and the last rebuild."""
+"""One row: the generation the consumer projects into (a rebuild starts the next one from the first offsets), the
+version (one more with every batch of facts written and every rebuild: figures read under one version are the same
+figures), the key of the persons' digests (kept across rebuilds, so that a rebuilt figure equals the live one) and
+the last rebuild."""
 
 accounts = sa.Table(
     "accounts",

@@ -15,6 +15,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 from hashlib import sha256
 
+from prasmes_runtime.clock import RIGA
+
 
 class Unit(StrEnum):
     ACCOUNTS = "accounts"
@@ -200,6 +202,20 @@ def mean(total: int, count: int) -> Decimal | None:
     if count <= 0:
         return None
     return (Decimal(total) / count).quantize(TENTH, rounding=ROUND_HALF_UP)
+
+
+@dataclass(frozen=True)
+class Instant:
+    """The instant figures are as of: one asked for, or now."""
+
+    at: datetime
+    given: bool
+
+    @property
+    def key(self) -> object:
+        """What figures as of it are the same for, the projection unchanged: the instant asked for, or now's day in
+        Riga (the study figures count by day)."""
+        return self.at if self.given else ("now", self.at.astimezone(RIGA).date())
 
 
 @dataclass(frozen=True)

@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from prasmes_runtime.cache import ShortCache
 from prasmes_runtime.clock import RIGA
 from prasmes_runtime.db import Database
 
 from prasmes_statistics.db import figures as db
+from prasmes_statistics.db import projection
 from prasmes_statistics.domain.figures import (
     CallFigures,
     Dashboard,
+    Instant,
     ProjectFigures,
     SeriesPoint,
     SurveyFigures,
@@ -24,9 +28,27 @@ from prasmes_statistics.domain.figures import (
 )
 
 KINDS = ("completion", "discontinuation")
+FIGURES_SECONDS = 60.0
+"""How long figures read are kept in the process; they are kept under the projection's version, so a batch of facts
+written (by any process) makes the next read count afresh: never a stale figure, only one computed once."""
+_dashboards: ShortCache[tuple[int, object], Dashboard] = ShortCache(FIGURES_SECONDS, entries=256)
+_funnels: ShortCache[tuple[int, object], tuple[int, list[ProjectFigures]]] = ShortCache(FIGURES_SECONDS, entries=256)
+_series: ShortCache[tuple[int, object, str, str | None], list[SeriesPoint]] = ShortCache(FIGURES_SECONDS, entries=512)
 
 
-async def dashboard(database: Database, at: datetime) -> Dashboard:
+async def _version(database: Database) -> int:
+    async with database.session() as session:
+        return await projection.version(session)
+
+
+async def dashboard(database: Database, instant: Instant) -> Dashboard:
+    """Every figure as of the instant (counted once per version of the projection and instant)."""
+    key = (await _version(database), instant.key)
+    found = await _dashboards.read(database, key, lambda: _dashboard(database, instant.at))
+    return replace(found, as_of=instant.at)
+
+
+async def _dashboard(database: Database, at: datetime) -> Dashboard:
     async with database.session() as session:
         accounts = await db.accounts_opened(session, at)
         projects = await db.per_project(session, at)
@@ -82,8 +104,13 @@ TRAILING_DAYS = 366
 """A series runs to the as-of day, but no further than this many days past its last counted day."""
 
 
-async def series(database: Database, figure: str, at: datetime, project: str | None) -> list[SeriesPoint]:
+async def series(database: Database, figure: str, instant: Instant, project: str | None) -> list[SeriesPoint]:
     """A figure's daily series (days in Riga) from its first counted day to the as-of day."""
+    key = (await _version(database), instant.key, figure, project)
+    return await _series.read(database, key, lambda: _series_of(database, figure, instant.at, project))
+
+
+async def _series_of(database: Database, figure: str, at: datetime, project: str | None) -> list[SeriesPoint]:
     async with database.session() as session:
         found = await db.days(session, figure, at, project)
     if not found:
@@ -102,8 +129,13 @@ def headline(found: Dashboard) -> dict[str, int | Decimal]:
     return totals
 
 
-async def funnels(database: Database, at: datetime) -> tuple[int, list[ProjectFigures]]:
+async def funnels(database: Database, instant: Instant) -> tuple[int, list[ProjectFigures]]:
     """The accounts opened and each project's figures (what the funnels are drawn from)."""
+    key = (await _version(database), instant.key)
+    return await _funnels.read(database, key, lambda: _funnels_of(database, instant.at))
+
+
+async def _funnels_of(database: Database, at: datetime) -> tuple[int, list[ProjectFigures]]:
     async with database.session() as session:
         accounts = await db.accounts_opened(session, at)
         projects = await db.per_project(session, at)

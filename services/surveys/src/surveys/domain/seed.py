@@ -54,20 +54,23 @@ def counts(percentages: tuple[int, ...] | list[int], total: int) -> list[int]:
     return whole
 
 
-def seed_completion_answers() -> list[Answers]:
+def seed_completion_answers(total: int = SEED_ANSWERS) -> list[Answers]:
+    """The seed's 1 446 completion answers, or `total` answers with the same distributions of stars (`counts`)."""
     distributions = {"knowledge_skills": KNOWLEDGE_SKILLS, **OTHER_ASPECTS}
     stars = {
-        a: [s for s, n in zip(range(1, 6), counts(d, SEED_ANSWERS), strict=True) for _ in range(n)]
+        a: [s for s, n in zip(range(1, 6), counts(d, total), strict=True) for _ in range(n)]
         for a, d in distributions.items()
     }
     return [
         checked(COMPLETION_V1, {a: stars[a][i] for a in ASPECTS} | CHECKS_AND_LEVEL, complete=True)
-        for i in range(SEED_ANSWERS)
+        for i in range(total)
     ]
 
 
-def seed_discontinuation_answers() -> list[Answers]:
-    total = SEED_DISCONTINUATION_ANSWERS
+def seed_discontinuation_answers(total: int = SEED_DISCONTINUATION_ANSWERS) -> list[Answers]:
+    """The seed's 69 discontinuation answers, or `total` of them: each reason chosen by its share of the answers
+    (rounded), handed out in turn. An answer left without a reason (only a few answers in all) takes the most
+    chosen one, since an answer names at least one."""
     chosen: list[list[str]] = [[] for _ in range(total)]
     start = 0
     for reason, share in SEED_REASONS.items():
@@ -75,6 +78,9 @@ def seed_discontinuation_answers() -> list[Answers]:
         for j in range(n):
             chosen[(start + j) % total].append(reason)
         start += n
+    for reasons in chosen:
+        if not reasons:
+            reasons.append(next(iter(SEED_REASONS)))
     return [
         checked(
             DISCONTINUATION_V1, {"reasons": c} | ({"other_reason": "Pārcēlos"} if "other" in c else {}), complete=True

@@ -4,21 +4,16 @@ the read models they need."""
 
 from __future__ import annotations
 
-import asyncio
-import random
-import time
 import uuid
-import weakref
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Generic, TypeVar
 
-import sqlalchemy as sa
 from prasmes_contracts.surveys import ProgrammeRatingChanged, QualityFlagCleared, QualityFlagRaised
 from prasmes_runtime import roles
 from prasmes_runtime.auth import Principal
+from prasmes_runtime.cache import ShortCache
 from prasmes_runtime.db import Database
 from prasmes_runtime.errors import Forbidden, NotFound
 from prasmes_runtime.outbox import record_event
@@ -50,73 +45,10 @@ TOO_FEW = f"shown to the institution only when at least {MIN_SHOWN} people answe
 
 # --------------------------------------------------------------------------- the cache of what was read
 
-
-K = TypeVar("K")
-V = TypeVar("V")
-
-
-class ShortCache(Generic[K, V]):
-    """What was last read, per database, for `CACHE_SECONDS`: a results page read again and again reads nothing
-    again. A write in this process forgets what it touched at once; one in another process (a second api worker, the
-    worker's consumers) shows after at most `CACHE_SECONDS`."""
-
-    def __init__(self) -> None:
-        self._kept: weakref.WeakKeyDictionary[Database, dict[K, tuple[float, V]]] = weakref.WeakKeyDictionary()
-        self._reading: dict[tuple[int, K], asyncio.Future[V]] = {}
-
-    def get(self, database: Database, key: K) -> V | None:
-        kept = self._kept.get(database, {}).get(key)
-        return kept[1] if kept is not None and kept[0] > time.monotonic() else None
-
-    async def read(self, database: Database, key: K, reader: Callable[[], Awaitable[V]]) -> V:
-        """From the cache, or read once however many requests want it at the same moment: when it expires under
-        load, one request reads it and the others wait for that read (not 32 reads queued for the database)."""
-        found = self.get(database, key)
-        if found is not None:
-            return found
-        flight = (id(database), key)
-        reading = self._reading.get(flight)
-        if reading is not None:
-            return await asyncio.shield(reading)
-        reading = asyncio.get_running_loop().create_future()
-        self._reading[flight] = reading
-        try:
-            value = await reader()
-            self.put(database, key, value)
-            reading.set_result(value)
-            return value
-        except BaseException as exc:
-            reading.set_exception(exc)
-            reading.exception()  # retrieved: no "never retrieved" warning when no one else waited
-            raise
-        finally:
-            del self._reading[flight]
-
-    def put(self, database: Database, key: K, value: V) -> None:
-        entries = self._kept.setdefault(database, {})
-        if len(entries) >= CACHE_ENTRIES:
-            entries.clear()
-        # Kept between half the time and all of it: entries filled together (a page of programmes) do not all
-        # expire in the same instant and send their reads to the database at once.
-        entries[key] = (time.monotonic() + CACHE_SECONDS * (0.5 + random.random() / 2), value)
-
-    def forget(self, keys: Iterable[K]) -> None:
-        for kept in self._kept.values():
-            for key in keys:
-                kept.pop(key, None)
-
-    def forget_on_commit(self, session: AsyncSession, keys: Iterable[K]) -> None:
-        """Forgotten now and again once the write commits (a read in between may have kept the old value)."""
-        touched = list(keys)
-        self.forget(touched)
-        sa.event.listen(session.sync_session, "after_commit", lambda _: self.forget(touched), once=True)
-
-
-CACHE_SECONDS = 5.0
-CACHE_ENTRIES = 20_000
 Read = tuple[Results, uuid.UUID | None]
 """A scope's results and the institution it belongs to."""
 scope_cache: ShortCache[Scope, Read] = ShortCache()
+"""A scope's results, for 5 s (`prasmes_runtime.cache.ShortCache`)."""
 member_cache: ShortCache[str, set[uuid.UUID]] = ShortCache()
 
 

@@ -1,6 +1,6 @@
-"""The api process's short cache of results and memberships: what many requests want at the same moment is read
-once (the results' p99 at 200 000 answers: 32 requests in flight each reading an expired membership queued 32 reads
-for the database), a failed read is nobody's value, and an entry lives at most `CACHE_SECONDS`."""
+"""A process's short cache: what many requests want at the same moment is read once (surveys' results p99 at
+200 000 answers: 32 requests in flight each reading an expired membership queued 32 reads for the database), a
+failed read is nobody's value, and an entry lives at most its time."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ import asyncio
 from pathlib import Path
 
 import pytest
+from prasmes_runtime import cache as module
+from prasmes_runtime.cache import CACHE_SECONDS, ShortCache
 from prasmes_runtime.db import Database
-from surveys.service import results
-from surveys.service.results import CACHE_SECONDS, ShortCache
 
 
 @pytest.fixture
@@ -60,7 +60,7 @@ async def test_a_failed_read_fails_its_waiters_and_keeps_nothing(database: Datab
 async def test_an_entry_lives_at_most_the_cache_time(database: Database, monkeypatch: pytest.MonkeyPatch) -> None:
     cache: ShortCache[str, int] = ShortCache()
     now = [1000.0]
-    monkeypatch.setattr(results.time, "monotonic", lambda: now[0])
+    monkeypatch.setattr(module.time, "monotonic", lambda: now[0])
     cache.put(database, "user", 1)
     assert cache.get(database, "user") == 1
     now[0] += CACHE_SECONDS + 0.001
