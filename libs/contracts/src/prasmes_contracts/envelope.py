@@ -104,7 +104,9 @@ def binary_record(
 
 
 def from_kafka(record: KafkaRecord) -> CloudEvent:
-    missing = [h for h in ("ce_id", "ce_source", "ce_type", "ce_specversion") if record.header(h) is None]
+    """The record's CloudEvent (binary mode); its headers are read once (a consumer's hot path)."""
+    headers = _headers(record)
+    missing = [h for h in ("ce_id", "ce_source", "ce_type", "ce_specversion") if h not in headers]
     if missing:
         raise EnvelopeError(f"not a CloudEvent: missing headers {', '.join(missing)}")
     try:
@@ -113,16 +115,26 @@ def from_kafka(record: KafkaRecord) -> CloudEvent:
         raise EnvelopeError(f"event data is not JSON: {exc}") from exc
     if not isinstance(data, dict):
         raise EnvelopeError("event data must be a JSON object")
-    time_header = record.header("ce_time")
+    time_header = headers.get("ce_time")
+    at = datetime.fromisoformat(time_header) if time_header else datetime.now(UTC)
     return CloudEvent(
-        id=record.header("ce_id") or "",
-        source=record.header("ce_source") or "",
-        type=record.header("ce_type") or "",
-        specversion=record.header("ce_specversion") or SPEC_VERSION,
-        time=datetime.fromisoformat(time_header) if time_header else datetime.now(UTC),
-        subject=record.header("ce_subject"),
-        datacontenttype=record.header("content-type") or CONTENT_TYPE,
+        id=headers["ce_id"],
+        source=headers["ce_source"],
+        type=headers["ce_type"],
+        specversion=headers["ce_specversion"],
+        time=at,
+        subject=headers.get("ce_subject"),
+        datacontenttype=headers.get("content-type", CONTENT_TYPE),
         data=data,
-        traceparent=record.header("traceparent"),
-        tracestate=record.header("tracestate"),
+        traceparent=headers.get("traceparent"),
+        tracestate=headers.get("tracestate"),
     )
+
+
+def _headers(record: KafkaRecord) -> dict[str, str]:
+    """The record's headers by name, decoded; the first of a name, as `KafkaRecord.header` finds it."""
+    found: dict[str, str] = {}
+    for name, value in record.headers:
+        if name not in found:
+            found[name] = value.decode()
+    return found

@@ -9,6 +9,7 @@ to `<topic>.dlq` with the error and the original record, and the partition moves
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -76,6 +77,8 @@ class Batched:
     writes, in the same transaction, what the handlers gathered (bulk statements rather than one per event)."""
 
     flush: Callable[[ServiceContext, AsyncSession], Awaitable[None]]
+    max_records: int = 1000
+    """Records polled (and applied in one transaction) at most at a time."""
 
 
 @dataclass(frozen=True)
@@ -129,7 +132,7 @@ class EventConsumer:
         self._dead_letters = dead_letters
         self._max_attempts = max_attempts
         self._retry_backoff = retry_backoff
-        self._batch_size = batch_size
+        self._max_records = spec.batched.max_records if spec.batched is not None else batch_size
         self.group = spec.name
         """The group consumed in now (and the inbox's consumer name): the spec's name, or its generation's."""
 
@@ -153,7 +156,7 @@ class EventConsumer:
     async def _consume(self, subscription: Subscription, generation: int | None) -> None:
         """Until the bus fails or (for a generation's group) the generation changes."""
         while True:
-            batch = await subscription.poll(timeout=0.5, max_records=self._batch_size)
+            batch = await subscription.poll(timeout=0.5, max_records=self._max_records)
             if self.spec.batched is not None:
                 await self.process_together(batch)
             else:
@@ -231,8 +234,8 @@ class EventConsumer:
             for delivered, _ in typed:
                 await self.process(delivered)
             return
-        for _, (envelope, _, _) in typed:
-            metrics.events_consumed.labels(self.spec.name, envelope.type, "applied").inc()
+        for event_type, count in Counter(envelope.type for _, (envelope, _, _) in typed).items():
+            metrics.events_consumed.labels(self.spec.name, event_type, "applied").inc(count)
 
     def _typed(self, delivered: Delivered) -> _Typed | None:
         """The record's envelope, handler and typed event; None for an event this consumer does not handle."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import time
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
@@ -14,7 +15,6 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import DateTime, Dialect, event, text
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.types import TypeDecorator
 
@@ -74,16 +74,30 @@ async def upsert_many(session: AsyncSession, table: sa.Table, rows: Sequence[Map
     """Insert the rows or, where a row's key is already there, set the columns the rows name (the others keep what
     they hold), in one statement run for every row (SQLite and PostgreSQL). Every row names the same columns, and no
     key comes twice (PostgreSQL refuses to update a row twice in one statement)."""
-    if not rows:
-        return
-    bind = session.get_bind()
-    insert = (postgresql if bind.dialect.name == "postgresql" else sqlite).insert(table)
+    if rows:
+        await session.execute(_upsert_statement(table, tuple(rows[0])), list(rows))
+
+
+@functools.lru_cache(maxsize=512)
+def _upsert_statement(table: sa.Table, columns: tuple[str, ...]) -> sa.TextClause:
+    """`INSERT ... ON CONFLICT (key) DO UPDATE SET c = excluded.c`, the same SQL on SQLite and PostgreSQL, as a text
+    statement with the columns' types: SQLAlchemy caches its compiled form (its dialects' `on_conflict_do_update`
+    constructs are compiled again on every execution)."""
     key = [column.name for column in table.primary_key.columns]
-    update = {name: insert.excluded[name] for name in rows[0] if name not in key}
-    statement = (
-        insert.on_conflict_do_update(index_elements=key, set_=update) if update else insert.on_conflict_do_nothing()
+    updated = [name for name in columns if name not in key]
+    action = "DO UPDATE SET " + ", ".join(f"{_quoted(n)} = excluded.{_quoted(n)}" for n in updated)
+    names, binds, keys = (
+        ", ".join(_quoted(n) for n in columns),
+        ", ".join(":" + n for n in columns),
+        ", ".join(map(_quoted, key)),
     )
-    await session.execute(statement, list(rows))
+    sql = f"INSERT INTO {_quoted(table.name)} ({names}) VALUES ({binds}) ON CONFLICT ({keys}) "
+    sql += action if updated else "DO NOTHING"
+    return sa.text(sql).bindparams(*(sa.bindparam(n, type_=table.c[n].type) for n in columns))
+
+
+def _quoted(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
 
 
 class Database:
