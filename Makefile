@@ -6,12 +6,16 @@ VENV := .venv
 BIN := $(VENV)/bin
 BUS ?= embedded
 PYTEST_ARGS ?=
+SCALE ?= 1
+SCENARIO_ARGS ?=
 INSTALLED := $(VENV)/.installed
 
-.PHONY: help install deps-system kafka-lib run test test-fast lint format contracts lock bench statistics-rebuild clean
+.PHONY: help install deps-system kafka-lib run scenario test test-fast lint format contracts lock bench statistics-rebuild clean
 
 help:
 	@echo "make run [BUS=kafka]   start the gateway and every service (embedded defaults, or Kafka + PostgreSQL)"
+	@echo "make scenario [SCALE=1] drive the seed's population through the gateway on its own stack (var/scenario-SCALE),"
+	@echo "                       then check the statistics dashboard against the seed's figures (about 30 min at 1)"
 	@echo "make test              install, start Kafka and PostgreSQL where the environment names none, run all tests"
 	@echo "make lint              ruff and mypy"
 	@echo "make contracts         regenerate the JSON Schemas and the AsyncAPI document"
@@ -46,6 +50,10 @@ run: $(INSTALLED)
 	@if [ "$(BUS)" = "kafka" ]; then $(MAKE) --no-print-directory deps-system kafka-lib; fi
 	$(BIN)/python -m prasmes_devtools.devstack --bus $(BUS)
 
+# The seed scenario on a stack of its own (var/scenario-$(SCALE)); run again after an interruption to go on.
+scenario: $(INSTALLED)
+	$(BIN)/python -m prasmes_devtools.scenario --scale $(SCALE) $(SCENARIO_ARGS)
+
 test: $(INSTALLED) deps-system kafka-lib
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
@@ -77,6 +85,7 @@ bench: $(INSTALLED) deps-system kafka-lib deps-bench
 	$(BIN)/python -m bench.deadline --postgres
 	$(BIN)/python -m bench.survey_results
 	$(BIN)/python -m bench.notifications_fanout
+	$(BIN)/python -m bench.statistics_bench
 
 .PHONY: bench-quick deps-bench
 
