@@ -390,3 +390,16 @@ async def test_figures_are_counted_once_per_version_of_the_projection(
     await world.deliver(opened(Learner(), T0))
     assert (await world.dashboard())["accounts_opened"] == 2, "a batch written is counted at once, never stale"
     assert counted == 2
+
+
+async def test_phases_reached_at_one_instant_end_in_the_latest(world: World) -> None:
+    call = _call("IMK-4", date(2025, 8, 1), date(2025, 9, 19))
+    at = NOW - DAY
+    # The clock passed three phases at once: calls announces them in one transaction, with one instant.
+    changes = [
+        CallPhaseChanged(call_id=call.call_id, at=at, phase=phase, previous_phase=before)
+        for before, phase in (("evaluation", "decision"), ("decision", "agreements"), ("agreements", "delivery"))
+    ]
+    await world.deliver(call, *reversed(changes))
+    (found,) = (await world.dashboard())["calls"]
+    assert found["phase"] == "delivery"

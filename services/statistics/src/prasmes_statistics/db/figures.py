@@ -207,11 +207,20 @@ async def per_call(session: AsyncSession, at: datetime) -> list[dict[str, Any]]:
     return found
 
 
+PHASES = ("announced", "applications", "offers", "evaluation", "decision", "agreements", "delivery", "closed")
+"""A call's phases in their order: calls announces several at one instant when the clock passed them all."""
+
+
 async def _phases(session: AsyncSession, at: datetime) -> dict[Any, str]:
+    """Each call's phase at the instant: the latest reached by then, the later in the order at the same instant."""
     p = call_phases.c
-    latest = sa.select(p.call_id, sa.func.max(p.at).label("at")).where(_by(p.at, at)).group_by(p.call_id).subquery()
-    query = sa.select(p.call_id, p.phase).join(latest, sa.and_(p.call_id == latest.c.call_id, p.at == latest.c.at))
-    return {row.call_id: row.phase for row in (await session.execute(query)).all()}
+    rows = (await session.execute(sa.select(p.call_id, p.phase, p.at).where(_by(p.at, at)))).all()
+    latest: dict[Any, tuple[datetime, int, str]] = {}
+    for row in rows:
+        reached = (row.at, PHASES.index(row.phase) if row.phase in PHASES else -1, row.phase)
+        if row.call_id not in latest or reached > latest[row.call_id]:
+            latest[row.call_id] = reached
+    return {call: phase for call, (_, _, phase) in latest.items()}
 
 
 async def survey_counts(session: AsyncSession, at: datetime) -> dict[str, Any]:
