@@ -10,13 +10,10 @@ inbox and a mail to the address the gateway's directory has for her, in her lang
 reads English); the address is on no topic, in no other service's database, in no log.
 """
 
-import contextlib
-import time
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from email.message import EmailMessage
 from typing import Any
 
 import httpx
@@ -37,16 +34,16 @@ from prasmes_contracts.accounts import (
 from prasmes_contracts.calls import LearningNeed, LearningNeedsApproved
 from prasmes_contracts.catalog import GroupScheduled, ProgrammePublished, ProviderRegistered, ProviderUserAdded
 from prasmes_contracts.surveys import SurveyAnswered, SurveyInvited
-from prasmes_devtools.devstack import BACKENDS, Stack, free_base_port
+from prasmes_devtools.devstack import Stack
 from prasmes_runtime.bus import Bus
 from prasmes_runtime.clock import RIGA
 from prasmes_testing.events import events_on, publish
 from prasmes_testing.leaks import ScanReport, needles_for_personal_code, scan
-from prasmes_testing.servers import create_database
 from prasmes_testing.smtp import MailServer
 from prasmes_testing.support import eventually, personal_code
 
 from tests.e2e.leak_check import other_databases, stack_bus
+from tests.e2e.story_support import login, one_mail, running_stack
 
 pytestmark = pytest.mark.e2e
 NOW = datetime.now(UTC)
@@ -81,27 +78,10 @@ def stack(
 ) -> Iterator[Stack]:
     var_dir = tmp_path_factory.mktemp(f"path-{request.param}")
     mail_server.clear()
-    stack = Stack(
-        var_dir=var_dir,
-        base_port=free_base_port(),
-        bus=request.param,
-        extra_env={"DEV_MODE": "true", "RATE_LIMIT_PER_MINUTE": "100000", "RATE_LIMIT_BURST": "10000"},
-        service_env={"notifications": {"SMTP_HOST": mail_server.host, "SMTP_PORT": str(mail_server.port)}},
-    )
-    if request.param == "kafka":
-        stack.kafka_bootstrap = request.getfixturevalue("kafka_bootstrap")
-        server = request.getfixturevalue("postgres_server_url")
-        stack.database_urls = {name: create_database(server, f"path_{name}_{time.monotonic_ns()}") for name in BACKENDS}
-    try:  # a stack that failed to start stops too: its processes would join the next stack's consumer groups
-        stack.start(("gateway", "accounts", "notifications", "surveys"))
+    service_env = {"notifications": {"SMTP_HOST": mail_server.host, "SMTP_PORT": str(mail_server.port)}}
+    names = ("gateway", "accounts", "notifications", "surveys")
+    with running_stack(request, var_dir, request.param, names, "path", service_env) as stack:
         yield stack
-    finally:
-        stack.stop()
-
-
-async def _login(client: httpx.AsyncClient, username: str) -> tuple[dict[str, str], str]:
-    body = (await client.post("/auth/dev-login", json={"username": username})).json()
-    return {"Authorization": f"Bearer {body['access_token']}"}, body["subject"]
 
 
 async def test_from_account_to_completion(stack: Stack, mail_server: MailServer) -> None:
@@ -109,9 +89,9 @@ async def test_from_account_to_completion(stack: Stack, mail_server: MailServer)
     code = personal_code(70_000)
     institution, programme, group = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
     async with httpx.AsyncClient(base_url=stack.gateway_url, timeout=15) as client:
-        anna, anna_id = await _login(client, "anna")
-        officer, _ = await _login(client, "ilze")
-        staff, staff_id = await _login(client, "peteris")
+        anna, anna_id = await login(client, "anna")
+        officer, _ = await login(client, "ilze")
+        staff, staff_id = await login(client, "peteris")
         await publish(
             bus,
             ProviderRegistered(
@@ -210,7 +190,7 @@ async def test_from_account_to_completion(stack: Stack, mail_server: MailServer)
 
 async def _approve_janis(client: httpx.AsyncClient, officer: dict[str, str]) -> None:
     """Jānis, who reads the platform in English, has an application approved too (his mail: in English)."""
-    janis, _ = await _login(client, "janis")
+    janis, _ = await login(client, "janis")
     account = await client.post("/api/accounts/accounts", json={"personal_code": personal_code(70_001)}, headers=janis)
     assert account.status_code == 201, account.text
     applied = await client.post(
@@ -221,21 +201,6 @@ async def _approve_janis(client: httpx.AsyncClient, officer: dict[str, str]) -> 
     assert applied.status_code == 201, applied.text
     approved = await client.post(f"/api/accounts/agency/applications/{applied.json()['id']}/approval", headers=officer)
     assert approved.json()["state"] == "approved", approved.text
-
-
-async def _mail(server: MailServer, to: str, subject: str, timeout: float = 20) -> EmailMessage:
-    """The one mail of this subject to this address, waited for (the sender loop runs every second)."""
-
-    def found() -> list[EmailMessage]:
-        return [m for m in server.messages if m["To"] == to and m["Subject"] == subject]
-
-    deadline = time.monotonic() + timeout
-    while not found() and time.monotonic() < deadline:
-        with contextlib.suppress(AssertionError):  # no further mail within the time left
-            await server.wait_for_async(len(server.messages) + 1, timeout=deadline - time.monotonic())
-    mails = found()
-    assert len(mails) == 1, f"{len(mails)} mails {subject!r} to {to}; all: {[m['Subject'] for m in server.messages]}"
-    return mails[0]
 
 
 async def _approval_mailed(client: httpx.AsyncClient, anna: dict[str, str], server: MailServer) -> None:
@@ -250,7 +215,7 @@ async def _approval_mailed(client: httpx.AsyncClient, anna: dict[str, str], serv
         ("anna", "Pieteikums apstiprināts", "rezervēti 500.00 EUR"),
         ("janis", "Application approved", "500.00 EUR is reserved for you"),
     ):
-        mail = await _mail(server, DEV_USERS[user].email, subject)
+        mail = await one_mail(server, DEV_USERS[user].email, subject)
         assert mail["Content-Language"] == DEV_USERS[user].language
         body = mail.get_body(preferencelist=("plain",))
         assert body is not None and text in body.get_content() and "IMK" in body.get_content()
