@@ -166,7 +166,7 @@ def _warm_count(seconds: float, mode: str) -> int:
 
 
 def _measured_count(warm: dict[str, Any], lines: int, seconds: float, connections: int) -> int:
-    rate = max(50.0, warm["requests_per_s"])
+    rate = max(50.0, float(warm["requests_per_s"]))
     if warm["exhausted_threads"]:
         rate = max(rate, lines / warm["duration_s"]) * 3
     return math.ceil(3 * rate * seconds) + 4 * connections
