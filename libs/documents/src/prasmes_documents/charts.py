@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import io
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Literal
 
@@ -35,6 +35,26 @@ def check_format(fmt: str) -> None:
     """A ValueError naming the formats unless `fmt` is one of them."""
     if fmt not in FORMATS:
         raise ValueError(f"no chart as {fmt!r}; the formats are {', '.join(FORMATS)}")
+
+
+def check(language: str, fmt: str, languages: Sequence[str]) -> None:
+    """A ValueError naming what is allowed unless the chart's texts exist in `language` and `fmt` is a format."""
+    if language not in languages:
+        raise ValueError(f"no texts in {language!r}; the languages are {', '.join(languages)}")
+    check_format(fmt)
+
+
+def bars_axes(axes: Axes, labels: Sequence[str], caption: str | None = None) -> None:
+    """Horizontal bars' axes: the labels on the left, the first bar on top, no value axis, the caption (if any) at
+    the bottom right."""
+    axes.set_yticks(range(len(labels)), labels)
+    axes.tick_params(axis="y", length=0, pad=6)
+    axes.set_ylim(max(len(labels), 1) - 0.5, -0.5)
+    axes.set_xticks([])
+    for spine in axes.spines.values():
+        spine.set_visible(False)
+    if caption is not None:
+        axes.set_xlabel(caption, loc="right", color="#555555")
 
 
 @contextmanager

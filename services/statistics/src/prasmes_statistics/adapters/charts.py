@@ -15,7 +15,7 @@ from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING
 
-from prasmes_documents.charts import Format, check_format, drawing, saved
+from prasmes_documents.charts import Format, bars_axes, check, drawing, saved
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -42,7 +42,7 @@ def funnel_chart(
     """A horizontal bar per stage, the first on top, each labelled "<count> (<share of the first stage>)", e.g.
     "1 446 (27 %)"; then, when `discontinued` is given, a bar of its own colour labelled likewise, its share that of
     the "started" stage (the fourth) or, with fewer stages, of the first. A share of nothing is "–". No caption."""
-    _check(language, fmt)
+    check(language, fmt, LANGUAGES)
     first = stages[0][1] if stages else 0
     bars = [(name, count, first, STAGE_COLOUR) for name, count in stages]
     if discontinued is not None:
@@ -57,7 +57,7 @@ def funnel_chart(
             label = f"{_count(count, language)} ({_share(count, of, language)})"
             axes.text(count + top * 0.01, row, label, ha="left", va="center")
         axes.set_xlim(0, top * 1.3)
-        _bars_axes(axes, [name for name, *_ in bars])
+        bars_axes(axes, [name for name, *_ in bars])
         return saved(figure, fmt)
 
 
@@ -65,7 +65,7 @@ def series_chart(lines: Mapping[str, Sequence[tuple[date, int]]], *, title: str,
     """A line per series (its name in the legend below) of counts per day, the points in the days' order, the days
     along the x axis, the counts from 0 up the y axis. Without any day, an empty chart saying "No data" ("Nav datu").
     """
-    _check(language, fmt)
+    check(language, fmt, LANGUAGES)
     days = [day for points in lines.values() for day, _ in points]
     with drawing(SERIES_HEIGHT, title, hashsalt=HASHSALT) as (figure, axes):
         if not days:
@@ -79,12 +79,6 @@ def series_chart(lines: Mapping[str, Sequence[tuple[date, int]]], *, title: str,
         return saved(figure, fmt)
 
 
-def _check(language: str, fmt: str) -> None:
-    if language not in LANGUAGES:
-        raise ValueError(f"no texts in {language!r}; the languages are {', '.join(LANGUAGES)}")
-    check_format(fmt)
-
-
 def _count(value: int, language: str) -> str:
     return f"{value:,}".replace(",", THOUSANDS[language])
 
@@ -94,16 +88,6 @@ def _share(count: int, base: int, language: str) -> str:
         return "–"
     percent = (Decimal(count * 100) / base).quantize(Decimal(1), rounding=ROUND_HALF_UP)
     return f"{_count(int(percent), language)} %"
-
-
-def _bars_axes(axes: Axes, labels: Sequence[str]) -> None:
-    """The bars' labels on the left, the first bar on top, no value axis."""
-    axes.set_yticks(range(len(labels)), labels)
-    axes.tick_params(axis="y", length=0, pad=6)
-    axes.set_ylim(max(len(labels), 1) - 0.5, -0.5)
-    axes.set_xticks([])
-    for spine in axes.spines.values():
-        spine.set_visible(False)
 
 
 def _line(axes: Axes, name: str, points: Sequence[tuple[date, int]]) -> None:

@@ -8,17 +8,17 @@ DejaVu Sans, the same bytes for the same data). The SVG ids are salted with "pra
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from prasmes_documents.charts import Format, check_format, drawing, saved
+from prasmes_documents.charts import Format, bars_axes, check, drawing, saved
 
 from surveys.domain.aggregates import STARS, CompletionResults
 from surveys.domain.questionnaires import COMPLETION_V1, LANGUAGES, OTHER, REASONS
 
 if TYPE_CHECKING:
-    from matplotlib.axes import Axes
+    pass
 
 HASHSALT = "prasmes-surveys"
 """The SVG ids' salt: changing it changes every chart's bytes."""
@@ -33,7 +33,7 @@ def stars_chart(results: CompletionResults, *, language: str, title: str, fmt: F
     """A 100 % stacked horizontal bar per aspect (the aspect's question as its label), its segments the shares of
     1..5 stars, each of at least 4 % labelled "57 %"; the aspect's mean at the bar's end ("4,4" in Latvian, "4.4" in
     English); a legend of the stars and the caption "n = <answers>"."""
-    _check(language, fmt)
+    check(language, fmt, LANGUAGES)
     aspects = list(results.aspects.items())
     labels = [_aspect_text(code, language) for code, _ in aspects]
     with drawing(_height(len(aspects), per_bar=0.6), title, hashsalt=HASHSALT) as (figure, axes):
@@ -69,7 +69,7 @@ def stars_chart(results: CompletionResults, *, language: str, title: str, fmt: F
             mean = _decimal(aspect.mean, language) if end else "–"
             axes.text(float(max(end, Decimal(100))) + 1.5, row, mean, ha="left", va="center", fontweight="bold")
         axes.set_xlim(0, float(max([Decimal(100), *ends])) + 9)
-        _bars_axes(axes, labels, results.answers)
+        bars_axes(axes, labels, f"n = {results.answers}")
         figure.legend(loc="outside lower center", ncols=len(STARS), frameon=False)
         return saved(figure, fmt)
 
@@ -77,7 +77,7 @@ def stars_chart(results: CompletionResults, *, language: str, title: str, fmt: F
 def reasons_chart(shares: Mapping[str, Decimal], answers: int, *, language: str, title: str, fmt: Format) -> bytes:
     """A horizontal bar per reason of discontinuation, the largest share first ("other" last whatever its share),
     each labelled "42 %" at its end; the caption "n = <answers>". The shares may add up to more than 100 %."""
-    _check(language, fmt)
+    check(language, fmt, LANGUAGES)
     order = {r.code: i for i, r in enumerate(REASONS)}
     codes = sorted(shares, key=lambda c: (c == OTHER, -shares[c], order.get(c, len(order)), c))
     values = [shares[c] for c in codes]
@@ -88,14 +88,8 @@ def reasons_chart(shares: Mapping[str, Decimal], answers: int, *, language: str,
         for row, value in zip(rows, values, strict=True):
             axes.text(float(value) + float(top) * 0.01, row, _percent(value), ha="left", va="center")
         axes.set_xlim(0, float(top) * 1.1)
-        _bars_axes(axes, [_reason_text(c, language) for c in codes], answers)
+        bars_axes(axes, [_reason_text(c, language) for c in codes], f"n = {answers}")
         return saved(figure, fmt)
-
-
-def _check(language: str, fmt: str) -> None:
-    if language not in LANGUAGES:
-        raise ValueError(f"no texts in {language!r}; the languages are {', '.join(LANGUAGES)}")
-    check_format(fmt)
 
 
 def _aspect_text(code: str, language: str) -> str:
@@ -118,14 +112,3 @@ def _decimal(value: Decimal, language: str) -> str:
 
 def _height(bars: int, *, per_bar: float) -> float:
     return 1.6 + per_bar * max(bars, 1)
-
-
-def _bars_axes(axes: Axes, labels: Sequence[str], answers: int) -> None:
-    """The bars' labels on the left, the first bar on top, no value axis; the number of answers as the caption."""
-    axes.set_yticks(range(len(labels)), labels)
-    axes.tick_params(axis="y", length=0, pad=6)
-    axes.set_ylim(max(len(labels), 1) - 0.5, -0.5)
-    axes.set_xticks([])
-    for spine in axes.spines.values():
-        spine.set_visible(False)
-    axes.set_xlabel(f"n = {answers}", loc="right", color="#555555")
