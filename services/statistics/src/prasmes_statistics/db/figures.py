@@ -89,6 +89,11 @@ async def per_project(session: AsyncSession, at: datetime) -> dict[str, dict[str
         found.setdefault(row["project_code"], {}).update({k: int(v) for k, v in row.items() if k != "project_code"})
     for project, amounts in (await _money(session, at)).items():
         found.setdefault(project, {}).update(amounts)
+    for figures in found.values():  # a project with no studies (or no grants) yet shows them as 0
+        for code in ("started", "discontinued", "completed"):
+            figures.setdefault(code, 0)
+        for code in ("reserved", "released", "spent", "outstanding"):
+            figures.setdefault(code, money(0))
     return found
 
 
