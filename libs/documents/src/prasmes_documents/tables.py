@@ -13,13 +13,17 @@ import csv
 import io
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
+from typing import Literal
 
+from fastapi import Response
 from openpyxl import Workbook
+from prasmes_runtime.http import attachment
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 """How a text that a spreadsheet would run as a formula starts."""
 
 Cell = str | int | float | Decimal | None
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def as_csv(columns: Sequence[str], rows: Iterable[Sequence[object]]) -> bytes:
@@ -64,3 +68,14 @@ def _xlsx_cell(value: object) -> Cell:
 
 def _is_number(value: object) -> bool:
     return isinstance(value, int | float | Decimal) and not isinstance(value, bool)
+
+
+def table_response(
+    name: str, columns: Sequence[str], rows: Sequence[Sequence[object]], fmt: Literal["csv", "xlsx"]
+) -> Response:
+    """An export's answer: the table as `<name>.csv` or `<name>.xlsx` (its sheet titled `name`, cut to the 31
+    characters a sheet's title may have), to download."""
+    headers = {"Content-Disposition": attachment(f"{name}.{fmt}")}
+    if fmt == "csv":
+        return Response(as_csv(columns, rows), media_type="text/csv; charset=utf-8", headers=headers)
+    return Response(as_xlsx(columns, rows, sheet=name[:31]), media_type=XLSX, headers=headers)

@@ -7,11 +7,11 @@ from decimal import Decimal
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Path, Response
+from prasmes_documents.tables import table_response
 from prasmes_runtime.dependencies import DatabaseDep, refuse_unknown_query
 from pydantic import BaseModel
 
 from prasmes_statistics.api.common import Agency, AsOf, SettingsDep
-from prasmes_statistics.api.tables import table_response
 from prasmes_statistics.domain.anomalies import FlaggedInstitution
 from prasmes_statistics.service.anomalies import anomalies as find
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Path, Response
+from prasmes_documents.tables import table_response
 from prasmes_runtime.dependencies import DatabaseDep, refuse_unknown_query
 
 from prasmes_statistics.api.common import Agency, AsOf
 from prasmes_statistics.api.schemas import DashboardOut, dashboard_out, definition_out
-from prasmes_statistics.api.tables import table_response
 from prasmes_statistics.domain.figures import DEFINITIONS
 from prasmes_statistics.service import exports
 from prasmes_statistics.service import figures as service

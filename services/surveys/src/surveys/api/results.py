@@ -9,10 +9,9 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Response
 from fastapi.concurrency import run_in_threadpool
-from prasmes_documents.tables import as_csv, as_xlsx
+from prasmes_documents.tables import table_response
 from prasmes_runtime.dependencies import DatabaseDep, PagingDep, refuse_unknown_query
 from prasmes_runtime.errors import NotFound
-from prasmes_runtime.http import attachment
 from prasmes_runtime.schemas import Page
 from pydantic import BaseModel
 
@@ -31,7 +30,6 @@ Breakdown = Literal["institutions", "programmes", "groups"]
 LEVEL_OF: dict[str, Level] = {"institutions": "institution", "programmes": "programme", "groups": "group"}
 ChartName = Literal["stars.svg", "stars.png", "reasons.svg", "reasons.png"]
 MEDIA = {"svg": "image/svg+xml", "png": "image/png"}
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 TITLES = {
     "stars": {"lv": "Mācību novērtējums", "en": "Study evaluation"},
     "reasons": {"lv": "Mācību pārtraukšanas iemesli", "en": "Reasons for discontinuing the studies"},
@@ -187,35 +185,28 @@ async def quality_flags(_: Agency, database: DatabaseDep, settings: SettingsDep)
     ]
 
 
-def _table(name: str, columns: list[str], rows: list[list[object]], fmt: Literal["csv", "xlsx"]) -> Response:
-    headers = {"Content-Disposition": attachment(f"{name}.{fmt}")}
-    if fmt == "csv":
-        return Response(as_csv(columns, rows), media_type="text/csv; charset=utf-8", headers=headers)
-    return Response(as_xlsx(columns, rows, sheet=name), media_type=XLSX, headers=headers)
-
-
 @router.get("/exports/answers.csv", name="answers_csv", summary="Every submitted answer, without the learner (CSV)")
 async def answers_csv(_: Agency, database: DatabaseDep) -> Response:
-    return _table("answers", exports.ANSWER_COLUMNS, await exports.answer_rows(database), "csv")
+    return table_response("answers", exports.ANSWER_COLUMNS, await exports.answer_rows(database), "csv")
 
 
 @router.get("/exports/answers.xlsx", name="answers_xlsx", summary="Every submitted answer, without the learner (XLSX)")
 async def answers_xlsx(_: Agency, database: DatabaseDep) -> Response:
-    return _table("answers", exports.ANSWER_COLUMNS, await exports.answer_rows(database), "xlsx")
+    return table_response("answers", exports.ANSWER_COLUMNS, await exports.answer_rows(database), "xlsx")
 
 
 @router.get(
     "/exports/aggregates.csv", name="aggregates_csv", summary="The results of every institution and programme (CSV)"
 )
 async def aggregates_csv(_: Agency, database: DatabaseDep) -> Response:
-    return _table("aggregates", exports.AGGREGATE_COLUMNS, await exports.aggregate_rows(database), "csv")
+    return table_response("aggregates", exports.AGGREGATE_COLUMNS, await exports.aggregate_rows(database), "csv")
 
 
 @router.get(
     "/exports/aggregates.xlsx", name="aggregates_xlsx", summary="The results of every institution and programme (XLSX)"
 )
 async def aggregates_xlsx(_: Agency, database: DatabaseDep) -> Response:
-    return _table("aggregates", exports.AGGREGATE_COLUMNS, await exports.aggregate_rows(database), "xlsx")
+    return table_response("aggregates", exports.AGGREGATE_COLUMNS, await exports.aggregate_rows(database), "xlsx")
 
 
 async def _comments(user: Reader, database: DatabaseDep, scope: Scope, paging: PagingDep) -> Page[CommentOut]:
