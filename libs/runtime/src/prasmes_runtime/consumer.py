@@ -9,8 +9,10 @@ to `<topic>.dlq` with the error and the original record, and the partition moves
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import gc
 from collections import Counter
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar, overload
@@ -212,6 +214,10 @@ class EventConsumer:
     async def process_together(self, batch: Sequence[Delivered]) -> None:
         """A batched spec's polled records in one transaction, without inbox rows; when it fails, each record on its
         own (with the retries and the dead letter of `process`), so that one bad record holds back no other."""
+        with _collector_paused():
+            await self._together(batch)
+
+    async def _together(self, batch: Sequence[Delivered]) -> None:
         typed: list[tuple[Delivered, _Typed]] = []
         for delivered in batch:
             try:
@@ -328,6 +334,27 @@ async def prune_inbox(context: ServiceContext, retention: timedelta) -> int:
     if pruned:
         log.info("inbox.pruned", rows=pruned, cutoff=cutoff.isoformat())
     return pruned
+
+
+_paused = 0
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """The cycle collector off while a batch is applied. A batch makes tens of thousands of objects that live until
+    its transaction ends, so the collector's young generation filled and was walked dozens of times per batch for
+    nothing (a third of the batch's CPU); reference counting still frees what the batch drops, and the collector
+    runs again once the last batch in flight is done."""
+    global _paused
+    _paused += 1
+    if _paused == 1:
+        gc.disable()
+    try:
+        yield
+    finally:
+        _paused -= 1
+        if _paused == 0:
+            gc.enable()
 
 
 def _decode(record: KafkaRecord) -> CloudEvent:
