@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -30,15 +30,16 @@ from prasmes_statistics.domain.figures import (
 KINDS = ("completion", "discontinuation")
 FIGURES_SECONDS = 60.0
 """How long figures read are kept in the process; they are kept under the projection's version, so a batch of facts
-written (by any process) makes the next read count afresh: never a stale figure, only one computed once."""
+written (by any process) makes the next read count afresh (once the version read is renewed: at most
+`projection.VERSION_SECONDS` later): never a stale figure, only one computed once."""
 _dashboards: ShortCache[tuple[int, object], Dashboard] = ShortCache(FIGURES_SECONDS, entries=256)
 _funnels: ShortCache[tuple[int, object], tuple[int, list[ProjectFigures]]] = ShortCache(FIGURES_SECONDS, entries=256)
+_rendered: ShortCache[tuple[int, object], bytes] = ShortCache(FIGURES_SECONDS, entries=256)
 _series: ShortCache[tuple[int, object, str, str | None], list[SeriesPoint]] = ShortCache(FIGURES_SECONDS, entries=512)
 
 
 async def _version(database: Database) -> int:
-    async with database.session() as session:
-        return await projection.version(session)
+    return await projection.current_version(database)
 
 
 async def dashboard(database: Database, instant: Instant) -> Dashboard:
@@ -46,6 +47,17 @@ async def dashboard(database: Database, instant: Instant) -> Dashboard:
     key = (await _version(database), instant.key)
     found = await _dashboards.read(database, key, lambda: _dashboard(database, instant.at))
     return replace(found, as_of=instant.at)
+
+
+async def rendered_dashboard(database: Database, instant: Instant, render: Callable[[Dashboard], bytes]) -> bytes:
+    """The dashboard as the api renders it (its bytes kept beside its figures: rendering the JSON of every figure was
+    most of a cached read's own work); `render` gets the figures with the instant they were counted as of."""
+    key = (await _version(database), instant.key)
+
+    async def rendered() -> bytes:
+        return render(await dashboard(database, instant))
+
+    return await _rendered.read(database, key, rendered)
 
 
 async def _dashboard(database: Database, at: datetime) -> Dashboard:
