@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
@@ -39,6 +40,8 @@ E = TypeVar("E", bound=Event)
 Handler = Callable[[EventContext, Any], Awaitable[None]]
 _Typed = tuple[CloudEvent, Handler, Event]
 DLQ_PREFIX = "dlq_"
+GENERATION_SECONDS = 1.0
+"""How often a consumer with generations looks whether a rebuild has started the next one."""
 
 
 class Handlers:
@@ -156,7 +159,9 @@ class EventConsumer:
                 await subscription.stop()
 
     async def _consume(self, subscription: Subscription, generation: int | None) -> None:
-        """Until the bus fails or (for a generation's group) the generation changes."""
+        """Until the bus fails or (for a generation's group) the generation changes (looked at every
+        `GENERATION_SECONDS`: a read of the database per batch was a third of a lone event's cost)."""
+        looked = time.monotonic()
         while True:
             batch = await subscription.poll(timeout=0.5, max_records=self._max_records)
             if self.spec.batched is not None:
@@ -166,8 +171,10 @@ class EventConsumer:
                     await self.process(delivered)
             await subscription.commit(batch)
             await self._report_lag(subscription)
-            if await self._generation(generation) != generation:
-                return
+            if generation is not None and time.monotonic() - looked >= GENERATION_SECONDS:
+                looked = time.monotonic()
+                if await self._generation(generation) != generation:
+                    return
 
     async def _generation(self, current: int | None) -> int | None:
         """The spec's current generation (None without one). While the database cannot say: the one consumed in, or
