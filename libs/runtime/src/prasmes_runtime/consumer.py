@@ -40,8 +40,10 @@ E = TypeVar("E", bound=Event)
 Handler = Callable[[EventContext, Any], Awaitable[None]]
 _Typed = tuple[CloudEvent, Handler, Event]
 DLQ_PREFIX = "dlq_"
-GENERATION_SECONDS = 1.0
-"""How often a consumer with generations looks whether a rebuild has started the next one."""
+LOOK_SECONDS = 1.0
+"""How often a consumer reports its lag and (with generations) looks whether a rebuild has started the next one:
+after every batch, the embedded log's lag (two reads per topic) and the generation's read were most of what a lone
+event cost the statistics worker."""
 
 
 class Handlers:
@@ -159,9 +161,8 @@ class EventConsumer:
                 await subscription.stop()
 
     async def _consume(self, subscription: Subscription, generation: int | None) -> None:
-        """Until the bus fails or (for a generation's group) the generation changes (looked at every
-        `GENERATION_SECONDS`: a read of the database per batch was a third of a lone event's cost)."""
-        looked = time.monotonic()
+        """Until the bus fails or (for a generation's group) the generation changes."""
+        looked = 0.0
         while True:
             batch = await subscription.poll(timeout=0.5, max_records=self._max_records)
             if self.spec.batched is not None:
@@ -170,11 +171,12 @@ class EventConsumer:
                 for delivered in batch:
                     await self.process(delivered)
             await subscription.commit(batch)
+            if time.monotonic() - looked < LOOK_SECONDS:
+                continue
+            looked = time.monotonic()
             await self._report_lag(subscription)
-            if generation is not None and time.monotonic() - looked >= GENERATION_SECONDS:
-                looked = time.monotonic()
-                if await self._generation(generation) != generation:
-                    return
+            if await self._generation(generation) != generation:
+                return
 
     async def _generation(self, current: int | None) -> int | None:
         """The spec's current generation (None without one). While the database cannot say: the one consumed in, or

@@ -113,8 +113,13 @@ async def start_rebuild(session: AsyncSession, at: datetime, by: str) -> int:
     )
     new = int(updated.scalar_one())
     _versions.forget_on_commit(session, ["version"])
-    for table in FACTS:
-        await session.execute(table.delete())
+    if (await session.connection()).dialect.name == "postgresql":
+        # Emptied rather than deleted row by row: the rebuild's inserts then meet no dead rows in the tables and
+        # their indexes (after a DELETE they cost PostgreSQL a third more than the first projection's).
+        await session.execute(sa.text("TRUNCATE " + ", ".join(f'"{table.name}"' for table in FACTS)))
+    else:
+        for table in FACTS:
+            await session.execute(table.delete())
     return new
 
 

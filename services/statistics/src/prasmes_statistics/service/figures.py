@@ -28,10 +28,11 @@ from prasmes_statistics.domain.figures import (
 )
 
 KINDS = ("completion", "discontinuation")
-FIGURES_SECONDS = 60.0
-"""How long figures read are kept in the process; they are kept under the projection's version, so a batch of facts
+FIGURES_SECONDS = 3600.0
+"""How long figures read are kept in the process. They are kept under the projection's version, so a batch of facts
 written (by any process) makes the next read count afresh (once the version read is renewed: at most
-`projection.VERSION_SECONDS` later): never a stale figure, only one computed once."""
+`projection.VERSION_SECONDS` later): never a stale figure, only one computed once. Their time bounds only the memory
+(a minute made the dashboard recount, 0.2 s, every half minute while nothing changed: the tail of its p99)."""
 _dashboards: ShortCache[tuple[int, object], Dashboard] = ShortCache(FIGURES_SECONDS, entries=256)
 _funnels: ShortCache[tuple[int, object], tuple[int, list[ProjectFigures]]] = ShortCache(FIGURES_SECONDS, entries=256)
 _rendered: ShortCache[tuple[int, object], bytes] = ShortCache(FIGURES_SECONDS, entries=256)
