@@ -1,7 +1,7 @@
 """Rebuilding the projection from the first offsets of its topics, and how far a rebuild has come.
 
 A rebuild starts the projection's next generation in one transaction: every fact is forgotten and the consumer,
-which looks at the generation after each batch, leaves its group for the new generation's, which has no offsets and
+which looks at the generation every second, leaves its group for the new generation's, which has no offsets and
 so reads every topic from its first. The figures meanwhile are those of the events read so far; the status says how
 far that is (the group's committed offsets against the topics' ends), and a rebuild is done when nothing is left."""
 
