@@ -25,6 +25,9 @@ help:
 
 # A stdlib venv bootstraps uv; uv installs the pinned lock (exact versions and hashes). The workspace's own
 # packages (libs/* and every service of the registry, libs/runtime/src/prasmes_runtime/services.toml) are in it.
+# Everything is compiled to bytecode once here: where PYTHONDONTWRITEBYTECODE is set (as on this project's machines)
+# every process would otherwise compile what it imports from source at each start, 4.9 s of CPU for a service
+# process against 1.4 s compiled, and a stack starts fourteen of them.
 $(BIN)/uv:
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip --version >/dev/null 2>&1 || $(BIN)/python -m ensurepip
@@ -32,7 +35,8 @@ $(BIN)/uv:
 
 $(INSTALLED): $(BIN)/uv requirements.lock $(wildcard libs/*/pyproject.toml services/*/pyproject.toml) libs/runtime/src/prasmes_runtime/services.toml
 	$(PYTHON) tools/workspace.py check-lock
-	$(BIN)/uv pip install -q -p $(BIN)/python -r requirements.lock
+	$(BIN)/uv pip install -q -p $(BIN)/python --compile-bytecode -r requirements.lock
+	$(BIN)/python -m compileall -q -j 0 libs services tools >/dev/null
 	touch $@
 
 install: $(INSTALLED)
