@@ -250,13 +250,7 @@ def child(work: Path, name: str, *args: str, timeout: float = 120) -> Iterator[C
     with (var / "process.log").open("ab") as log:
         process = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=log)
     try:
-        deadline = time.monotonic() + timeout
-        while not ready.exists():
-            if process.poll() is not None:
-                raise RuntimeError(f"{name} exited with {process.returncode}: see {var / 'process.log'}")
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"{name} not ready within {timeout} s")
-            time.sleep(0.01)
+        procs.wait_for_file(ready, process, timeout, f"{name} (see {var / 'process.log'})")
         said = json.loads(ready.read_text())
         yield Child(process, float(said["t"]), float(said["cpu"]))
     finally:

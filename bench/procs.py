@@ -66,6 +66,17 @@ def uvicorn_flags(pid: int, app: str) -> list[str]:
     return flags
 
 
+def wait_for_file(path: Path, process: subprocess.Popen[bytes], timeout: float, what: str) -> None:
+    """Until a child process writes `path` (it says it is ready, or done); an error once it exits or time is up."""
+    deadline = time.monotonic() + timeout
+    while not path.exists():
+        if process.poll() is not None:
+            raise RuntimeError(f"{what} exited with {process.returncode}")
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"no {path.name} from {what} within {timeout} s")
+        time.sleep(0.01)
+
+
 def _wait_for_echo(process: subprocess.Popen[bytes], url: str, timeout: float = 30) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

@@ -136,6 +136,7 @@ from prasmes_contracts.calls import (
 from prasmes_contracts.catalog import GroupChanged, GroupScheduled, ProviderRegistered
 from prasmes_contracts.surveys import SurveyAnswered
 from prasmes_devtools.devstack import Stack
+from prasmes_devtools.scenario.plan import ASPECTS, REASONS
 from prasmes_runtime import registry
 from prasmes_runtime.bus.kafka import KafkaBus, KafkaProducer
 from prasmes_runtime.db import Database
@@ -164,21 +165,7 @@ OFFICER = "bench-agency-officer"
 ADMIN = "bench-agency-admin"
 SCENARIO_MODULE = "prasmes_devtools.scenario"
 WORKER = "statistics-worker"
-ASPECTS = ("knowledge_skills", "content_quality", "teacher", "learning_process")
 STAR_WEIGHTS = (2, 3, 10, 35, 50)
-REASONS = (
-    "content",
-    "learning_difficulty",
-    "time",
-    "personal",
-    "teacher",
-    "job_change",
-    "motivation",
-    "organisation",
-    "employer_support",
-    "technical_means",
-    "other",
-)
 REASON_WEIGHTS = (42, 36, 32, 29, 25, 16, 16, 13, 4, 1, 7)
 
 
@@ -844,9 +831,9 @@ def baseline(
     with (var / "process.log").open("ab") as log:
         process = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=log)
     try:
-        _wait_file(ready, process, 120)
+        procs.wait_for_file(ready, process, 120, "the consumer process")
         before = procs.cpu_snapshot(servers)
-        _wait_file(result, process, timeout)
+        procs.wait_for_file(result, process, timeout, "the consumer process")
         after = procs.cpu_snapshot(servers)
     finally:
         procs.stop(process)
@@ -864,16 +851,6 @@ def baseline(
         "quiet_wait": quiet,
         "load_average_before": round(load, 2),
     }
-
-
-def _wait_file(path: Path, process: subprocess.Popen[bytes], timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while not path.exists():
-        if process.poll() is not None:
-            raise RuntimeError(f"the consumer process exited with {process.returncode}")
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"no {path.name} within {timeout} s")
-        time.sleep(0.01)
 
 
 # --------------------------------------------------------------------------- the service
