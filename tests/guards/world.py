@@ -132,6 +132,11 @@ def create_gateway(var_dir: Path) -> FastAPI:
     return create_app(settings)
 
 
+API_SERVICES = tuple(s for s in SERVICES if not s.front)
+"""The gateway and the backends: the API's routes. A web front end's pages have no token rules to read: who may
+see each page is checked by services/web/tests/test_access.py."""
+
+
 def edge_entry() -> ServiceEntry:
     (edge,) = [s for s in SERVICES if s.edge]
     assert edge.name == "gateway", f"the registry's edge is {edge.name!r}: teach tests/guards/world.py to start it"
@@ -141,7 +146,7 @@ def edge_entry() -> ServiceEntry:
 def all_apps(tmp_path: Path) -> dict[str, FastAPI]:
     """Every app of the registry, not started (enough to read their routes)."""
     apps: dict[str, FastAPI] = {}
-    for entry in SERVICES:
+    for entry in API_SERVICES:
         var_dir = tmp_path / f"apps-{entry.name}"
         var_dir.mkdir(parents=True, exist_ok=True)
         if entry.edge:
@@ -260,7 +265,7 @@ async def platform(tmp_path: Path, issuer: TokenIssuer) -> AsyncIterator[World]:
     verifier = TokenVerifier(issuer=issuer.issuer, audience=issuer.audience, jwks=issuer.jwks())
     async with AsyncExitStack() as stack:
         targets: dict[str, Target] = {}
-        for entry in SERVICES:
+        for entry in API_SERVICES:
             var_dir = tmp_path / entry.name
             var_dir.mkdir(parents=True, exist_ok=True)
             if entry.edge:

@@ -15,7 +15,7 @@ from prasmes_runtime.service import ServiceDefinition
 from sqlalchemy.ext.asyncio import create_async_engine
 
 SERVICES: list[ServiceDefinition] = [
-    importlib.import_module(f"{entry.package}.app").DEFINITION for entry in registry.SERVICES if not entry.edge
+    importlib.import_module(f"{entry.package}.app").DEFINITION for entry in registry.SERVICES if entry.backend
 ]
 
 

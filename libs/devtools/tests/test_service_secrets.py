@@ -18,7 +18,7 @@ def test_each_service_gets_its_own_secret_and_the_gateway_their_hashes(
 ) -> None:
     monkeypatch.setenv("SERVICE_CLIENT_SECRET", "from-the-shell")  # never passed on to every service
     stack = Stack(var_dir=tmp_path)
-    services = [s.name for s in SERVICES if not s.edge]
+    services = [s.name for s in SERVICES if s.backend]
     given = {name: stack.env_for(name, "api")["SERVICE_CLIENT_SECRET"] for name in services}
     assert len(set(given.values())) == len(services) and "from-the-shell" not in given.values()
     assert all(len(secret) >= 40 for secret in given.values())

@@ -70,16 +70,22 @@ _HTTP_CODES = {
 }
 
 
-def install_common(app: FastAPI, readiness: ReadinessCheck, settings: Settings | None = None) -> None:
+def install_common(
+    app: FastAPI,
+    readiness: ReadinessCheck,
+    settings: Settings | None = None,
+    internal_error: ErrorAnswer | None = None,
+) -> None:
     """Health, readiness, metrics, the body cap, the request-id middleware and the error mapping.
 
     `settings` gives the body cap (`max_body_bytes`) and who may read /metrics (`metrics_token`, `dev_mode`);
-    default: the shared settings from the environment."""
+    default: the shared settings from the environment. `internal_error`: the answer to an exception no handler
+    answered, once it is logged (default: the platform's plain JSON 500; the web pages answer a page)."""
     settings = settings if settings is not None else Settings()
     install_error_handlers(app)
     # Added before the request-id middleware, so that it runs inside it: a 413 is logged and has an id too.
     app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes)
-    app.add_middleware(RequestContextMiddleware)
+    app.add_middleware(RequestContextMiddleware, internal_error=internal_error or _plain_internal_error)
     # Outermost of the three, so that the request's log lines carry the caller's trace id too.
     app.add_middleware(TraceContextMiddleware)
 
@@ -236,15 +242,22 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(HTTPException, on_http_exception)
 
 
-def _internal_error(scope: Scope, exc: Exception) -> Response:
+ErrorAnswer = Callable[[Scope], Response]
+"""The answer to an unhandled exception (a 500 that shows nothing of it), given the request's scope."""
+
+
+def _log_internal_error(scope: Scope, exc: Exception) -> None:
     """An exception no handler answered: logged here once, as a structured line with the request id (the engine
-    hides SQL parameters, the log hides locals), and answered with a plain 500 that shows nothing of it."""
+    hides SQL parameters, the log hides locals)."""
     log.error(
         "http.unhandled_error", method=scope["method"], route=_route_of(scope), error=type(exc).__name__, exc_info=exc
     )
     span = trace.get_current_span()
     span.record_exception(exc)
     span.set_status(trace.Status(trace.StatusCode.ERROR, type(exc).__name__))
+
+
+def _plain_internal_error(_: Scope) -> Response:
     return JSONResponse({"error": _HTTP_CODES[500], "message": INTERNAL_ERROR}, status_code=500)
 
 
@@ -278,8 +291,9 @@ class RequestContextMiddleware:
     Pure ASGI: the app runs in the server's task, with no extra task, memory stream or response object per request
     (Starlette's `BaseHTTPMiddleware` has all three)."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, internal_error: ErrorAnswer = _plain_internal_error) -> None:
         self.app = app
+        self.internal_error = internal_error
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -307,8 +321,8 @@ class RequestContextMiddleware:
             if status:  # the answer has begun: it cannot become a 500 any more
                 self._record(scope, status, started, request_id)
                 raise
-            response = _internal_error(scope, exc)
-            await response(scope, receive, send_with_id)
+            _log_internal_error(scope, exc)
+            await self.internal_error(scope)(scope, receive, send_with_id)
         finally:
             structlog.contextvars.unbind_contextvars("request_id")
         self._record(scope, status, started, request_id)

@@ -52,7 +52,7 @@ ACCOUNTS_CLOCK = {
 }
 """Where accounts' clock starts in each phase (it then runs at real speed): a round's phase must end within the days
 left in its period (ten and nine days); at full size it takes minutes."""
-SERVICES = tuple(s.name for s in registry.SERVICES if s.name != "notifications")
+SERVICES = tuple(s.name for s in registry.SERVICES if s.name != "notifications" and not s.front)
 """Every service but notifications (its notices and mails of the population are read by nobody, and its worker
 takes a quarter of the CPU an account opening costs: bench, 2.6 of 9.4 ms), each as one process of role `all`:
 half the processes of `make run`'s split roles to start, and to share two cores."""
