@@ -6,6 +6,7 @@ import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
@@ -193,3 +194,72 @@ def gateway_app(gateway_pair: GatewayPair) -> FastAPI:
 @pytest.fixture
 def gateway(gateway_pair: GatewayPair) -> httpx.AsyncClient:
     return gateway_pair[1]
+
+
+@dataclass
+class HtmlForm:
+    """A form of a page as a browser would post it: its hidden fields, its choices and its buttons."""
+
+    action: str
+    method: str
+    hidden: list[tuple[str, str]] = field(default_factory=list)
+    choices: dict[str, list[str]] = field(default_factory=dict)
+    """Radio button name -> the values offered."""
+    buttons: list[tuple[str, str]] = field(default_factory=list)
+    """(name, value) of the submit buttons that have a name."""
+    labels: dict[str, str] = field(default_factory=dict)
+    """An input's id -> its label's text."""
+    required: set[str] = field(default_factory=set)
+
+    def fields(self, **chosen: str) -> dict[str, str]:
+        return {**dict(self.hidden), **chosen}
+
+
+class _FormReader(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.forms: list[HtmlForm] = []
+        self._label_for: str | None = None
+        self._label_text: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        attributes = {name: value or "" for name, value in attrs}
+        if tag == "form":
+            self.forms.append(HtmlForm(attributes.get("action", ""), attributes.get("method", "get").lower()))
+        elif tag == "label":
+            self._label_for, self._label_text = attributes.get("for", ""), []
+        elif self.forms and tag in ("input", "button"):
+            self._control(tag, attributes)
+
+    def _control(self, tag: str, attributes: dict[str, str]) -> None:
+        form, kind = self.forms[-1], attributes.get("type", "submit" if tag == "button" else "text")
+        name, value = attributes.get("name", ""), attributes.get("value", "")
+        if kind == "hidden":
+            form.hidden.append((name, value))
+        elif kind == "radio":
+            form.choices.setdefault(name, []).append(value)
+        elif kind == "submit" and name:
+            form.buttons.append((name, value))
+        if "required" in attributes:
+            form.required.add(name)
+
+    def handle_data(self, data: str) -> None:
+        if self._label_for is not None:
+            self._label_text.append(data)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "label" and self._label_for is not None and self.forms:
+            self.forms[-1].labels[self._label_for] = " ".join("".join(self._label_text).split())
+            self._label_for = None
+
+
+def read_forms(html: str) -> list[HtmlForm]:
+    reader = _FormReader()
+    reader.feed(html)
+    return reader.forms
+
+
+@pytest.fixture(scope="session")
+def html_forms() -> Callable[[str], list[HtmlForm]]:
+    """Reads the forms of an HTML page (the identity provider's sign-in page) as a browser would post them."""
+    return read_forms

@@ -1,4 +1,5 @@
-"""The gateway's composition root: settings, identity, limiter, proxy, merged OpenAPI, telemetry."""
+"""The gateway's composition root: settings, identity (with the OpenID Connect provider), limiter, proxy, merged
+OpenAPI, telemetry."""
 
 from __future__ import annotations
 
@@ -18,11 +19,12 @@ from prasmes_runtime.logging import configure_logging
 from prasmes_runtime.service import settle_heap, settled
 from prasmes_runtime.telemetry import configure_tracing
 
-from gateway import directory, identity, openapi, proxy, service_tokens
+from gateway import directory, identity, oidc, oidc_provider, openapi, proxy, service_tokens
 from gateway.ratelimit import ClientKey, RateLimitMiddleware, TokenBucketLimiter
 from gateway.settings import GatewaySettings
 
 HEALTH_TIMEOUT = 2.0
+RATE_LIMITED = ("/api/", "/auth/", "/oidc/")
 
 
 # Anchored: the services' own /healthz behind /api/<service>/ is still traced.
@@ -50,6 +52,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     app.state.token_verifier = TokenVerifier(
         issuer=settings.jwt_issuer, audience=settings.jwt_audience, jwks=issuer.jwks()
     )
+    app.state.oidc = oidc_provider.build(settings, issuer)
     app.state.upstream_client = client
     app.state.upstreams = upstreams
     app.state.openapi = openapi.MergedOpenApi(
@@ -61,10 +64,16 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     )
     app.state.limiter = TokenBucketLimiter(settings.rate_limit_per_minute, settings.rate_limit_burst)
     # Added before install_common, so it runs inside the request-id middleware: a 429 gets an id too.
-    app.add_middleware(RateLimitMiddleware, limiter=app.state.limiter, client_key=ClientKey(settings.trusted_proxies))
+    app.add_middleware(
+        RateLimitMiddleware,
+        limiter=app.state.limiter,
+        client_key=ClientKey(settings.trusted_proxies),
+        prefixes=RATE_LIMITED,
+    )
     install_common(app, upstream_readiness(client, settings.service_urls), settings)
     install_docs(app, title=f"{app.title} — API")  # over the merged document at /openapi.json
-    for router in (identity.router, service_tokens.router, directory.router, openapi.router, proxy.router):
+    routers = (identity.router, oidc.router, service_tokens.router, directory.router, openapi.router, proxy.router)
+    for router in routers:
         app.include_router(router)
     if traced:  # no instrumentation when no span would be recorded; install_common still continues a caller's trace
         FastAPIInstrumentor.instrument_app(app, excluded_urls=UNTRACED_URLS)

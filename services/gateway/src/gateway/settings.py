@@ -1,18 +1,53 @@
-"""The gateway's settings: the shared `Settings` plus upstream addresses, limits and the signing key."""
+"""The gateway's settings: the shared `Settings` plus upstream addresses, limits, the signing key and the
+OpenID Connect provider's clients and federation."""
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Self
+from urllib.parse import urlsplit
 
 from prasmes_runtime import registry
 from prasmes_runtime.settings import Settings
-from pydantic import Field, field_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 
 DEFAULT_SERVICE_URLS: dict[str, str] = registry.default_urls()
 """Every backend of the service registry, where the launcher starts it on one machine."""
 _CLIENT_ID = re.compile(r"[a-z0-9][a-z0-9_.-]{0,62}")
 _SHA256_HEX = re.compile(r"[0-9a-f]{64}")
+
+
+def _absolute_url(url: str, what: str, *, query: bool = True) -> str:
+    """`url` if it is an absolute http(s) URL without a fragment (and without a query unless `query`)."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname or "#" in url or (parts.query and not query):
+        raise ValueError(f"{what}: {url!r} is not an absolute http(s) URL" + ("" if query else " without a query"))
+    return url
+
+
+class OidcClient(BaseModel):
+    """A relying party registered with the OpenID Connect provider (one entry of OIDC_CLIENTS)."""
+
+    secret_sha256: str | None = None
+    """The SHA-256 of the client's secret, in hex (never the secret). None: a public client, which authenticates with
+    PKCE alone (`token_endpoint_auth_method=none`)."""
+    redirect_uris: list[str] = Field(min_length=1)
+    """Where the provider may send the browser back with a code: compared exactly, character for character."""
+    post_logout_redirect_uris: list[str] = []
+    """Where `/oidc/logout` may send the browser back after signing out (exact match too)."""
+
+    @field_validator("secret_sha256")
+    @classmethod
+    def _digest(cls, digest: str | None) -> str | None:
+        if digest is not None and not _SHA256_HEX.fullmatch(digest.lower()):
+            raise ValueError("secret_sha256 is not the SHA-256 of a secret in hex (64 digits)")
+        return digest.lower() if digest is not None else None
+
+    @field_validator("redirect_uris", "post_logout_redirect_uris")
+    @classmethod
+    def _uris(cls, uris: list[str]) -> list[str]:
+        return [_absolute_url(uri, "a redirect URI") for uri in uris]
 
 
 class GatewaySettings(Settings):
@@ -40,6 +75,26 @@ class GatewaySettings(Settings):
     service_token_ttl_seconds: int = Field(default=300, gt=0, le=3600)
     """A service token's lifetime: short, as nothing revokes it (the services fetch a new one before it ends)."""
 
+    oidc_issuer: str = ""
+    """The OpenID Connect provider's issuer (OIDC_ISSUER), the public URL of the gateway as the browser and the
+    relying parties reach it; default IDENTITY_URL. Without a trailing slash."""
+    oidc_clients: dict[str, OidcClient] = Field(default_factory=dict)
+    """The relying parties (OIDC_CLIENTS, JSON): client id -> {"secret_sha256": ..., "redirect_uris": [...],
+    "post_logout_redirect_uris": [...]}. None by default: no authorization request is accepted."""
+    oidc_code_ttl_seconds: int = Field(default=60, gt=0, le=600)
+    oidc_id_token_ttl_seconds: int = Field(default=600, gt=0, le=86_400)
+    oidc_session_seconds: int = Field(default=8 * 3600, gt=0, le=30 * 86_400)
+    """How long the identity provider's own sign-in (its session cookie) lasts: within it, a relying party's
+    authorization request is answered without showing the sign-in page again."""
+    oidc_upstream_issuer: str | None = None
+    """The external identity provider the sign-in page federates to (the national eID, Latvija.lv in production):
+    its issuer URL, whose /.well-known/openid-configuration is read. None: no federation."""
+    oidc_upstream_client_id: str | None = None
+    oidc_upstream_client_secret: SecretStr | None = None
+    """None: the gateway is a public client of the upstream issuer (PKCE alone)."""
+    oidc_upstream_scope: str = "openid"
+    oidc_upstream_timeout: float = Field(default=10.0, gt=0)
+
     upstream_timeout: float = Field(default=30.0, gt=0)
     openapi_timeout: float = Field(default=3.0, gt=0)
     openapi_cache_seconds: float = Field(default=30.0, ge=0)
@@ -53,6 +108,27 @@ class GatewaySettings(Settings):
             if not _SHA256_HEX.fullmatch(digest.lower()):
                 raise ValueError(f"SERVICE_CLIENTS[{client_id!r}] is not the SHA-256 of a secret in hex (64 digits)")
         return {client_id: digest.lower() for client_id, digest in clients.items()}
+
+    @field_validator("oidc_clients")
+    @classmethod
+    def _oidc_client_ids(cls, clients: dict[str, OidcClient]) -> dict[str, OidcClient]:
+        for client_id in clients:
+            if not _CLIENT_ID.fullmatch(client_id):
+                raise ValueError(f"OIDC_CLIENTS: {client_id!r} is not a client id (lower-case letters, digits, -_.)")
+        return clients
+
+    @model_validator(mode="after")
+    def _oidc(self) -> Self:
+        self.oidc_issuer = _absolute_url(self.oidc_issuer or self.identity_url, "OIDC_ISSUER", query=False).rstrip("/")
+        # An ID token's audience is its client: one named like the access tokens' audience could pass for one.
+        if self.jwt_audience in self.oidc_clients:
+            raise ValueError(f"OIDC_CLIENTS: {self.jwt_audience!r} is the access tokens' audience, not a client id")
+        if self.oidc_upstream_issuer is not None:
+            upstream = _absolute_url(self.oidc_upstream_issuer, "OIDC_UPSTREAM_ISSUER", query=False)
+            self.oidc_upstream_issuer = upstream.rstrip("/")
+            if not self.oidc_upstream_client_id:
+                raise ValueError("OIDC_UPSTREAM_ISSUER is set but OIDC_UPSTREAM_CLIENT_ID is not")
+        return self
 
     def resolved_signing_key_path(self) -> Path:
         return self.signing_key_path or self.var_dir / "identity" / "signing-key.pem"
