@@ -139,13 +139,18 @@ class Catalog:
         )
 
     async def publish_programmes(
-        self, institution_id: str, *programme_ids: str, until: date = date(2026, 6, 30)
+        self,
+        institution_id: str,
+        *programme_ids: str,
+        until: date = date(2026, 6, 30),
+        call_id: uuid.UUID | None = None,
     ) -> str:
+        """Calls' signed agreement (of a call of its own unless `call_id` names one), its programmes public."""
         offer_id = uuid.uuid4()
         await self.publish(
             CooperationAgreementSigned(
                 offer_id=offer_id,
-                call_id=uuid.uuid4(),
+                call_id=call_id or uuid.uuid4(),
                 institution_id=uuid.UUID(institution_id),
                 programme_ids=[uuid.UUID(p) for p in programme_ids],
                 at=NOW,

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
@@ -29,7 +29,7 @@ from catalog.domain.programmes import (
 )
 from prasmes_runtime import migrations
 from prasmes_runtime.db import Database
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 TODAY = date(2026, 1, 5)
@@ -113,14 +113,32 @@ async def database(database_url: str) -> AsyncIterator[Database]:
     await database.dispose()
 
 
-async def _published(database: Database) -> dict[uuid.UUID, str]:
+PROGRAMMES_0006 = sa.table(
+    "programmes", *(sa.column(c.name, c.type) for c in programmes_db.programmes.c if c.name != "language")
+)
+"""`programmes` as revisions 0004 to 0006 left it: without the language revision 0007 added."""
+
+
+async def insert_before_0007(session: AsyncSession, programme: Programme, search_text: str) -> None:
+    """A programme (its row and its form) as the use case wrote it before revision 0007."""
+    values = programmes_db.programme_values(programme, search_text)
+    del values["language"]
+    await session.execute(PROGRAMMES_0006.insert().values(**values))
+    spec = programmes_db.spec_json(programme.spec)
+    await session.execute(programmes_db.programme_specs.insert().values(programme_id=programme.id, spec=spec))
+
+
+Insert = Callable[[AsyncSession, Programme, str], Awaitable[None]]
+
+
+async def _published(database: Database, insert: Insert = programmes_db.insert_programme) -> dict[uuid.UUID, str]:
     """The programmes, inserted as the use case inserts them (their search text is the title here)."""
     institution_id, location_id = await _institution(database.engine)
     texts: dict[uuid.UUID, str] = {}
     async with database.transaction() as session:
         for n, title in enumerate(TITLES):
             programme = _programme(institution_id, location_id, title, n)
-            await programmes_db.insert_programme(session, programme, search_key(title))
+            await insert(session, programme, search_key(title))
             texts[programme.id] = search_key(title)
     return texts
 
@@ -264,7 +282,7 @@ async def test_the_migration_builds_the_index_from_what_is_there_and_goes_down(d
     engine = create_async_engine(database_url)
     try:
         database = Database(database_url)
-        texts = await _published(database)  # rows written before the index exists
+        texts = await _published(database, insert_before_0007)  # rows written before the index exists
         await asyncio.to_thread(migrations.upgrade, directory, database_url)
         expected = {"ix_programmes_search_trgm"} if database.is_postgres else SQLITE_OBJECTS
         assert await _index_objects(engine) == expected

@@ -1,11 +1,11 @@
-"""Events the catalog service reacts to: calls' agreements publish and withdraw programmes; accounts'
-enrolments fill study groups and its study record feeds the completion and dropout rates; surveys' ratings are
-shown in the public catalogue."""
+"""Events the catalog service reacts to: calls' agreements publish and withdraw programmes, and its calls say which
+funding project each serves; accounts' enrolments fill study groups and its study record feeds the completion and
+dropout rates; surveys' ratings are shown in the public catalogue."""
 
 from __future__ import annotations
 
 from prasmes_contracts.accounts import EnrolmentConfirmed, StudiesCompleted, StudiesDiscontinued, StudiesStarted
-from prasmes_contracts.calls import CooperationAgreementEnded, CooperationAgreementSigned
+from prasmes_contracts.calls import CallOpened, CooperationAgreementEnded, CooperationAgreementSigned
 from prasmes_contracts.surveys import ProgrammeRatingChanged
 from prasmes_runtime.consumer import ConsumerSpec, Handlers
 from prasmes_runtime.context import EventContext
@@ -23,6 +23,11 @@ async def on_agreement_signed(ctx: EventContext, event: CooperationAgreementSign
 @handlers.on(CooperationAgreementEnded)
 async def on_agreement_ended(ctx: EventContext, event: CooperationAgreementEnded) -> None:
     await programmes.agreement_ended(ctx.session, event)
+
+
+@handlers.on(CallOpened)
+async def on_call_opened(ctx: EventContext, event: CallOpened) -> None:
+    await catalogue.call_opened(ctx.session, event)
 
 
 @handlers.on(EnrolmentConfirmed)

@@ -100,6 +100,10 @@ class PublicProgrammeOut(BaseModel):
     equipment: str
     operating_systems: list[str]
     groups: list[PublicGroupOut] = Field(description="Upcoming groups, earliest first.")
+    funding_projects: list[str] = Field(
+        description="The funding projects (codes, sorted) of the calls under whose signed cooperation agreements it "
+        "is published: a learner applies to one of them for it. Empty while catalog has not heard of the call."
+    )
     has_free_places: bool
     rating: RatingOut
     outcomes: OutcomesOut
@@ -131,6 +135,7 @@ class PublicProgrammeOut(BaseModel):
             equipment=spec.equipment,
             operating_systems=[o.value for o in spec.operating_systems],
             groups=[PublicGroupOut.of(g) for g in entry.groups],
+            funding_projects=list(entry.funding_projects),
             has_free_places=entry.has_free_places,
             rating=RatingOut(
                 raters=entry.rating.raters,
@@ -157,7 +162,12 @@ class PublicProgrammeOut(BaseModel):
     description=(
         "`q`: words in Latvian or English, each must match (diacritics and case do not matter: "
         "'datu analize' finds 'Datu analīze'). `city`, `starts_from`, `starts_until` and `free_places` select "
-        "programmes with one upcoming group matching them all."
+        "programmes with one upcoming group matching them all. `project` (repeatable: any of them) selects the "
+        "programmes published under a signed cooperation agreement of a call of that funding project, by the "
+        "project's code such as IMK, VARAM, TALAK or 4242 (2 to 20 capital letters, digits, _ or -: 422 "
+        "`project_code` otherwise). `language` (repeatable: any of them) selects the programmes taught in that "
+        "language, an ISO 639-1 code of two lower-case letters such as lv, en or ru (422 `format` otherwise). "
+        "`total` counts every programme the filters select; each programme names its `funding_projects`."
     ),
     openapi_extra=PUBLIC,
 )
@@ -173,6 +183,12 @@ async def search_catalogue(
     starts_from: date | None = None,
     starts_until: date | None = None,
     free_places: bool = False,
+    project: Annotated[
+        list[Text], Query(max_length=10, description="A funding project's code, e.g. IMK (repeatable).")
+    ] = [],  # noqa: B006
+    language: Annotated[
+        list[Text], Query(max_length=10, description="A language of instruction, e.g. lv, en, ru (repeatable).")
+    ] = [],  # noqa: B006
     sort: CatalogueSort = CatalogueSort.TITLE,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description=f"How many at most (1 to {MAX_LIMIT}).")] = 20,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET, description=f"How many to skip (0 to {MAX_OFFSET}).")] = 0,
@@ -186,6 +202,8 @@ async def search_catalogue(
         starts_from=starts_from,
         starts_until=starts_until,
         free_places=free_places,
+        projects=tuple(project),
+        languages=tuple(language),
         sort=sort,
         limit=limit,
         offset=offset,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections import defaultdict
 from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal
@@ -15,11 +16,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from catalog.db.common import metadata
 from catalog.db.groups import study_groups, upcoming
-from catalog.db.programmes import programme_from_row, programme_qualifications, programmes, with_spec
+from catalog.db.programmes import (
+    agreement_programmes,
+    agreements,
+    programme_from_row,
+    programme_qualifications,
+    programmes,
+    with_spec,
+)
 from catalog.db.providers import institutions
-from catalog.domain.catalogue import CatalogueQuery, CatalogueSort, RatingSummary
+from catalog.domain.catalogue import CatalogueQuery, CatalogueSort, FundingCall, RatingSummary
 from catalog.domain.common import search_key
-from catalog.domain.programmes import Programme, ProgrammeStatus
+from catalog.domain.programmes import AgreementStatus, Programme, ProgrammeStatus
 
 programme_ratings = sa.Table(
     "programme_ratings",
@@ -30,6 +38,17 @@ programme_ratings = sa.Table(
     sa.Column("overall", sa.Numeric(2, 1), nullable=True),
     sa.Column("updated_at", UtcDateTime(), nullable=False),
 )
+
+calls = sa.Table(
+    "calls",
+    metadata,
+    sa.Column("call_id", sa.Uuid(), primary_key=True),
+    sa.Column("code", sa.String(30), nullable=False),
+    sa.Column("project_code", sa.String(30), nullable=False, index=True),
+    sa.Column("opened_at", UtcDateTime(), nullable=False),
+)
+"""Calls' CallOpened: the funding project of each call. Agreements keep their call id only, and may arrive before
+their call: a programme's projects are joined at query time, so a call known later finds its programmes."""
 
 
 # --------------------------------------------------------------------------- ratings
@@ -58,6 +77,44 @@ async def ratings(session: AsyncSession, programme_ids: Sequence[uuid.UUID]) -> 
         )
         for r in await session.execute(query)
     }
+
+
+# --------------------------------------------------------------------------- calls and their funding projects
+
+
+async def save_call(session: AsyncSession, call: FundingCall) -> None:
+    values = {"code": call.code, "project_code": call.project_code, "opened_at": call.opened_at}
+    await upsert(session, calls, {"call_id": call.call_id}, values)
+
+
+def _signed_under_calls() -> sa.Select[tuple[uuid.UUID, str]]:
+    """(programme id, project code) of every signed agreement whose call is known."""
+    joined = agreement_programmes.join(agreements, agreements.c.offer_id == agreement_programmes.c.offer_id).join(
+        calls, calls.c.call_id == agreements.c.call_id
+    )
+    return (
+        sa.select(agreement_programmes.c.programme_id, calls.c.project_code)
+        .select_from(joined)
+        .where(agreements.c.status == AgreementStatus.SIGNED.value)
+    )
+
+
+async def funding_projects(session: AsyncSession, programme_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[str]]:
+    """Each programme's funding projects, sorted: those of the calls of its signed agreements."""
+    if not programme_ids:
+        return {}
+    query = _signed_under_calls().where(agreement_programmes.c.programme_id.in_(list(programme_ids))).distinct()
+    found: dict[uuid.UUID, set[str]] = defaultdict(set)
+    for programme_id, project_code in await session.execute(query):
+        found[programme_id].add(project_code)
+    return {programme_id: sorted(codes) for programme_id, codes in found.items()}
+
+
+def _project_filter(projects: Sequence[str]) -> sa.ColumnElement[bool]:
+    signed = _signed_under_calls().where(
+        agreement_programmes.c.programme_id == programmes.c.id, calls.c.project_code.in_(list(projects))
+    )
+    return signed.exists()
 
 
 # --------------------------------------------------------------------------- the search index
@@ -137,6 +194,10 @@ def _public_filter(query: CatalogueQuery, today: date, dialect: str) -> list[sa.
         conditions.append(programmes.c.digcomp_level.in_(query.digcomp_levels))
     if query.form:
         conditions.append(programmes.c.form == query.form.value)
+    if query.languages:
+        conditions.append(programmes.c.language.in_(query.languages))
+    if query.projects:
+        conditions.append(_project_filter(query.projects))
     if query.qualification:
         conditions.append(
             sa.exists().where(

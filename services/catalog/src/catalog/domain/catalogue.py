@@ -2,22 +2,25 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 
 from prasmes_runtime.errors import Violation
 
-from catalog.domain.common import check_digcomp, listed, raise_if_any, search_words
+from catalog.domain.common import check_digcomp, check_language, listed, raise_if_any, search_words
 from catalog.domain.groups import OutcomeCounts, StudyGroup
 from catalog.domain.programmes import QUALIFICATIONS, Programme, ProgrammeForm
 
 RATING_ASPECTS = ("knowledge_skills", "content_quality", "teacher", "learning_process")
 MIN_PUBLIC_RATERS = 10
 ONE_PLACE = Decimal("0.1")
+PROJECT_CODE = re.compile(r"[A-Z0-9_-]{2,20}")
+"""A funding project's code as accounts, which owns the projects, takes it (IMK, VARAM, TALAK, 4242)."""
 
 
 # --------------------------------------------------------------------------- ratings (fed by surveys)
@@ -67,6 +70,20 @@ def validate_rating_summary(summary: RatingSummary) -> None:
     raise_if_any(violations)
 
 
+# --------------------------------------------------------------------------- calls (fed by calls)
+
+
+@dataclass(frozen=True)
+class FundingCall:
+    """A call as catalog knows it from calls' CallOpened: which funding project it serves. A programme is
+    published under a call's agreement; the call says which project a learner applies to for it."""
+
+    call_id: uuid.UUID
+    code: str
+    project_code: str
+    opened_at: datetime
+
+
 # --------------------------------------------------------------------------- the search
 
 
@@ -91,6 +108,10 @@ class CatalogueQuery:
     starts_from: date | None = None
     starts_until: date | None = None
     free_places: bool = False
+    projects: tuple[str, ...] = ()
+    """Funding projects' codes: programmes under a signed agreement of a call of one of them."""
+    languages: tuple[str, ...] = ()
+    """Languages of instruction (the programme's `language`): programmes taught in one of them."""
     sort: CatalogueSort = CatalogueSort.TITLE
     limit: int = 20
     offset: int = 0
@@ -114,7 +135,17 @@ class CatalogueQuery:
             violations.append(Violation("starts_until", "not_before_from", "the period ends before it begins"))
         if len(self.text) > 200:
             violations.append(Violation("q", "max_length", "at most 200 characters"))
+        _check_projects(violations, self.projects)
+        for language in self.languages:
+            check_language(violations, language)  # the rule of a programme's own language
         raise_if_any(violations)
+
+
+def _check_projects(violations: list[Violation], projects: Sequence[str]) -> None:
+    for project in projects:
+        if not PROJECT_CODE.fullmatch(project):
+            message = "a project code is 2 to 20 capital letters, digits, _ or - (e.g. IMK)"
+            violations.append(Violation("project", "project_code", message))
 
 
 # --------------------------------------------------------------------------- a programme's public page
@@ -128,6 +159,8 @@ class CatalogueEntry:
     """Upcoming groups, earliest first."""
     rating: PublicRating
     outcomes: OutcomeCounts
+    funding_projects: Sequence[str] = ()
+    """The projects of the calls whose signed agreements publish it, sorted (a learner applies to one of them)."""
 
     @property
     def has_free_places(self) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import date
 
+from prasmes_contracts.calls import CallOpened
 from prasmes_contracts.surveys import ProgrammeRatingChanged
 from prasmes_runtime.clock import Clock, today_in_riga
 from prasmes_runtime.db import Database
@@ -16,7 +17,7 @@ from catalog.db import groups as groups_db
 from catalog.db import programmes as programmes_db
 from catalog.db import providers as providers_db
 from catalog.domain import catalogue as domain
-from catalog.domain.catalogue import CatalogueEntry, CatalogueQuery, RatingSummary
+from catalog.domain.catalogue import CatalogueEntry, CatalogueQuery, FundingCall, RatingSummary
 from catalog.domain.groups import NO_OUTCOMES
 from catalog.domain.programmes import Programme
 
@@ -35,6 +36,14 @@ async def rating_changed(session: AsyncSession, event: ProgrammeRatingChanged, c
     await record_rating_summary(session, summary, clock)
 
 
+# --------------------------------------------------------------------------- calls (fed by calls)
+
+
+async def call_opened(session: AsyncSession, event: CallOpened) -> None:
+    """The funding project a call serves: its agreements' programmes are found by that project from now on."""
+    await db.save_call(session, FundingCall(event.call_id, event.code, event.project_code, event.at))
+
+
 # --------------------------------------------------------------------------- the public catalogue
 
 
@@ -43,6 +52,7 @@ async def _entries(session: AsyncSession, found: list[tuple[Programme, str]], to
     groups = await groups_db.upcoming_groups(session, ids, today)
     outcomes = await groups_db.outcome_counts(session, ids)
     ratings = await db.ratings(session, ids)
+    projects = await db.funding_projects(session, ids)
     return [
         CatalogueEntry(
             programme=p,
@@ -50,6 +60,7 @@ async def _entries(session: AsyncSession, found: list[tuple[Programme, str]], to
             groups=groups.get(p.id, []),
             rating=domain.public_rating(ratings.get(p.id)),
             outcomes=outcomes.get(p.id, NO_OUTCOMES),
+            funding_projects=projects.get(p.id, []),
         )
         for p, name in found
     ]
