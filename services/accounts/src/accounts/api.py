@@ -4,22 +4,27 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 import uuid
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query
-from fastapi.responses import Response
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from prasmes_documents.credentials import MAX_TOKEN_CHARS, MEDIA_TYPE, CredentialInvalid, Reason, VerifiedCredential
 from prasmes_runtime import roles
 from prasmes_runtime.auth import PUBLIC, Principal, require_role
-from prasmes_runtime.dependencies import ClockDep, DatabaseDep, PagingDep, refuse_unknown_query
+from prasmes_runtime.dependencies import ClockDep, ContextDep, DatabaseDep, PagingDep, refuse_unknown_query
+from prasmes_runtime.errors import InvalidInput
 from prasmes_runtime.http import attachment
 from prasmes_runtime.schemas import NotNull, Page, Printable, StrictModel, Text
-from pydantic import AfterValidator, AwareDatetime, BaseModel, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, Field, ValidationError
 from pydantic_core import PydanticCustomError
 
+from accounts.adapters.credential_key import KEYS, PUBLIC_PATH, CredentialKey
 from accounts.domain.account import DIGCOMP_AREAS, Account, DigCompAssessment, EducationLevel, EmploymentStatus
 from accounts.domain.applications import PRIORITY_RULES, Application, ApplicationState, Wish
 from accounts.domain.learning_needs import LearningNeed
@@ -27,9 +32,11 @@ from accounts.domain.projects import AllocationMode, FundingProject
 from accounts.domain.studies import Enrolment
 from accounts.service import accounts as account_service
 from accounts.service import applications as application_service
+from accounts.service import credentials as credential_service
 from accounts.service import projects as project_service
 from accounts.service import studies as study_service
 from accounts.service.projects import ProjectView
+from accounts.settings import AccountsAdapters
 
 # Who may call a route: one of the runtime's role groups (see README.md: "Who may do what").
 Learner = Annotated[Principal, Depends(require_role(*roles.LEARNERS))]
@@ -565,6 +572,156 @@ async def my_studies(learner: Learner, database: DatabaseDep) -> list[StudyOut]:
     ]
 
 
+# --- the credential of completed studies (Open Badges 3.0, as VC-JWT) ------------------------------------------
+
+credentials_router = _router(PUBLIC_PATH, "credentials")
+_JWS = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
+_JWS_RULE = _rule(_JWS, "jws", "not a JWS in compact serialization: three base64url parts separated by dots")
+CredentialToken = Annotated[str, Field(min_length=1, max_length=MAX_TOKEN_CHARS), _JWS_RULE]
+_TEXT_TYPES = (MEDIA_TYPE, "application/jwt", "text/plain")
+
+
+async def _credential_key(context: ContextDep) -> CredentialKey:
+    adapters: AccountsAdapters = context.adapters
+    return adapters.credential_key
+
+
+CredentialKeyDep = Annotated[CredentialKey, Depends(_credential_key)]
+_CREDENTIAL_ANSWERS: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": f"The VC-JWT ({MEDIA_TYPE}), or with `format=json` the credential it signs.",
+        "content": {MEDIA_TYPE: {"schema": {"type": "string"}}, "application/json": {"schema": {"type": "object"}}},
+    }
+}
+
+
+EXAMPLE_JWS = "eyJhbGciOiJFZERTQSIsInR5cCI6InZjK2p3dCJ9.e30.AAAA"
+"""A JWS that is no credential of ours: its header names no key."""
+
+
+class VerifyIn(StrictModel):
+    credential: CredentialToken = Field(description=f"The VC-JWT ({MEDIA_TYPE}).", examples=[EXAMPLE_JWS])
+
+
+_VERIFY_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "description": f'The VC-JWT as the body ({MEDIA_TYPE} or text/plain), or JSON {{"credential": "..."}}.',
+        "content": {
+            "application/json": {"schema": VerifyIn.model_json_schema()},
+            MEDIA_TYPE: {"schema": {"type": "string"}},
+            "text/plain": {"schema": {"type": "string"}},
+        },
+    }
+}
+
+
+class KeySetOut(BaseModel):
+    keys: list[dict[str, str]] = Field(description="JWKs (RFC 7517): Ed25519 public keys, each named by its `kid`.")
+
+
+class VerificationOut(BaseModel):
+    valid: bool
+    reason: Reason | None = Field(default=None, description="Why it is not valid (none when it is).")
+    message: str | None = None
+    credential: dict[str, Any] | None = Field(default=None, description="The credential it signs, when valid.")
+    issuer: str | None = None
+    issuer_id: str | None = None
+    achievement_name: str | None = None
+    institution: str | None = None
+    hours: int | None = Field(default=None, description="The programme's hours.")
+    hours_attended: int | None = None
+    digcomp_level: int | None = None
+    completed_on: date | None = None
+
+    @classmethod
+    def of(cls, v: VerifiedCredential) -> VerificationOut:
+        return cls(
+            valid=True,
+            credential=v.credential,
+            issuer=v.issuer_name,
+            issuer_id=v.issuer_id,
+            achievement_name=v.achievement_name,
+            institution=v.institution,
+            hours=v.hours,
+            hours_attended=v.hours_attended,
+            digcomp_level=v.digcomp_level,
+            completed_on=v.completed_on,
+        )
+
+
+async def _token_of(request: Request) -> str:
+    """The VC-JWT a verification request carries: as the body, or JSON `{"credential": ...}`; a 422 otherwise."""
+    media_type = request.headers.get("content-type", "").partition(";")[0].strip().lower()
+    raw = await request.body()
+    if media_type == "application/json":
+        try:
+            fields = json.loads(raw)
+        except ValueError as exc:
+            raise InvalidInput.of("body", "json_invalid", "the request body is not valid JSON") from exc
+    elif media_type in (*_TEXT_TYPES, ""):
+        try:
+            fields = {"credential": raw.decode("utf-8").strip()}
+        except UnicodeDecodeError as exc:
+            raise InvalidInput.of("credential", "utf8", "the request body is not UTF-8 text") from exc
+    else:
+        message = f'send the VC-JWT as {MEDIA_TYPE} or text/plain, or as JSON {{"credential": "..."}}'
+        raise InvalidInput.of("body", "media_type", message)
+    try:
+        return VerifyIn.model_validate(fields).credential
+    except ValidationError as exc:  # only where and why: the value is not echoed
+        raise RequestValidationError(
+            [{"loc": ("body", *e["loc"]), "type": e["type"], "msg": e["msg"]} for e in exc.errors()]
+        ) from None
+
+
+Format = Annotated[
+    Literal["jwt", "json"], Query(alias="format", description="jwt: the VC-JWT (default); json: what it signs.")
+]
+
+
+@accounts_router.get(
+    "/me/studies/{enrolment_id}/credential",
+    response_class=Response,
+    responses=_CREDENTIAL_ANSWERS,
+    summary="The Open Badges 3.0 credential of my completed studies (a VC-JWT)",
+)
+async def my_credential(
+    enrolment_id: uuid.UUID, learner: Learner, database: DatabaseDep, key: CredentialKeyDep, format_: Format = "jwt"
+) -> Response:
+    """Only for completed studies (409 with the current state otherwise); another learner's are not found."""
+    issued = await credential_service.issue(database, key, learner.subject, enrolment_id)
+    if format_ == "json":
+        return JSONResponse(issued.credential)
+    disposition = attachment(f"credential-{enrolment_id}.jwt")
+    return Response(issued.token, media_type=MEDIA_TYPE, headers={"Content-Disposition": disposition})
+
+
+@credentials_router.get(
+    KEYS,
+    response_model=KeySetOut,
+    summary="The public keys the learners' credentials are signed with (JWKS)",
+    openapi_extra=PUBLIC,
+)
+async def credential_keys(key: CredentialKeyDep) -> dict[str, Any]:
+    return credential_service.key_set(key)
+
+
+@credentials_router.post(
+    "/verify",
+    response_model=VerificationOut,
+    summary="Verify a credential: its signature, type, claims and validity, and what it states",
+    openapi_extra={**PUBLIC, **_VERIFY_BODY},
+)
+async def verify_credential(request: Request, key: CredentialKeyDep, clock: ClockDep) -> VerificationOut:
+    """200 with `valid` false and the reason for a credential that does not verify; 422 for what is not a JWS."""
+    token = await _token_of(request)
+    try:
+        return VerificationOut.of(credential_service.verify(key, clock, token))
+    except CredentialInvalid as refused:
+        return VerificationOut(valid=False, reason=refused.reason, message=refused.message)
+
+
 # --- the agency's side -----------------------------------------------------------------------
 
 agency_router = _router("/agency/applications", "agency: applications")
@@ -795,4 +952,4 @@ async def record_invoice(
     )
 
 
-ROUTERS = [accounts_router, projects_router, applications_router, agency_router, provider_router]
+ROUTERS = [accounts_router, projects_router, applications_router, agency_router, provider_router, credentials_router]

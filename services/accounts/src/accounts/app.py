@@ -9,6 +9,7 @@ from prasmes_runtime.service import PeriodicJob, ServiceDefinition
 from accounts.api import ROUTERS
 from accounts.consumers import CONSUMERS
 from accounts.service.applications import lapse_overdue
+from accounts.settings import AccountsSettings, build_adapters
 
 DEFINITION = ServiceDefinition(
     name="accounts",
@@ -18,6 +19,8 @@ DEFINITION = ServiceDefinition(
     migrations_dir=Path(__file__).resolve().parents[2] / "migrations",
     consumers=CONSUMERS,
     jobs=[PeriodicJob("lapse-overdue", 900, lambda ctx: lapse_overdue(ctx.database, ctx.clock))],
+    settings=AccountsSettings,
+    adapters=build_adapters,
 )
 create_app = DEFINITION.create_app
 app_factory = DEFINITION.app_factory

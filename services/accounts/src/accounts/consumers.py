@@ -31,6 +31,7 @@ async def programme_published(ctx: EventContext, event: ProgrammePublished) -> N
         title=event.title,
         hours=event.hours,
         cost_per_participant=event.cost_per_participant,
+        digcomp_level=event.digcomp_level,
     )
     await read_models.save_programme(ctx.session, programme)
 

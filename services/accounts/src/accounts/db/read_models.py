@@ -25,6 +25,7 @@ def _programme(row: sa.Row[Any]) -> Programme:
         hours=m["hours"],
         cost_per_participant=m["cost_per_participant"],
         published=m["published"],
+        digcomp_level=m["digcomp_level"],
     )
 
 
@@ -55,6 +56,7 @@ async def save_programme(session: AsyncSession, programme: Programme) -> None:
             "hours": programme.hours,
             "cost_per_participant": programme.cost_per_participant,
             "published": programme.published,
+            "digcomp_level": programme.digcomp_level,
         },
     )
 

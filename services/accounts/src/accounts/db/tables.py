@@ -133,6 +133,7 @@ programmes = sa.Table(
     sa.Column("hours", sa.Integer(), nullable=False),
     sa.Column("cost_per_participant", MoneyColumn(), nullable=False),
     sa.Column("published", sa.Boolean(), nullable=False),
+    sa.Column("digcomp_level", sa.SmallInteger()),
 )
 
 groups = sa.Table(

@@ -24,6 +24,8 @@ class Programme:
     hours: int
     cost_per_participant: Decimal
     published: bool = True
+    digcomp_level: int | None = None
+    """The DigComp proficiency level (1-8) the programme leads to; None for one published before accounts kept it."""
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,1 @@
+"""Accounts' adapters: the key it signs the learners' credentials with."""
