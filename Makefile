@@ -10,7 +10,7 @@ SCALE ?= 1
 SCENARIO_ARGS ?=
 INSTALLED := $(VENV)/.installed
 
-.PHONY: help install deps-system kafka-lib run scenario test test-fast lint format contracts lock bench statistics-rebuild clean
+.PHONY: help install deps-system kafka-lib run scenario test test-fast lint format contracts lock messages bench statistics-rebuild clean
 
 help:
 	@echo "make run [BUS=kafka]   start the gateway and every service (embedded defaults, or Kafka + PostgreSQL)"
@@ -39,26 +39,40 @@ $(INSTALLED): $(BIN)/uv requirements.lock $(wildcard libs/*/pyproject.toml servi
 	$(BIN)/python -m compileall -q -j 0 libs services tools >/dev/null
 	touch $@
 
-install: $(INSTALLED)
+# The web pages' styles and scripts, built from GOV.UK Frontend (npm, pinned by services/web/package-lock.json) into
+# services/web/src/web/static/build/ (git-ignored): nothing built is committed.
+WEB_ASSETS := services/web/src/web/static/build/app.css
+$(WEB_ASSETS): services/web/package-lock.json services/web/build.mjs services/web/src/web/styles/app.scss
+	npm ci --prefix services/web --no-audit --no-fund --loglevel=error
+	npm run --prefix services/web --silent build
 
-# PostgreSQL server binaries (Debian packages) and the Java runtime Kafka needs.
+# axe-core for the browser tests' accessibility checks (npm, pinned by libs/testing/package-lock.json).
+AXE := libs/testing/node_modules/axe-core/axe.min.js
+$(AXE): libs/testing/package.json libs/testing/package-lock.json
+	npm ci --prefix libs/testing --no-audit --no-fund --loglevel=error
+	touch $@  # npm dates what it installs to 1985: without this every make would install again
+
+install: $(INSTALLED) $(WEB_ASSETS)
+
+# PostgreSQL server binaries and Chromium for the browser tests (Debian packages), the Java runtime Kafka needs.
 deps-system:
 	bash deploy/postgres/ensure-installed.sh
+	bash deploy/chromium/ensure-installed.sh
 	@command -v java >/dev/null || (echo "Java 17+ is needed for the Kafka broker" && exit 1)
 	@command -v mvn >/dev/null || (echo "Maven is needed to fetch the Kafka jars" && exit 1)
 
 kafka-lib: $(INSTALLED)
 	$(BIN)/python -c "from prasmes_testing.servers import ensure_kafka_jars; ensure_kafka_jars()"
 
-run: $(INSTALLED)
+run: install
 	@if [ "$(BUS)" = "kafka" ]; then $(MAKE) --no-print-directory deps-system kafka-lib; fi
 	$(BIN)/python -m prasmes_devtools.devstack --bus $(BUS)
 
 # The seed scenario on a stack of its own (var/scenario-$(SCALE)); run again after an interruption to go on.
-scenario: $(INSTALLED)
+scenario: install
 	$(BIN)/python -m prasmes_devtools.scenario --scale $(SCALE) $(SCENARIO_ARGS)
 
-test: $(INSTALLED) deps-system kafka-lib
+test: install deps-system kafka-lib $(AXE)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(INSTALLED)
@@ -71,6 +85,13 @@ format: $(INSTALLED)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
+# The web pages' messages: extracted from the templates and the marked strings, merged into each language's catalogue
+# (then translate what is new in services/web/src/web/locale/lv/LC_MESSAGES/messages.po).
+messages: $(INSTALLED)
+	cd services/web && ../../$(BIN)/pybabel extract -F babel.cfg -k N_ --no-location --sort-output --omit-header \
+		-o src/web/locale/messages.pot . && ../../$(BIN)/pybabel update -i src/web/locale/messages.pot \
+		-d src/web/locale --width 120 --ignore-obsolete --ignore-pot-creation-date
+
 contracts: $(INSTALLED)
 	$(BIN)/prasmes-contracts generate
 
@@ -78,7 +99,7 @@ contracts: $(INSTALLED)
 lock: $(BIN)/uv
 	{ cat requirements.in; $(PYTHON) tools/workspace.py requirements; } | $(BIN)/uv pip compile - -o requirements.lock --generate-hashes -p 3.11 -q
 
-bench: $(INSTALLED) deps-system kafka-lib deps-bench
+bench: install deps-system kafka-lib deps-bench
 	$(BIN)/python -m bench.run
 	$(BIN)/python -m bench.hotpath
 	$(BIN)/python -m bench.hotpath --bus kafka
@@ -109,4 +130,5 @@ statistics-rebuild: $(INSTALLED)
 	$(BIN)/python -m prasmes_statistics.rebuild
 
 clean:
-	rm -rf $(VENV) var bench/out .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) var bench/out .pytest_cache .mypy_cache .ruff_cache services/web/node_modules \
+		services/web/src/web/static/build libs/testing/node_modules

@@ -77,8 +77,8 @@ class Stack:
 
     def roles(self, name: str) -> tuple[str, ...]:
         """A service's processes by role, in start order: the worker (it migrates), then the api; the gateway's one."""
-        if registry.entry(name).edge:
-            return ("edge",)
+        if not registry.entry(name).backend:
+            return ("edge",)  # the gateway, a web front end: one process (its uvicorn workers), no worker
         return ("worker", "api") if self.split_roles else ("all",)
 
     @staticmethod
@@ -91,6 +91,24 @@ class Stack:
     @property
     def gateway_url(self) -> str:
         return self.url("gateway")
+
+    @property
+    def web_url(self) -> str:
+        """Where the web pages are (the registry's front end): the address to open."""
+        (front,) = [s.name for s in SERVICES if s.front]
+        return self.url(front)
+
+    def oidc_clients(self) -> dict[str, dict[str, object]]:
+        """The gateway's OIDC_CLIENTS: each web front end, with its redirect URIs and the SHA-256 of its secret."""
+        return {
+            s.name: {
+                "secret_sha256": hashlib.sha256(self.service_secret(s.name).encode()).hexdigest(),
+                "redirect_uris": [f"{self.url(s.name)}/signin/callback"],
+                "post_logout_redirect_uris": [f"{self.url(s.name)}/signed-out"],
+            }
+            for s in SERVICES
+            if s.front
+        }
 
     @property
     def signing_key_path(self) -> Path:
@@ -114,12 +132,18 @@ class Stack:
 
     def service_clients(self) -> dict[str, str]:
         """The gateway's SERVICE_CLIENTS: every service of the registry by the SHA-256 of its secret."""
-        return {
-            s.name: hashlib.sha256(self.service_secret(s.name).encode()).hexdigest() for s in SERVICES if not s.edge
-        }
+        return {s.name: hashlib.sha256(self.service_secret(s.name).encode()).hexdigest() for s in SERVICES if s.backend}
 
     def env_for(self, name: str, role: str | None = None) -> dict[str, str]:
-        inherited_not = ("DATABASE_URL", "SERVICE_NAME", "ROLE", "SERVICE_CLIENTS", "SERVICE_CLIENT_SECRET")
+        inherited_not = (
+            "DATABASE_URL",
+            "SERVICE_NAME",
+            "ROLE",
+            "SERVICE_CLIENTS",
+            "SERVICE_CLIENT_SECRET",
+            "OIDC_CLIENTS",
+            "OIDC_CLIENT_SECRET",
+        )
         env = {k: v for k, v in os.environ.items() if k not in inherited_not}
         env.update(
             SERVICE_NAME=name,
@@ -132,8 +156,17 @@ class Stack:
             SIGNING_KEY_PATH=str(self.signing_key_path),
             DEV_MODE=env.get("DEV_MODE", "true"),
         )
-        if registry.entry(name).edge:
+        entry = registry.entry(name)
+        if entry.edge:
             env["SERVICE_CLIENTS"] = json.dumps(self.service_clients())
+            env["OIDC_CLIENTS"] = json.dumps(self.oidc_clients())
+        elif entry.front:
+            env.update(
+                GATEWAY_URL=self.gateway_url,
+                WEB_URL=self.url(name),
+                OIDC_CLIENT_ID=name,
+                OIDC_CLIENT_SECRET=self.service_secret(name),
+            )
         else:
             env["SERVICE_CLIENT_SECRET"] = self.service_secret(name)
         if self.kafka_bootstrap:
@@ -445,10 +478,11 @@ def main() -> None:
         if args.bus == "kafka":
             stack.kafka_bootstrap, stack.database_urls = exit_stack.enter_context(kafka_backends())
         exit_stack.callback(stack.stop)
-        stack.start()
+        stack.start(timeout=120)  # fifteen processes starting on two cores
         seed_demo(stack)
         print(
             f"\nPrasmes is running ({args.bus} bus).\n"
+            f"  open:      {stack.web_url}\n"
             f"  gateway:   {stack.gateway_url}\n  API docs:  {stack.gateway_url}/docs\n"
             f"  statistics: {stack.gateway_url}/api/statistics/summary\n"
             f'  dev login: POST {stack.gateway_url}/auth/dev-login {{"username": "anna"}}\n'

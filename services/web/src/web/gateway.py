@@ -1,0 +1,67 @@
+"""The platform's API as the pages use it: every call goes through the gateway, with the signed-in user's token."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+
+@dataclass(frozen=True)
+class ApiError(Exception):
+    """The API answered with an error (its platform-shaped body kept: `error`, `message`, `errors`, `current`)."""
+
+    status: int
+    body: dict[str, Any]
+
+    @property
+    def violations(self) -> list[dict[str, str]]:
+        errors = self.body.get("errors")
+        return [e for e in errors if isinstance(e, dict)] if isinstance(errors, list) else []
+
+
+class Unreachable(Exception):
+    """The gateway did not answer (down, timed out)."""
+
+
+class Gateway:
+    def __init__(self, client: httpx.AsyncClient) -> None:
+        self.client = client
+
+    async def get(self, path: str, token: str | None = None, params: Any = None) -> Any:
+        return _body(await self._send("GET", path, token, params=params))
+
+    async def post(self, path: str, token: str | None, json: Any) -> Any:
+        return _body(await self._send("POST", path, token, json=json))
+
+    async def patch(self, path: str, token: str | None, json: Any) -> Any:
+        return _body(await self._send("PATCH", path, token, json=json))
+
+    async def raw(self, path: str, token: str | None = None, params: Any = None) -> httpx.Response:
+        """The answer as it came (an SVG chart, a file), after the same error check."""
+        response = await self._send("GET", path, token, params=params)
+        _check(response)
+        return response
+
+    async def _send(self, method: str, path: str, token: str | None, **kwargs: Any) -> httpx.Response:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        try:
+            return await self.client.request(method, path, headers=headers, **kwargs)
+        except httpx.HTTPError as exc:
+            raise Unreachable(type(exc).__name__) from exc
+
+
+def _check(response: httpx.Response) -> None:
+    if response.is_success:
+        return
+    try:
+        body = response.json()
+    except ValueError:
+        body = {}
+    raise ApiError(response.status_code, body if isinstance(body, dict) else {})
+
+
+def _body(response: httpx.Response) -> Any:
+    _check(response)
+    return response.json() if response.content else None

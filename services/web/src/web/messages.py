@@ -1,0 +1,35 @@
+"""What the pages say about a rule an input broke, by the API's field and rule, to be translated (`N_` marks them for
+the catalogue; the templates translate them)."""
+
+from __future__ import annotations
+
+
+def N_(message: str) -> str:
+    return message
+
+
+RULES: dict[str, str] = {
+    "format": N_("Enter the personal code as 11 digits, like 010203-12345"),
+    "length": N_("A personal code has 11 digits"),
+    "check_digit": N_("This personal code's check digit does not match: check the digits"),
+    "birth_date": N_("The birth date in this personal code is not a real date"),
+    "matches_personal_code": N_("The birth date differs from the one in the personal code"),
+    "required_for_new_form_code": N_(
+        "A personal code that starts with 32 carries no birth date: enter your birth date"
+    ),
+    "not_in_future": N_("The birth date must be in the past"),
+    "adult": N_("A learning account is for adults: you can open one when you are 18"),
+    "missing": N_("This field is required"),
+    "date": N_("Enter a real date"),
+    "exists": N_("You already have a learning account"),
+    "too_long": N_("Use 500 characters or fewer"),
+    "application_window": N_("This funding project does not accept applications now"),
+    "minimum_age": N_("This funding project is for older learners"),
+    "project_condition": N_("This funding project is for learners in another employment situation"),
+    "known_learning_need": N_("Choose one of the learning needs listed"),
+}
+OTHER = N_("Check this field")
+
+
+def rule_message(rule: str) -> str:
+    return RULES.get(rule, OTHER)

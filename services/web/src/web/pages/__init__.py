@@ -1,0 +1,1 @@
+"""The pages, by audience: the public's, sign-in, the learner's."""
