@@ -12,9 +12,10 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from web.pages.common import ACCESS_RULES, local_path
 
-LEARNER_PAGES = ["/account", "/applications", "/grant", "/apply?programme=7d0c7a3e-8a51-4c1b-b7e0-5e2d2c0a2025"]
-FORMS = ["/account", "/apply/check", "/apply/submit", "/signout",
-         "/applications/7d0c7a3e-8a51-4c1b-b7e0-5e2d2c0a2025/enrolment"]  # fmt: skip
+LEARNER_PAGES = ["/account", "/applications", "/grant", "/apply?programme=7d0c7a3e-8a51-4c1b-b7e0-5e2d2c0a2025",
+                 "/account/profile", "/account/digcomp", "/studies"]  # fmt: skip
+FORMS = ["/account", "/apply/check", "/apply/submit", "/signout", "/account/profile", "/account/digcomp",
+         "/credentials/verify", "/applications/7d0c7a3e-8a51-4c1b-b7e0-5e2d2c0a2025/enrolment"]  # fmt: skip
 
 
 def test_every_page_names_who_may_see_it(web_app: FastAPI) -> None:
@@ -48,8 +49,9 @@ async def test_every_form_refuses_a_missing_or_wrong_csrf_token(web: httpx.Async
         assert answer.status_code in (303, 403), (form, data, answer.status_code)
         if answer.status_code == 303:  # a learner's form: the visitor is sent to sign in before anything is read
             assert httpx.URL(answer.headers["location"]).path == "/signin"
-    answer = await web.post("/signout", data={"csrf_token": "forged"})
-    assert answer.status_code == 403
+    for public_form in ("/signout", "/credentials/verify"):
+        answer = await web.post(public_form, data={"csrf_token": "forged", "credential": "a.b.c"})
+        assert answer.status_code == 403
     assert 'lang="lv"' in answer.text and "Jūs nevarat skatīt šo lapu" in answer.text
 
 

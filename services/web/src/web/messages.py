@@ -27,6 +27,10 @@ RULES: dict[str, str] = {
     "minimum_age": N_("This funding project is for older learners"),
     "project_condition": N_("This funding project is for learners in another employment situation"),
     "known_learning_need": N_("Choose one of the learning needs listed"),
+    "not_a_credential": N_("This is not a credential: paste the whole text of the file you downloaded"),
+    "range_1_8": N_("Choose a level from 1 to 8"),
+    "email": N_("Enter an e-mail address like anna@example.lv"),
+    "phone": N_("Enter a phone number like +371 2000 0000"),
 }
 OTHER = N_("Check this field")
 

@@ -72,7 +72,8 @@ async def account(request: Request, app: App, user: Learner) -> HTMLResponse:
             raise
         return app.pages.render(request, "account_open.html", values={}, errors={}, ask_birth_date=False)
     assessments = await app.gateway.get("/api/accounts/accounts/me/digcomp", user.access_token)
-    return app.pages.render(request, "account.html", account=mine, assessments=assessments)
+    saved = request.query_params.get("saved", "")
+    return app.pages.render(request, "account.html", account=mine, assessments=assessments, saved=saved)
 
 
 @learner_router.post("/account", response_class=HTMLResponse)
