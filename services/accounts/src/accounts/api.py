@@ -27,6 +27,7 @@ from pydantic_core import PydanticCustomError
 from accounts.adapters.credential_key import KEYS, PUBLIC_PATH, CredentialKey
 from accounts.domain.account import DIGCOMP_AREAS, Account, DigCompAssessment, EducationLevel, EmploymentStatus
 from accounts.domain.applications import PRIORITY_RULES, Application, ApplicationState, Wish
+from accounts.domain.eligibility import Eligibility
 from accounts.domain.learning_needs import LearningNeed
 from accounts.domain.projects import AllocationMode, FundingProject
 from accounts.domain.studies import Enrolment
@@ -506,6 +507,73 @@ async def enrol(
     application_id: uuid.UUID, body: EnrolIn, learner: Learner, database: DatabaseDep, clock: ClockDep
 ) -> EnrolmentOut:
     return EnrolmentOut.of(await study_service.enrol(database, clock, learner.subject, application_id, body.group_id))
+
+
+# --- which projects the learner may apply to ---------------------------------------------------
+
+
+class ReasonOut(BaseModel):
+    """One rule the learner fails, as a refused submission would name it (422 or 409)."""
+
+    rule: str = Field(
+        description="What the web translates by: application_window, minimum_age, project_condition (the employment "
+        "status), open_application, budget_exhausted.",
+        examples=["minimum_age"],
+    )
+    field: str = Field(
+        description="What the rule concerns: project_code (the window, an open application, the budget), "
+        "birth_date (the age) or employment_status (the profile's).",
+        examples=["birth_date"],
+    )
+    message: str = Field(description="In English, for people.", examples=["IMK is for learners aged 18 or over"])
+
+
+class EligibilityOut(BaseModel):
+    """A funding project and whether the learner may apply to it now, with every reason why not."""
+
+    project_code: str = Field(examples=["IMK"])
+    name: str
+    eligible: bool = Field(description="True exactly when `reasons` is empty.")
+    reasons: list[ReasonOut] = Field(
+        description="Every rule the learner fails, not only the first: the project's rules in the order a submission "
+        "checks them (the first is the one `POST /applications` refuses with), then an open application, then the "
+        "budget. `budget_exhausted` does not refuse a submission, but no grant can be approved while it holds."
+    )
+    open_application_id: uuid.UUID | None = Field(
+        description="The learner's open application to the project (submitted, approved, enrolled or studying), "
+        "when there is one (the reason `open_application`)."
+    )
+    grant_per_person: Decimal = Field(description="EUR, two decimals.", examples=["500.00"])
+    window_opens_at: datetime
+    window_closes_at: datetime = Field(description="Applications are accepted from the opening until this instant.")
+    enrolment_deadline: date = Field(
+        description="An approved learner enrols in a group by this day, or the grant lapses."
+    )
+
+    @classmethod
+    def of(cls, e: Eligibility) -> EligibilityOut:
+        p = e.project
+        return cls(
+            project_code=p.code,
+            name=p.name,
+            eligible=e.eligible,
+            reasons=[ReasonOut(rule=r.rule, field=r.field, message=r.message) for r in e.reasons],
+            open_application_id=e.open_application.id if e.open_application else None,
+            grant_per_person=p.grant_per_person,
+            window_opens_at=p.window_opens_at,
+            window_closes_at=p.window_closes_at,
+            enrolment_deadline=p.enrolment_deadline,
+        )
+
+
+@accounts_router.get(
+    "/me/eligibility",
+    response_model=list[EligibilityOut],
+    summary="The funding projects I may apply to, and every reason why not where not",
+)
+async def my_eligibility(learner: Learner, database: DatabaseDep, clock: ClockDep) -> list[EligibilityOut]:
+    """Every funding project, by code; 404 when the learner has no account yet."""
+    return [EligibilityOut.of(e) for e in await application_service.my_eligibility(database, clock, learner.subject)]
 
 
 # --- the learner's grant and learning history ------------------------------------------------

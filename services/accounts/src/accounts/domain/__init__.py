@@ -4,6 +4,7 @@
 - account: the learning account and the learner's profile with DigComp self-assessments
 - projects: funding projects, eligibility, allocation's preconditions, the project budget
 - applications: applications for studies, their state machine and decisions, ranking and fair allocation
+- eligibility: which funding projects a learner may apply to, with every reason why not where not
 - ledger: the grant of one application (reserved, spent, released) and a learner's total
 - studies: enrolments in study groups, the study record (its dates) and what it pays from the grant, the
   provider's invoice, the learning history

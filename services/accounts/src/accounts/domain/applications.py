@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
@@ -42,6 +42,20 @@ TRANSITIONS: dict[ApplicationState, frozenset[ApplicationState]] = {
 }
 OPEN_STATES = frozenset({S.SUBMITTED, S.APPROVED, S.ENROLLED, S.STUDYING})
 """At most one application per person per project may be in one of these."""
+OPEN_APPLICATION = "open_application"
+"""The rule a second open application to a project breaks (a 409 on submission; a reason of eligibility)."""
+
+
+def already_open(project_code: str) -> str:
+    """What the learner is told of their open application to the project."""
+    return f"you already have an open application to {project_code}"
+
+
+def open_application_to(project_code: str, applications: Iterable[Application]) -> Application | None:
+    """The learner's open application (one in `OPEN_STATES`) to the project among `applications`, if any (the
+    latest submitted, should there be more)."""
+    open_ = [a for a in applications if a.project_code == project_code and a.state in OPEN_STATES]
+    return max(open_, key=lambda a: a.submitted_at) if open_ else None
 
 
 def _what_it_may_become(state: ApplicationState, allowed: frozenset[ApplicationState]) -> str:

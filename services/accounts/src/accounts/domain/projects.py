@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from enum import StrEnum
 
@@ -12,6 +12,11 @@ from prasmes_runtime.errors import Conflict, InvalidInput, Violation
 from prasmes_runtime.money import money
 
 from accounts.domain.account import Account, EmploymentStatus
+
+APPLICATION_WINDOW = "application_window"
+MINIMUM_AGE = "minimum_age"
+PROJECT_CONDITION = "project_condition"
+"""The rules of a project's eligibility (`FundingProject.unmet_rules`), as a refusal names them."""
 
 
 class AllocationMode(StrEnum):
@@ -80,23 +85,36 @@ class FundingProject:
     def window_is_open(self, at: datetime) -> bool:
         return self.window_opens_at <= at < self.window_closes_at
 
-    def check_eligible(self, account: Account, at: datetime, today: date) -> None:
-        """Raise InvalidInput naming the rule the learner fails."""
+    def unmet_rules(self, account: Account, at: datetime, today: date) -> list[Violation]:
+        """Every rule of the project the learner fails at `at` (`today`: its Riga date, on which the age counts), in
+        the order they are checked: the application window, the minimum age, the employment status. Empty when the
+        learner is eligible. The one source of these rules: `check_eligible` raises the first of them."""
+        failed: list[Violation] = []
         if not self.window_is_open(at):
-            raise InvalidInput.of(
-                "project_code",
-                "application_window",
-                f"applications to {self.code} are accepted from {self.window_opens_at:%Y-%m-%d %H:%M} "
-                f"until {self.window_closes_at:%Y-%m-%d %H:%M} (UTC)",
+            opens, closes = self.window_opens_at.astimezone(UTC), self.window_closes_at.astimezone(UTC)
+            failed.append(
+                Violation(
+                    "project_code",
+                    APPLICATION_WINDOW,
+                    f"applications to {self.code} are accepted from {opens:%Y-%m-%d %H:%M} "
+                    f"until {closes:%Y-%m-%d %H:%M} (UTC)",
+                )
             )
         if account.age_on(today) < self.min_age:
-            raise InvalidInput.of(
-                "birth_date", "minimum_age", f"{self.code} is for learners aged {self.min_age} or over"
+            failed.append(
+                Violation("birth_date", MINIMUM_AGE, f"{self.code} is for learners aged {self.min_age} or over")
             )
         status = account.profile.employment_status
         if self.employment_statuses is not None and status not in self.employment_statuses:
             allowed = ", ".join(sorted(self.employment_statuses))
-            raise InvalidInput.of("employment_status", "project_condition", f"{self.code} requires one of: {allowed}")
+            failed.append(Violation("employment_status", PROJECT_CONDITION, f"{self.code} requires one of: {allowed}"))
+        return failed
+
+    def check_eligible(self, account: Account, at: datetime, today: date) -> None:
+        """Raise InvalidInput naming the first rule the learner fails (the first of `unmet_rules`)."""
+        failed = self.unmet_rules(account, at, today)
+        if failed:
+            raise InvalidInput(failed[0])
 
     def check_allocatable(self, at: datetime) -> None:
         """A window_then_rank project is allocated once, after its window closed; raise Conflict otherwise."""

@@ -2,7 +2,7 @@
 
 - accounts: opening an account, the profile, DigComp self-assessments
 - projects: funding projects and their live budgets
-- applications: submitting, deciding, withdrawing, allocating, lapsing; the grant ledger
+- applications: submitting, deciding, withdrawing, allocating, lapsing; the learner's eligibility; the grant ledger
 - studies: enrolment and the study record
 - learning_needs: calls' approved learning needs per funding project (a read model)
 - outbox: the events the aggregates collected, recorded as the published contracts

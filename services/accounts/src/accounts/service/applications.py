@@ -1,4 +1,5 @@
-"""Applications for studies, their decisions, fair allocation, lapses, and the grant ledger."""
+"""Applications for studies, the learner's eligibility, their decisions, fair allocation, lapses, and the grant
+ledger."""
 
 from __future__ import annotations
 
@@ -17,8 +18,9 @@ from accounts.db import account as account_db
 from accounts.db import application as application_db
 from accounts.db import project as project_db
 from accounts.domain.account import Account
-from accounts.domain.applications import Application, Wish, approve_one, submit
+from accounts.domain.applications import Application, Wish, already_open, approve_one, submit
 from accounts.domain.applications import allocate as allocation_of
+from accounts.domain.eligibility import Eligibility, eligibilities
 from accounts.domain.learning_needs import check_learning_need
 from accounts.domain.ledger import Grant, LedgerLine, budget_moves
 from accounts.domain.projects import FundingProject, ProjectBudget
@@ -60,7 +62,7 @@ async def submit_application(
 async def _refuse_second_open(session: Session, learner_id: str, project_code: str) -> None:
     existing = await application_db.open_application(session, learner_id, project_code)
     if existing is not None:
-        raise Conflict(f"you already have an open application to {project_code}", existing.current())
+        raise Conflict(already_open(project_code), existing.current())
 
 
 async def load_application(session: Session, application_id: uuid.UUID, learner_id: str | None = None) -> Application:
@@ -186,6 +188,17 @@ async def get_application(database: Database, application_id: uuid.UUID) -> tupl
     if found is None:
         raise NotFound(f"no application {application_id}")
     return found
+
+
+async def my_eligibility(database: Database, clock: Clock, learner_id: str) -> list[Eligibility]:
+    """The learner's eligibility for every funding project (by code), with every reason why not where not; a
+    NotFound when they have no account."""
+    now = clock.now()
+    async with database.session() as session:
+        account = await require_account(session, learner_id)
+        projects = await project_db.all_projects(session)
+        applications = await application_db.applications_of(session, learner_id)
+    return eligibilities(projects, account, applications, now, today_in_riga(clock))
 
 
 async def my_grant(database: Database, learner_id: str) -> tuple[Grant, list[LedgerLine]]:
