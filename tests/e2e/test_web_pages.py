@@ -83,6 +83,12 @@ async def test_a_learner_opens_an_account_applies_enrols_and_sees_the_grant_in_e
     await _apply(page, web_stack, demo_programme, "IMK", "I want to analyse my shop's sales data")
     await expect(page.locator(".govuk-notification-banner")).to_contain_text("Your application has been sent.")
     await checked(page, "applications-submitted-en")
+    await page.goto(f"{web_stack.web_url}/projects")
+    imk = page.locator(".govuk-summary-card", has_text="IMK:")
+    await expect(imk).to_contain_text("You cannot apply now")
+    await expect(imk).to_contain_text("You already have an open application to this funding project")
+    await expect(page.locator(".govuk-summary-card", has_text="VARAM:")).to_contain_text("You can apply")
+    await checked(page, "projects-en")
     _approve_the_submitted(web_stack)
     await page.goto(f"{web_stack.web_url}/applications")
     await expect(page.locator(".govuk-summary-card").first).to_contain_text("Approved: enrol in a group")
@@ -172,7 +178,7 @@ async def test_an_application_by_keyboard_alone(
     await page.keyboard.press("Enter")
     varam = page.locator('input[name="project"][value="VARAM"]')
     await _tab_to(page, page.locator('input[name="project"]:checked'))
-    while not await varam.ischecked():
+    while not await varam.is_checked():
         await page.keyboard.press("ArrowDown")
     await _tab_to(page, page.get_by_role("button", name="Continue"))
     await page.keyboard.press("Enter")
@@ -215,3 +221,19 @@ async def test_pages_fit_a_360_pixel_screen(web_stack: Stack, new_context: Conte
         width = await page.evaluate("document.documentElement.scrollWidth")
         assert width <= NARROW_VIEWPORT["width"], f"{path} is {width} px wide at 360"
         await checked(page, f"narrow{path.replace('/', '-') or '-home'}-{language}")
+
+
+@pytest.mark.parametrize("language", ["lv", "en"])
+async def test_every_learners_page_passes_axe_and_fits_360_pixels(
+    web_stack: Stack, demo_programme: dict[str, Any], new_context: ContextFactory, language: str
+) -> None:
+    page = await new_page(new_context, web_stack, language, viewport=NARROW_VIEWPORT)
+    await sign_in(page, web_stack, "anna")
+    programme = demo_programme["id"]
+    paths = ["/account", "/projects", "/account/profile", "/account/digcomp", "/applications", "/grant", "/studies",
+             f"/apply?programme={programme}", f"/apply/details?programme={programme}&project=VARAM",
+             "/credentials/verify"]  # fmt: skip
+    for path in paths:
+        await page.goto(web_stack.web_url + path)
+        assert (await page.evaluate("document.documentElement.scrollWidth")) <= NARROW_VIEWPORT["width"], path
+        await checked(page, f"narrow-learner{path.split('?')[0].replace('/', '-')}-{language}")

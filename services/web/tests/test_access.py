@@ -113,3 +113,14 @@ async def test_an_unexpected_failure_is_the_error_page_in_the_visitors_language(
     assert answer.status_code == 500 and answer.headers["content-type"].startswith("text/html")
     assert "Sorry, there is a problem with the service" in answer.text and "a bug" not in answer.text
     assert answer.headers["x-request-id"]
+
+
+async def test_a_pages_own_scripts_and_styles_stay_under_200_kb(web: httpx.AsyncClient) -> None:
+    """Every stylesheet and script the layout loads, as served (the bar of issue #14: under 200 KB together)."""
+    page = await web.get("/accessibility")
+    assets = re.findall(r'(?:href|src)="(/static/[^"]+\.(?:css|js))"', page.text)
+    assert "/static/build/app.css" in assets and "/static/app.js" in assets
+    imported = re.findall(r'from "(/static/[^"]+\.js)"', (await web.get("/static/app.js")).text)
+    sizes = {asset: len((await web.get(asset)).content) for asset in {*assets, *imported}}
+    assert all(size > 0 for size in sizes.values()), sizes
+    assert sum(sizes.values()) < 200 * 1024, sizes

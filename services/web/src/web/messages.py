@@ -27,6 +27,8 @@ RULES: dict[str, str] = {
     "minimum_age": N_("This funding project is for older learners"),
     "project_condition": N_("This funding project is for learners in another employment situation"),
     "known_learning_need": N_("Choose one of the learning needs listed"),
+    "open_application": N_("You already have an open application to this funding project"),
+    "budget_exhausted": N_("This funding project's budget is used up: new applications wait for money freed by others"),
     "not_a_credential": N_("This is not a credential: paste the whole text of the file you downloaded"),
     "range_1_8": N_("Choose a level from 1 to 8"),
     "email": N_("Enter an e-mail address like anna@example.lv"),

@@ -33,13 +33,28 @@ async def _has_account(app: App, user: Learner) -> bool:
     return True
 
 
-@router.get("/apply", response_class=HTMLResponse)
-async def choose_project(request: Request, app: App, user: Learner, programme: uuid.UUID) -> Response:
+@router.get("/projects", response_class=HTMLResponse)
+async def projects(request: Request, app: App, user: Learner) -> Response:
+    """The funding projects, and for each whether the learner may apply to it now, and why not where not."""
     if not await _has_account(app, user):
         return RedirectResponse("/account", status_code=303)
-    projects = await app.gateway.get("/api/accounts/funding-projects")
+    eligibility = await app.gateway.get("/api/accounts/accounts/me/eligibility", user.access_token)
+    return app.pages.render(request, "projects.html", projects=eligibility, rule_message=rule_message)
+
+
+@router.get("/apply", response_class=HTMLResponse)
+async def choose_project(request: Request, app: App, user: Learner, programme: uuid.UUID) -> Response:
+    """The projects the learner may apply to first; the others with the reasons they may not."""
+    if not await _has_account(app, user):
+        return RedirectResponse("/account", status_code=303)
+    eligibility = await app.gateway.get("/api/accounts/accounts/me/eligibility", user.access_token)
     return app.pages.render(
-        request, "apply_project.html", programme=await _programme(app, programme), projects=projects
+        request,
+        "apply_project.html",
+        programme=await _programme(app, programme),
+        projects=[p for p in eligibility if p["eligible"]],
+        others=[p for p in eligibility if not p["eligible"]],
+        rule_message=rule_message,
     )
 
 
