@@ -90,7 +90,7 @@ format: $(INSTALLED)
 messages: $(INSTALLED)
 	cd services/web && ../../$(BIN)/pybabel extract -F babel.cfg -k N_ --no-location --sort-output --omit-header \
 		-o src/web/locale/messages.pot . && ../../$(BIN)/pybabel update -i src/web/locale/messages.pot \
-		-d src/web/locale --width 120 --ignore-obsolete --ignore-pot-creation-date
+		-d src/web/locale --width 120 --ignore-obsolete --ignore-pot-creation-date --no-fuzzy-matching
 
 contracts: $(INSTALLED)
 	$(BIN)/prasmes-contracts generate

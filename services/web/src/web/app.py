@@ -21,7 +21,7 @@ from starlette.types import Scope
 
 from web import session
 from web.gateway import ApiError, Gateway, Unreachable
-from web.pages import account, apply, profile, public, studies
+from web.pages import account, apply, notices, profile, public, studies, surveys
 from web.pages.common import Parts, Refused, SignInNeeded, sign_in_path
 from web.rendering import Pages
 from web.settings import WebSettings
@@ -60,7 +60,7 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
     )
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     routers = (public.router, account.signin_router, account.learner_router, apply.router, profile.router)
-    for router in (*routers, studies.learner_router, studies.public_router):
+    for router in (*routers, studies.learner_router, studies.public_router, surveys.router, notices.router):
         app.include_router(router)
     return app
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
+
+PUBLIC_SECONDS = 30.0
 
 
 @dataclass(frozen=True)
@@ -28,12 +31,26 @@ class Unreachable(Exception):
 class Gateway:
     def __init__(self, client: httpx.AsyncClient) -> None:
         self.client = client
+        self._public: dict[str, tuple[float, Any]] = {}
+
+    async def public(self, path: str, seconds: float = PUBLIC_SECONDS) -> Any:
+        """A public answer that changes seldom (the funding projects), kept for `seconds` in this process: every
+        catalogue page needs it, and asking accounts each time was a tenth of the page's cost."""
+        kept = self._public.get(path)
+        if kept is not None and kept[0] > time.monotonic():
+            return kept[1]
+        value = await self.get(path)
+        self._public[path] = (time.monotonic() + seconds, value)
+        return value
 
     async def get(self, path: str, token: str | None = None, params: Any = None) -> Any:
         return _body(await self._send("GET", path, token, params=params))
 
     async def post(self, path: str, token: str | None, json: Any) -> Any:
         return _body(await self._send("POST", path, token, json=json))
+
+    async def put(self, path: str, token: str | None, json: Any) -> Any:
+        return _body(await self._send("PUT", path, token, json=json))
 
     async def patch(self, path: str, token: str | None, json: Any) -> Any:
         return _body(await self._send("PATCH", path, token, json=json))

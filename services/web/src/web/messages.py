@@ -31,6 +31,13 @@ RULES: dict[str, str] = {
     "budget_exhausted": N_("This funding project's budget is used up: new applications wait for money freed by others"),
     "not_a_credential": N_("This is not a credential: paste the whole text of the file you downloaded"),
     "range_1_8": N_("Choose a level from 1 to 8"),
+    "level_range": N_("Choose a level from 1 to 8"),
+    "stars_range": N_("Choose from 1 to 5 stars"),
+    "bool_type": N_("Choose yes or no"),
+    "unknown_option": N_("Choose one or more of the options listed"),
+    "too_short": N_("Choose one or more of the options listed"),
+    "string_too_long": N_("Use 2,000 characters or fewer"),
+    "not_applicable": N_("Answer this only when you chose the option it is asked with"),
     "email": N_("Enter an e-mail address like anna@example.lv"),
     "phone": N_("Enter a phone number like +371 2000 0000"),
 }

@@ -41,16 +41,17 @@ class Pages:
     def render(self, request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
         language = language_of_request(request)
         environment = self.environments[language]
-        page = environment.get_template(template).render(
-            request=request,
-            lang=language,
-            other_lang="en" if language == "lv" else "lv",
-            user=user_of(request),
-            csrf_token=csrf_token(request),
-            path=request.url.path,
-            here=_here(request),
-            **context,
-        )
+        layout = {
+            "request": request,
+            "lang": language,
+            "other_lang": "en" if language == "lv" else "lv",
+            "user": user_of(request),
+            "csrf_token": csrf_token(request),
+            "path": request.url.path,
+            "here": _here(request),
+            "unread": getattr(request.state, "unread", None),
+        }
+        page = environment.get_template(template).render({**layout, **context})
         return HTMLResponse(page, status_code=status_code, headers=self.headers)
 
 

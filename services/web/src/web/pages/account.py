@@ -116,7 +116,7 @@ async def applications(request: Request, app: App, user: Learner) -> HTMLRespons
     """Each application with its state, the decision and its reason; an approved one with the day to enrol by
     (after it the grant lapses) and the programme's groups to enrol in."""
     mine = await app.gateway.get("/api/accounts/applications", user.access_token)
-    projects = {p["code"]: p for p in await app.gateway.get("/api/accounts/funding-projects")}
+    projects = {p["code"]: p for p in await app.gateway.public("/api/accounts/funding-projects")}
     programmes = {}
     for programme_id in {a["programme_id"] for a in mine if a["state"] == "approved" and a["programme_id"]}:
         with contextlib.suppress(ApiError):

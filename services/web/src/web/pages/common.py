@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any
@@ -11,7 +12,7 @@ from fastapi import Depends, Request
 from fastapi.datastructures import FormData
 from starlette.datastructures import UploadFile
 
-from web.gateway import Gateway
+from web.gateway import ApiError, Gateway, Unreachable
 from web.rendering import Pages
 from web.session import CSRF_FIELD, User, csrf_valid, user_of
 from web.settings import WebSettings
@@ -42,6 +43,7 @@ def _parts(request: Request) -> Parts:
 
 
 App = Annotated[Parts, Depends(_parts)]
+NOTICES_API = "/api/notifications/notifications"
 
 
 # Who may see a page: every route names one of these (tests/test_access.py checks that none is missing).
@@ -50,13 +52,22 @@ async def anyone() -> None:
 
 
 async def learner(request: Request) -> User:
-    """A page of the signed-in learner's own: anyone else is sent to sign in (or refused, signed in otherwise)."""
+    """A page of the signed-in learner's own: anyone else is sent to sign in (or refused, signed in otherwise).
+    The layout of these pages shows the learner's unread notices (`request.state.unread`)."""
     user = user_of(request)
     if user is None:
         raise SignInNeeded(local_path(request.url.path + (f"?{request.url.query}" if request.url.query else "")))
     if not user.learner:
         raise Refused("this page is for learners")
+    with contextlib.suppress(ApiError, Unreachable, KeyError, TypeError, ValueError):
+        request.state.unread = await unread_count(_parts(request), user)  # without it the page still answers
     return user
+
+
+async def unread_count(app: Parts, user: User) -> int:
+    """How many of the user's notices are unread (notifications' count)."""
+    answer = await app.gateway.get(f"{NOTICES_API}/unread-count", user.access_token)
+    return int(answer["unread"])
 
 
 Learner = Annotated[User, Depends(learner)]

@@ -49,7 +49,7 @@ async def catalogue(
     sort: Text = "title",
     page: Annotated[int, Query(ge=1, le=10_000)] = 1,
 ) -> HTMLResponse:
-    projects = await app.gateway.get("/api/accounts/funding-projects")
+    projects = await app.gateway.public("/api/accounts/funding-projects")
     codes = [p["code"] for p in projects]
     chosen = {
         "q": q.strip(),

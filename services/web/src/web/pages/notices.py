@@ -1,0 +1,59 @@
+"""The learner's notices (what notifications made of the platform's events): newest first, paged, the unread ones
+marked; each opened (which marks it read) or marked read from the list; and the unread count, for the layout."""
+
+from __future__ import annotations
+
+import math
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from web.pages.common import NOTICES_API as API
+from web.pages.common import App, Form, Learner, learner, unread_count
+
+router = APIRouter(dependencies=[Depends(learner)])
+PAGE_SIZE = 10
+Page = Annotated[int, Query(ge=1, le=10_000)]
+LINKS = {"survey": "/surveys/{id}", "application": "/applications"}
+"""Where the page of what a notice is about is (by the notice's reference type); other notices link nowhere."""
+
+
+@router.get("/notices", response_class=HTMLResponse)
+async def notices(request: Request, app: App, user: Learner, page: Page = 1) -> HTMLResponse:
+    params = {"limit": PAGE_SIZE, "offset": (page - 1) * PAGE_SIZE}
+    found = await app.gateway.get(API, user.access_token, params=params)
+    return app.pages.render(
+        request,
+        "notices.html",
+        found=found,
+        unread=await unread_count(app, user),
+        page=page,
+        pages=max(1, math.ceil(found["total"] / PAGE_SIZE)),
+        page_link=lambda n: f"/notices?page={n}",
+    )
+
+
+@router.get("/notices/{notice_id}", response_class=HTMLResponse)
+async def notice(request: Request, app: App, user: Learner, notice_id: uuid.UUID) -> HTMLResponse:
+    """One notice; opening it marks it read (the first reading's time stays)."""
+    opened = await app.gateway.post(f"{API}/{notice_id}/read", user.access_token, None)
+    return app.pages.render(request, "notices_one.html", notice=opened, link=_link(opened))
+
+
+@router.post("/notices/{notice_id}/read")
+async def mark_read(request: Request, app: App, user: Learner, notice_id: uuid.UUID, form: Form) -> Response:
+    await app.gateway.post(f"{API}/{notice_id}/read", user.access_token, None)
+    page = form.get("page", "1")
+    back = f"/notices?page={page}" if page.isdigit() and len(page) < 6 and int(page) > 1 else "/notices"
+    return RedirectResponse(f"{back}#notice-{notice_id}", status_code=303)
+
+
+def _link(notice: dict[str, Any]) -> str:
+    reference = notice.get("reference") or {}
+    template = LINKS.get(str(reference.get("type")))
+    try:
+        return template.format(id=uuid.UUID(str(reference.get("id")))) if template else ""
+    except ValueError:  # not an id: the notice is shown without its link
+        return ""
