@@ -12,12 +12,16 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from web.pages.common import ACCESS_RULES, local_path
 
-LEARNER_PAGES = ["/account", "/applications", "/grant", "/apply?programme=7d0c7a3e-8a51-4c1b-b7e0-5e2d2c0a2025",
-                 "/account/profile", "/account/digcomp", "/studies", "/projects", "/surveys", "/notices",
-                 "/surveys/7d0c7a3e-8a51-4c1b-b7e0-5e2d2c0a2025", "/notices/7d0c7a3e-8a51-4c1b-b7e0-5e2d2c0a2025"]  # fmt: skip
-FORMS = ["/account", "/apply/check", "/apply/submit", "/signout", "/account/profile", "/account/digcomp",
-         "/credentials/verify", "/applications/7d0c7a3e-8a51-4c1b-b7e0-5e2d2c0a2025/enrolment",
-         "/surveys/7d0c7a3e-8a51-4c1b-b7e0-5e2d2c0a2025", "/notices/7d0c7a3e-8a51-4c1b-b7e0-5e2d2c0a2025/read"]  # fmt: skip
+SOME_ID = "7d0c7a3e-8a51-4c1b-b7e0-5e2d2c0a2025"
+LEARNER_PAGES = [
+    *("/account", "/applications", "/grant", "/studies", "/projects", "/surveys", "/notices"),
+    *("/account/profile", "/account/digcomp", f"/apply?programme={SOME_ID}"),
+    *(f"/surveys/{SOME_ID}", f"/notices/{SOME_ID}"),
+]
+FORMS = [
+    *("/account", "/apply/check", "/apply/submit", "/signout", "/account/profile", "/account/digcomp"),
+    *("/credentials/verify", f"/applications/{SOME_ID}/enrolment", f"/surveys/{SOME_ID}", f"/notices/{SOME_ID}/read"),
+]
 
 
 def test_every_page_names_who_may_see_it(web_app: FastAPI) -> None:

@@ -3,6 +3,7 @@ times as each language writes them, in Riga time."""
 
 from __future__ import annotations
 
+import functools
 import io
 from collections.abc import Callable
 from datetime import date, datetime
@@ -52,13 +53,12 @@ class Formats:
     def money(self, amount: Decimal | float | str | None) -> str:
         if amount is None or amount == "":
             return "—"
-        return numbers.format_currency(Decimal(str(amount)), "EUR", locale=self.locale)
+        return _money(str(amount), self.locale)
 
     def number(self, value: Decimal | float | int | str | None, digits: int = 0) -> str:
         if value is None or value == "":
             return "—"
-        pattern = "#,##0" + ("." + "0" * digits if digits else "")
-        return numbers.format_decimal(Decimal(str(value)), format=pattern, locale=self.locale)
+        return _number(str(value), digits, self.locale)
 
     def day(self, value: date | str | None) -> str:
         if value is None or value == "":
@@ -77,3 +77,15 @@ class Formats:
 
     def filters(self) -> dict[str, Callable[..., Any]]:
         return {"money": self.money, "number": self.number, "day": self.day, "moment": self.moment}
+
+
+# Babel parses its patterns on every call: a catalogue page writes the same few amounts and counts dozens of times.
+@functools.lru_cache(maxsize=4096)
+def _money(amount: str, locale: str) -> str:
+    return numbers.format_currency(Decimal(amount), "EUR", locale=locale)
+
+
+@functools.lru_cache(maxsize=4096)
+def _number(value: str, digits: int, locale: str) -> str:
+    pattern = "#,##0" + ("." + "0" * digits if digits else "")
+    return numbers.format_decimal(Decimal(value), format=pattern, locale=locale)
