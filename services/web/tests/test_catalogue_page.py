@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from starlette.requests import Request
-from web.pages.public import FORMS, LANGUAGES, LEVELS, SORTS
+from web.pages.public import LEVELS
 from web.rendering import LANGUAGE_COOKIE, Pages
 
 CHOSEN = {"q": "dati", "project": [], "language": [], "digcomp_level": [], "city": "", "form": "", "starts_from": "",
@@ -30,15 +30,15 @@ def _programme(raters: int) -> dict[str, Any]:
     }
 
 
-def _render(language: str, page: int) -> str:
+def _render(language: str, page: int, chosen: dict[str, Any] | None = None) -> str:
     cookie = f"{LANGUAGE_COOKIE}={language}".encode()
     scope = {"type": "http", "method": "GET", "path": "/catalogue", "query_string": f"q=dati&page={page}".encode(),
              "headers": [(b"cookie", cookie)], "session": {}, "state": {}}  # fmt: skip
     found = {"items": [_programme(1446), _programme(3)], "total": 95}
     answer = Pages("http://127.0.0.1:8000").render(
-        Request(scope), "catalogue.html", chosen=CHOSEN, found=found, page=page, pages=5,
-        page_link=lambda n: f"/catalogue?q=dati&page={n}", levels=LEVELS, forms=FORMS, sorts=SORTS,
-        projects=[{"code": "IMK"}], languages=LANGUAGES,
+        Request(scope), "catalogue.html", chosen=CHOSEN | (chosen or {}), found=found, page=page, pages=5,
+        page_link=lambda n: f"/catalogue?q=dati&page={n}", project_options=[("IMK", "IMK")],
+        level_options=[(level, level) for level in LEVELS],
     )  # fmt: skip
     return bytes(answer.body).decode()
 
@@ -51,6 +51,13 @@ def test_a_page_of_results_in_each_language(language: str, found: str, money: st
     html = _render(language, page=3)
     assert f'<html lang="{language}"' in html and found in html and money in html
     assert rated in html and unrated in html
+
+
+def test_the_filters_keep_what_was_chosen() -> None:
+    html = _render("en", page=1, chosen={"project": ["IMK"], "language": ["ru"], "digcomp_level": [5]})
+    ticked = re.findall(r'id="([a-z-]+-\w+)" name="\w+" type="checkbox" value="\w+" checked', html)
+    assert ticked == ["project-IMK", "language-ru", "digcomp-level-5"]
+    assert re.search(r'id="digcomp-level-4" name="digcomp_level" type="checkbox" value="4">', html)
 
 
 def test_the_paging_links_keep_the_search_and_mark_the_current_page() -> None:

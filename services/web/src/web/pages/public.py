@@ -73,11 +73,8 @@ async def catalogue(
         page=page,
         pages=pages,
         page_link=lambda n: _page_link(request, n),
-        levels=LEVELS,
-        projects=projects,
-        languages=LANGUAGES,
-        forms=FORMS,
-        sorts=SORTS,
+        project_options=[(code, code) for code in codes],
+        level_options=[(level, level) for level in LEVELS],
     )
 
 
