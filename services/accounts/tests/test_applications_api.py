@@ -3,10 +3,11 @@
 import csv
 import io
 import json
+import uuid
 from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
-from prasmes_contracts.accounts import DigCompAssessed
+from prasmes_contracts.accounts import ApplicationSubmittedV2, DigCompAssessed
 from prasmes_contracts.catalog import ProviderUserAdded
 from prasmes_contracts.registry import topic_for
 from prasmes_runtime.messaging import outbox
@@ -110,6 +111,49 @@ async def test_bad_applications_are_422_naming_field_and_rule(service: Service) 
     service.clock.at += timedelta(days=5000)
     late = await service.client.post("/applications", json={"project_code": "IMK"}, headers=anna)
     assert (late.status_code, late.json()["errors"][0]["rule"]) == (422, "application_window")
+
+
+async def test_a_learner_chooses_one_of_the_programmes_groups_with_a_free_place(service: Service) -> None:
+    offer, events = catalog_events(capacity=1)
+    other, other_events = catalog_events()
+    await service.catalog(*events, *other_events)
+    anna, berta = await service.learner("anna", 1), await service.learner("berta", 2)
+    cases = [
+        ({"group_id": str(uuid.uuid4())}, "scheduled_group"),
+        ({"group_id": str(other.group_id), "programme_id": str(offer.programme_id)}, "group_of_programme"),
+    ]
+    for chosen, rule in cases:
+        refused = await service.client.post("/applications", json={"project_code": "IMK", **chosen}, headers=anna)
+        assert refused.status_code == 422, refused.text
+        assert [(e["field"], e["rule"]) for e in refused.json()["errors"]] == [("group_id", rule)]
+    assert (await service.client.get("/applications", headers=anna)).json() == []  # nothing was stored
+
+    applied = await service.client.post(
+        "/applications", json={"project_code": "IMK", "group_id": str(offer.group_id)}, headers=anna
+    )
+    assert applied.status_code == 201, applied.text
+    assert (applied.json()["group_id"], applied.json()["programme_id"]) == (
+        str(offer.group_id),
+        str(offer.programme_id),
+    )
+    assert (await service.client.get(f"/applications/{applied.json()['id']}", headers=anna)).json() == applied.json()
+
+    await _approve(service, applied.json()["id"])
+    enrolled = await service.client.post(
+        f"/applications/{applied.json()['id']}/enrolment", json={"group_id": str(offer.group_id)}, headers=anna
+    )
+    assert enrolled.status_code == 201, enrolled.text
+    full = await service.client.post(
+        "/applications", json={"project_code": "IMK", "group_id": str(offer.group_id)}, headers=berta
+    )
+    assert (full.status_code, full.json()["errors"][0]["rule"]) == (422, "free_place")
+
+    async def relayed() -> bool:
+        return len(await events_on(service.bus, topic_for(ApplicationSubmittedV2).name, ApplicationSubmittedV2)) == 1
+
+    await eventually(relayed, timeout=20, interval=0.05)
+    (submitted,) = await events_on(service.bus, topic_for(ApplicationSubmittedV2).name, ApplicationSubmittedV2)
+    assert submitted.data["group_id"] == str(offer.group_id)
 
 
 async def test_learners_younger_than_a_projects_minimum_age_are_refused(service: Service) -> None:

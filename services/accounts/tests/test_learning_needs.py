@@ -195,6 +195,7 @@ async def test_the_published_submission_is_version_2_with_the_code_and_without_t
                 "at": "2026-11-30T10:00:00Z",
                 "learning_need_code": "IMK4-CYBER",
                 "programme_id": None,
+                "group_id": None,
             },
         )
     ]

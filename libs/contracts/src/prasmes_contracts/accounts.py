@@ -66,6 +66,9 @@ class ApplicationSubmittedV2(_ApplicationEvent):
         "project has none approved.",
     )
     programme_id: UUID | None = None
+    group_id: UUID | None = Field(
+        default=None, description="The programme's study group the learner chose, if any (catalog's GroupScheduled)."
+    )
 
 
 class ApplicationWithdrawn(_ApplicationEvent):

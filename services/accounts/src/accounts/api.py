@@ -394,10 +394,17 @@ class ApplicationIn(StrictModel):
         description="In the learner's own words, what they want to learn: seen by the learner and the agency only, "
         "never published.",
     )
-    programme_id: uuid.UUID | None = None
+    programme_id: uuid.UUID | None = Field(default=None, description="The programme the learner wants to study.")
+    group_id: uuid.UUID | None = Field(
+        default=None,
+        description="One of the programme's study groups (catalog's `GET /public/programmes/{id}`: `groups`), offered "
+        "first at enrolment: scheduled (`scheduled_group`), of a published programme (`published_programme`), of "
+        "`programme_id` when that is given too (`group_of_programme`), with a free place now (`free_place`). The "
+        "place is taken only by enrolling once the grant is approved.",
+    )
 
     def wish(self) -> Wish:
-        return Wish(self.learning_need_code, self.learning_need, self.programme_id)
+        return Wish(self.learning_need_code, self.learning_need, self.programme_id, self.group_id)
 
 
 class ApplicationOut(BaseModel):
@@ -408,6 +415,7 @@ class ApplicationOut(BaseModel):
     learning_need_code: str | None
     learning_need: str | None = Field(description="In the learner's own words (the learner and the agency see it).")
     programme_id: uuid.UUID | None
+    group_id: uuid.UUID | None = Field(description="The study group chosen when applying.")
     decided_at: datetime | None
     reason: str | None = Field(description="Why it was rejected, in the officer's words.")
     grant: dict[str, Decimal]
@@ -422,6 +430,7 @@ class ApplicationOut(BaseModel):
             learning_need_code=a.learning_need_code,
             learning_need=a.learning_need,
             programme_id=a.programme_id,
+            group_id=a.group_id,
             decided_at=a.decided_at,
             reason=a.reason,
             grant={

@@ -31,6 +31,7 @@ def _application(row: sa.Row[Any]) -> Application:
         learning_need=m["learning_need"],
         learning_need_code=m["learning_need_code"],
         programme_id=m["programme_id"],
+        group_id=m["group_id"],
         decided_at=m["decided_at"],
         reason=m["reason"],
         reason_code=m["reason_code"],
@@ -63,6 +64,7 @@ async def insert_application(session: AsyncSession, application: Application) ->
             learning_need=application.learning_need,
             learning_need_code=application.learning_need_code,
             programme_id=application.programme_id,
+            group_id=application.group_id,
             **_values(application),
         )
     )

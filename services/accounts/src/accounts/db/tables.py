@@ -68,6 +68,7 @@ applications = sa.Table(
     sa.Column("learning_need", sa.String(500)),  # the learner's own words: never published
     sa.Column("learning_need_code", sa.String(100)),
     sa.Column("programme_id", sa.Uuid()),
+    sa.Column("group_id", sa.Uuid()),
     sa.Column("decided_at", UtcDateTime()),
     sa.Column("reason", sa.String(1000)),
     sa.Column("reason_code", sa.String(40)),

@@ -12,11 +12,12 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from prasmes_runtime.errors import Conflict
+from prasmes_runtime.errors import Conflict, InvalidInput
 
 from accounts.domain import events as ev
 from accounts.domain.account import Account, DigCompAssessment, EducationLevel, EmploymentStatus
 from accounts.domain.ledger import Grant, LedgerEntry
+from accounts.domain.programmes import Programme, StudyGroup, open_for_enrolment
 from accounts.domain.projects import AllocationMode, FundingProject, ProjectBudget
 
 
@@ -91,6 +92,9 @@ class Application:
     learning_need_code: str | None = None
     """One of the project's approved learning needs (none while the project had none approved)."""
     programme_id: uuid.UUID | None = None
+    group_id: uuid.UUID | None = None
+    """The study group the learner chose when applying (its programme is `programme_id`): the group offered first
+    at enrolment. A place is taken only by enrolling."""
     decided_at: datetime | None = None
     reason: str | None = None
     reason_code: str | None = None
@@ -167,11 +171,27 @@ class Application:
 
 @dataclass(frozen=True)
 class Wish:
-    """What the learner applies for: a learning need (its code, and their own words), perhaps a programme."""
+    """What the learner applies for: a learning need (its code, and their own words), perhaps a programme and one
+    of its study groups."""
 
     learning_need_code: str | None = None
     learning_need: str | None = None
     programme_id: uuid.UUID | None = None
+    group_id: uuid.UUID | None = None
+
+
+def with_group(wish: Wish, group: StudyGroup | None, programme: Programme | None) -> Wish:
+    """The wish with its chosen group checked (`group` and `programme` as the read models know them, None when
+    unknown): scheduled, of a programme in the catalogue, of the programme chosen (when one is), with a free place
+    now. The programme is the group's."""
+    if wish.group_id is None:
+        return wish
+    chosen = open_for_enrolment(wish.group_id, group, programme)
+    if wish.programme_id is not None and wish.programme_id != chosen.programme_id:
+        raise InvalidInput.of("group_id", "group_of_programme", "the study group is not one of the programme's groups")
+    if chosen.taken >= chosen.capacity:
+        raise InvalidInput.of("group_id", "free_place", "the study group has no free place")
+    return replace(wish, programme_id=chosen.programme_id)
 
 
 def submit(account: Account, project_code: str, at: datetime, wish: Wish) -> Application:
@@ -186,9 +206,13 @@ def submit(account: Account, project_code: str, at: datetime, wish: Wish) -> App
         learning_need=wish.learning_need,
         learning_need_code=wish.learning_need_code,
         programme_id=wish.programme_id,
+        group_id=wish.group_id,
     )
     submitted = ev.ApplicationSubmitted(
-        **application._about(at), learning_need_code=wish.learning_need_code, programme_id=wish.programme_id
+        **application._about(at),
+        learning_need_code=wish.learning_need_code,
+        programme_id=wish.programme_id,
+        group_id=wish.group_id,
     )
     return application._raised(submitted)
 

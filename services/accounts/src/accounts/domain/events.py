@@ -51,6 +51,7 @@ class ApplicationSubmitted(ApplicationEvent):
 
     learning_need_code: str | None
     programme_id: uuid.UUID | None
+    group_id: uuid.UUID | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

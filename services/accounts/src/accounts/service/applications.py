@@ -13,12 +13,12 @@ from prasmes_runtime.clock import Clock, today_in_riga
 from prasmes_runtime.db import Database
 from prasmes_runtime.errors import Conflict, InvalidInput, NotFound
 
-from accounts.db import ConstraintViolation, Session
+from accounts.db import ConstraintViolation, Session, read_models
 from accounts.db import account as account_db
 from accounts.db import application as application_db
 from accounts.db import project as project_db
 from accounts.domain.account import Account
-from accounts.domain.applications import Application, Wish, already_open, approve_one, submit
+from accounts.domain.applications import Application, Wish, already_open, approve_one, submit, with_group
 from accounts.domain.applications import allocate as allocation_of
 from accounts.domain.eligibility import Eligibility, eligibilities
 from accounts.domain.learning_needs import check_learning_need
@@ -45,6 +45,7 @@ async def submit_application(
         async with database.transaction() as session:
             account = await require_account(session, learner_id)
             project, _ = await _project(session, project_code)
+            wish = await _checked_group(session, wish)
             needs = await learning_needs.project_needs(session, project_code)
             check_learning_need(project_code, wish.learning_need_code, needs)
             project.check_eligible(account, now, today_in_riga(clock))
@@ -57,6 +58,14 @@ async def submit_application(
             await _refuse_second_open(session, learner_id, project_code)
         raise
     return application
+
+
+async def _checked_group(session: Session, wish: Wish) -> Wish:
+    if wish.group_id is None:
+        return wish
+    group = await read_models.group_by_id(session, wish.group_id)
+    programme = await read_models.programme_by_id(session, group.programme_id) if group else None
+    return with_group(wish, group, programme)
 
 
 async def _refuse_second_open(session: Session, learner_id: str, project_code: str) -> None:
