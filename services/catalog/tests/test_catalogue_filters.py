@@ -8,6 +8,7 @@ import asyncio
 import uuid
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
@@ -329,3 +330,30 @@ async def test_the_migration_gives_the_programmes_there_are_their_language_and_g
         assert await _found(database, CatalogueQuery(text="python", languages=("ru", "lv"))) == not_english
     finally:
         await database.dispose()
+
+
+async def test_a_search_asked_again_is_answered_from_memory_until_a_commit_here(catalog: Catalog) -> None:
+    s = await shelf(catalog)
+    await catalog.publish_programmes(s.liga, s.data, s.networks, s.cyber)
+    await catalog.publish_programmes(s.karlis, s.sql)
+    cost, sql_cost = [p["cost_per_participant"] for p in (await search(catalog, language="lv"))["items"]]
+    other_process = Database(catalog.database.url)  # a write this process's cache cannot know of
+    try:
+        async with other_process.transaction() as session:
+            programmes = programmes_db.programmes
+            await session.execute(
+                programmes.update()
+                .where(programmes.c.id == uuid.UUID(s.data))
+                .values(language="ru", cost_per_participant=Decimal("1.00"))
+            )
+    finally:
+        await other_process.dispose()
+    kept = await search(catalog, language="lv")  # the page kept (for at most SEARCH_SECONDS)
+    assert [(p["id"], p["cost_per_participant"]) for p in kept["items"]] == [(s.data, cost), (s.sql, sql_cost)]
+    fresh = await catalog.client.get(f"{API}/public/programmes/{s.data}")
+    assert fresh.json()["cost_per_participant"] == "1.00"  # a programme's own page is read fresh
+    assert await ids(catalog, language="lv", limit=5) == [s.sql]  # another search is another page
+
+    async with catalog.database.transaction():
+        pass  # any commit in this process: what it changed is read at once
+    assert await ids(catalog, language="lv") == [s.sql]

@@ -132,6 +132,9 @@ class Database:
         """Set after a transaction that wrote outbox rows commits: the relay wakes at once. In this process only;
         on PostgreSQL `listen_for_outbox` sets it for the commits of every process too."""
         self._writers: dict[asyncio.AbstractEventLoop, asyncio.Lock] = {}
+        self.commits = 0
+        """How many transactions (`transaction`) committed in this process: a cache of what a commit may have
+        changed keeps its entries under this count, so that a change made here is read at once."""
 
     @property
     def is_postgres(self) -> bool:
@@ -147,6 +150,7 @@ class Database:
                     # Delivered when (and only if) this transaction commits, to the relay of whichever process
                     # runs it; one per transaction however many events it wrote.
                     await session.execute(_NOTIFY_OUTBOX)
+            self.commits += 1
             if session.info.pop(OUTBOX_WRITTEN, False):
                 self.outbox_signal.set()
 

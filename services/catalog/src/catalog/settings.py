@@ -18,6 +18,9 @@ class CatalogSettings(Settings):
     """The seeded extract of the register of education institutions and VIIS (the local adapter)."""
     max_document_bytes: int = Field(default=8 * 1024 * 1024, gt=0)
     """Uploads above this are refused with 422 (rule max_size); the gateway refuses bodies over 10 MiB with 413."""
+    search_cache: bool = True
+    """Answer a search asked again within a few seconds from memory (`catalog.service.catalogue.SEARCH_SECONDS`);
+    off, every search is read from the database (the benchmark's measure of a search never asked before)."""
 
 
 @dataclass(frozen=True)

@@ -7,12 +7,13 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 from prasmes_runtime.auth import PUBLIC
 from prasmes_runtime.dependencies import MAX_LIMIT, MAX_OFFSET, ClockDep, DatabaseDep, StrictQuery
 from prasmes_runtime.schemas import Page, Text
 from pydantic import BaseModel, Field
 
+from catalog.api.common import SettingsDep
 from catalog.domain.catalogue import CatalogueEntry, CatalogueQuery, CatalogueSort
 from catalog.domain.groups import StudyGroup
 from catalog.domain.programmes import QUALIFICATIONS, ProgrammeForm
@@ -167,13 +168,16 @@ class PublicProgrammeOut(BaseModel):
         "project's code such as IMK, VARAM, TALAK or 4242 (2 to 20 capital letters, digits, _ or -: 422 "
         "`project_code` otherwise). `language` (repeatable: any of them) selects the programmes taught in that "
         "language, an ISO 639-1 code of two lower-case letters such as lv, en or ru (422 `format` otherwise). "
-        "`total` counts every programme the filters select; each programme names its `funding_projects`."
+        "`total` counts every programme the filters select; each programme names its `funding_projects`. "
+        "The same search asked again within 5 s is answered from memory: a change another process made (an "
+        "enrolment counted, a rating) may show that much later; a programme's own page is always read fresh."
     ),
     openapi_extra=PUBLIC,
 )
 async def search_catalogue(
     database: DatabaseDep,
     clock: ClockDep,
+    settings: SettingsDep,
     _query: StrictQuery,
     q: Annotated[Text, Query(max_length=200)] = "",
     digcomp_level: Annotated[list[int], Query(max_length=8)] = [],  # noqa: B006
@@ -192,7 +196,7 @@ async def search_catalogue(
     sort: CatalogueSort = CatalogueSort.TITLE,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description=f"How many at most (1 to {MAX_LIMIT}).")] = 20,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET, description=f"How many to skip (0 to {MAX_OFFSET}).")] = 0,
-) -> Page[PublicProgrammeOut]:
+) -> Response:
     query = CatalogueQuery(
         text=q,
         digcomp_levels=tuple(digcomp_level),
@@ -208,10 +212,15 @@ async def search_catalogue(
         limit=limit,
         offset=offset,
     )
-    entries, total = await catalogue.search_catalogue(database, clock, query)
-    return Page[PublicProgrammeOut](
-        items=[PublicProgrammeOut.of(e) for e in entries], total=total, limit=limit, offset=offset
-    )
+
+    def render(entries: list[CatalogueEntry], total: int) -> bytes:
+        page = Page[PublicProgrammeOut](
+            items=[PublicProgrammeOut.of(e) for e in entries], total=total, limit=limit, offset=offset
+        )
+        return page.model_dump_json().encode()
+
+    body = await catalogue.search_page(database, clock, query, render, settings.search_cache)
+    return Response(body, media_type="application/json")
 
 
 @router.get(

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import date
 
 from prasmes_contracts.calls import CallOpened
 from prasmes_contracts.surveys import ProgrammeRatingChanged
+from prasmes_runtime.cache import ShortCache
 from prasmes_runtime.clock import Clock, today_in_riga
 from prasmes_runtime.db import Database
 from prasmes_runtime.errors import NotFound
@@ -66,12 +68,30 @@ async def _entries(session: AsyncSession, found: list[tuple[Programme, str]], to
     ]
 
 
-async def search_catalogue(database: Database, clock: Clock, query: CatalogueQuery) -> tuple[list[CatalogueEntry], int]:
+SEARCH_SECONDS = 5.0
+"""How long a search page is answered from memory. A change committed in this process is seen at once; one committed
+by another (the worker's consumers counting an enrolment, a second api process) shows at most this much later. The
+programme's own page is always read fresh, and an enrolment takes its place atomically whatever a page showed."""
+_search_pages: ShortCache[tuple[CatalogueQuery, date, int], bytes] = ShortCache(SEARCH_SECONDS, entries=2_000)
+
+Render = Callable[[list[CatalogueEntry], int], bytes]
+"""The api's rendering of a page of entries and the total."""
+
+
+async def search_page(database: Database, clock: Clock, query: CatalogueQuery, render: Render, cached: bool) -> bytes:
+    """A page of the search as `render` writes it: from memory when the same search (on the same Riga day, with no
+    commit in this process since) was answered in the last `SEARCH_SECONDS`, read from the database otherwise."""
     query.validate()
     today = today_in_riga(clock)
-    async with database.session() as session:
-        found, total = await db.search_programmes(session, query, today)
-        return await _entries(session, found, today), total
+
+    async def read() -> bytes:
+        async with database.session() as session:
+            found, total = await db.search_programmes(session, query, today)
+            return render(await _entries(session, found, today), total)
+
+    if not cached:
+        return await read()
+    return await _search_pages.read(database, (query, today, database.commits), read)
 
 
 async def public_programme(database: Database, clock: Clock, programme_id: uuid.UUID) -> CatalogueEntry:
