@@ -93,6 +93,9 @@ async def test_a_learner_opens_an_account_applies_enrols_and_sees_the_grant_in_e
     await page.goto(f"{web_stack.web_url}/applications")
     await expect(page.locator(".govuk-summary-card").first).to_contain_text("Approved: enrol in a group")
     await expect(page.locator(".govuk-summary-card").first).to_contain_text("Enrol by")
+    chosen = _open_groups(demo_programme)[-1]["id"]
+    assert _chosen_group(web_stack, "janis", "IMK") == chosen
+    await expect(page.locator('input[name="group_id"]:checked')).to_have_value(chosen)  # offered first at enrolment
     await page.get_by_role("button", name="Enrol").click()
     await expect(page.locator(".govuk-notification-banner")).to_contain_text("You are enrolled in the group.")
     await page.goto(f"{web_stack.web_url}/grant")
@@ -107,13 +110,28 @@ async def _apply(page: Page, web_stack: Stack, programme: dict[str, Any], projec
     await page.locator(f'input[name="project"][value="{project}"]').check()
     await checked(page, f"apply-project-{project}")
     await page.locator("form button[type=submit]").last.click()
+    await page.locator(f'input[name="group_id"][value="{_open_groups(programme)[-1]["id"]}"]').check()
     await page.locator("textarea[name=learning_need]").fill(words)
     await checked(page, f"apply-details-{project}")
     await page.locator("main form button[type=submit]").click()
     await expect(page.locator("main dl")).to_contain_text(words)
+    group = _open_groups(programme)[-1]
+    await expect(page.locator("main dl")).to_contain_text(group["city"])  # the group chosen is in the summary
     await checked(page, f"apply-check-{project}")
     await page.locator("main form button[type=submit]").click()
     await expect(page).to_have_url(re.compile(r"/applications\?submitted=1$"))
+
+
+def _open_groups(programme: dict[str, Any]) -> list[dict[str, Any]]:
+    groups = [g for g in programme["groups"] if g["free_places"] > 0]
+    assert groups, "the demo programme has a group with free places"
+    return groups
+
+
+def _chosen_group(web_stack: Stack, user: str, project: str) -> str:
+    mine = httpx.get(f"{web_stack.gateway_url}/api/accounts/applications", headers=api_headers(web_stack, user))
+    (application,) = [a for a in mine.json() if a["project_code"] == project]
+    return str(application["group_id"])
 
 
 def _approve_the_submitted(web_stack: Stack) -> None:

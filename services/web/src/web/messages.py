@@ -40,6 +40,10 @@ RULES: dict[str, str] = {
     "not_applicable": N_("Answer this only when you chose the option it is asked with"),
     "email": N_("Enter an e-mail address like anna@example.lv"),
     "phone": N_("Enter a phone number like +371 2000 0000"),
+    "scheduled_group": N_("This group no longer takes learners: choose another group"),
+    "published_programme": N_("This programme is no longer in the catalogue"),
+    "group_of_programme": N_("Choose one of this programme's groups"),
+    "free_place": N_("This group has no free place left: choose another group"),
 }
 OTHER = N_("Check this field")
 

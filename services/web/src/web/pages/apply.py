@@ -16,6 +16,8 @@ from web.pages.common import App, Form, Learner, field_errors, learner
 router = APIRouter(dependencies=[Depends(learner)])
 Code = Annotated[str, Query(max_length=20, pattern=r"^[A-Z0-9_-]{2,20}$")]
 WORDS_MAX = 500
+WISH_FIELDS = ("programme", "project", "group_id", "learning_need_code", "learning_need")
+"""What the application's three pages carry from one to the next."""
 
 
 async def _programme(app: App, programme_id: uuid.UUID | str) -> dict[str, Any]:
@@ -80,7 +82,7 @@ async def _details_page(
 
 def _wish(form: dict[str, str]) -> tuple[dict[str, str], dict[str, str]]:
     """The application's body from the form, and what is wrong with it before the API is asked."""
-    values = {k: form.get(k, "").strip() for k in ("programme", "project", "learning_need_code", "learning_need")}
+    values = {k: form.get(k, "").strip() for k in WISH_FIELDS}
     errors: dict[str, str] = {}
     if not values["learning_need"]:
         errors["learning_need"] = "missing"
@@ -114,8 +116,7 @@ async def submit(request: Request, app: App, user: Learner, form: Form) -> Respo
         "learning_need": values["learning_need"],
         "programme_id": values["programme"],
     }
-    if values["learning_need_code"]:
-        body["learning_need_code"] = values["learning_need_code"]
+    body |= {k: values[k] for k in ("learning_need_code", "group_id") if values[k]}
     try:
         await app.gateway.post("/api/accounts/applications", user.access_token, body)
     except ApiError as error:
