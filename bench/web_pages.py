@@ -8,7 +8,12 @@ connections; 10 s per figure after a 2 s warm-up, `--quick` 3 s after 1 s), each
 * `echo`: the bare FastAPI echo (`bench/echo_app.py`, `GET /echo`) under the web process's own uvicorn flags;
 * `catalogue`: `GET /catalogue` on the web process, which asks the gateway for the funding projects (accounts) and
   a page of the search (catalog), then renders it; the query changes with every request (`catalogue_queries`:
-  words with and without diacritics, filters, sorting, pages), half the visitors read Latvian and half English;
+  words with and without diacritics, filters, sorting, pages), half the visitors read Latvian and half English.
+  These ten searches come round again and again, so catalog answers most from memory (a search asked again within
+  5 s: `catalog.service.catalogue.SEARCH_SECONDS`), as it would the catalogue's first pages and popular searches;
+* `catalogue_new`: the same page for searches none of which was asked in the last 5 s (`new_searches`: every page
+  of the whole catalogue in each of its seven orders; each wrk run, warm-ups too, goes on where the last stopped),
+  so catalog reads and renders every one: the cost of a search not kept;
 * `apply_details`: `GET /apply/details?programme=<id>&project=IMK`, the application's second question page, for
   200 signed-in learners (each its own session cookie) over 100 programmes; it reads the funding project and the
   programme from the public API;
@@ -50,7 +55,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -76,7 +81,10 @@ PROCESSES = ("gateway", "accounts", "catalog", "web")
 """What the measured pages need: `/catalogue` asks accounts (funding projects) and catalog; the apply pages too."""
 PROJECT = "IMK"
 TARGET_P95_MS = 200.0
-SCENARIOS = ("echo", "catalogue", "apply_details", "apply_start")
+SCENARIOS = ("echo", "catalogue", "catalogue_new", "apply_details", "apply_start")
+SORTS = ("title", "start", "cost", "-cost", "hours", "-hours", "-published")
+"""The catalogue page's orders (`web.pages.public.SORTS`)."""
+PAGE_SIZE = 20
 NO_ANSWER = "no answer"
 
 
@@ -107,6 +115,8 @@ class Load:
     url: str
     paths: list[str]
     cookies: list[str]
+    fresh: bool = False
+    """Each wrk run goes on in `paths` where the previous one stopped (no path asked twice until all were)."""
 
 
 # --------------------------------------------------------------------------- sessions
@@ -183,6 +193,12 @@ def catalogue_queries(today: date) -> dict[str, dict[str, Any]]:
     }
 
 
+def new_searches(programmes: int) -> list[str]:
+    """Every full page of the catalogue in each order, interleaved (page 1 in every order, then page 2, ...)."""
+    pages = range(1, programmes // PAGE_SIZE + 1)
+    return [catalogue_path({"sort": sort, "page": page}) for page in pages for sort in SORTS]
+
+
 def catalogue_path(params: Mapping[str, Any]) -> str:
     return "/catalogue" + (f"?{urlencode(params, doseq=True)}" if params else "")
 
@@ -204,6 +220,9 @@ def loads(stack: Stack, plan: Plan, secret: str, today: date) -> tuple[dict[str,
     paths = [catalogue_path(p) for p in catalogue_queries(today).values()]
     result = {
         "catalogue": Load(stack.web_url, paths, visitor_cookies(secret, plan.learners)),
+        "catalogue_new": Load(
+            stack.web_url, new_searches(plan.programmes), visitor_cookies(secret, plan.learners), fresh=True
+        ),
         "apply_details": Load(
             stack.web_url, [f"/apply/details?programme={i}&project={PROJECT}" for i in ids], learners
         ),
@@ -291,18 +310,32 @@ def problems(report: Mapping[str, Any]) -> list[str]:
 class Bench:
     plan: Plan
     work: Path
+    asked: dict[str, int] = field(default_factory=dict)
+    """How many of a `fresh` load's paths its wrk runs have taken so far."""
+
+    def _paths(self, name: str, load: Load, connections: int, taken: int | None) -> Path:
+        """The paths file of the next run: a `fresh` load's from where the last run stopped (`taken` requests ago,
+        with those in flight when it stopped)."""
+        if load.fresh and taken is not None:
+            self.asked[name] = self.asked.get(name, 0) + taken + connections
+        start = self.asked.get(name, 0) % len(load.paths) if load.fresh else 0
+        paths = self.work / f"{name}.paths.txt"
+        paths.write_text("".join(f"{p}\n" for p in load.paths[start:] + load.paths[:start]), encoding="utf-8")
+        return paths
 
     def measure(self, name: str, load: Load, pids: Mapping[str, int], connections: int) -> dict[str, Any]:
         """A warm-up, a quiet machine, then one measured wrk run with the CPU of every process in `pids`."""
-        paths, cookies = self.work / f"{name}.paths.txt", self.work / f"{name}.cookies.txt"
-        paths.write_text("".join(f"{p}\n" for p in load.paths), encoding="utf-8")
+        cookies = self.work / f"{name}.cookies.txt"
         cookies.write_text("".join(f"{c}\n" for c in load.cookies), encoding="utf-8")
         threads = min(self.plan.threads, connections)
         settings = {"threads": threads, "connections": connections}
+        paths = self._paths(name, load, connections, None)
         warm = run_pages(load.url, paths, cookies, seconds=self.plan.warmup_seconds, **settings)
+        paths = self._paths(name, load, connections, warm["completed"])
         quiet, load_before = procs.wait_quiet(max_wait=self.plan.quiet_max_wait_s), os.getloadavg()
         before = procs.cpu_snapshot(pids)
         report = run_pages(load.url, paths, cookies, seconds=self.plan.seconds, **settings)
+        self._paths(name, load, connections, report["completed"])
         after = procs.cpu_snapshot(pids)
         extra = {"wrk": report["load_generator"]["cpu_s"]}
         report["cpu_ms_per_request"] = procs.cpu_ms_per_request(before, after, report["completed"], extra)
@@ -387,12 +420,16 @@ def add_ratios(results: Mapping[str, dict[str, Any]]) -> None:
 
 
 def target(results: Mapping[str, dict[str, Any]]) -> dict[str, Any]:
-    """Issue 14's speed bar, at each connection count: the catalogue page's p95 under 200 ms."""
-    by_connections = {
-        connections: {"p95_ms": r["p95_ms"], "met": r["p95_ms"] is not None and r["p95_ms"] < TARGET_P95_MS}
-        for connections, r in results.get("catalogue", {}).items()
+    """Issue 14's speed bar, at each connection count: the catalogue page's p95 under 200 ms, for searches asked
+    again and for new ones."""
+    by_scenario = {
+        name: {
+            connections: {"p95_ms": r["p95_ms"], "met": r["p95_ms"] is not None and r["p95_ms"] < TARGET_P95_MS}
+            for connections, r in results.get(name, {}).items()
+        }
+        for name in ("catalogue", "catalogue_new")
     }
-    return {"target": f"catalogue p95 < {TARGET_P95_MS:g} ms through the gateway", "by_connections": by_connections}
+    return {"target": f"catalogue p95 < {TARGET_P95_MS:g} ms through the gateway", "by_scenario": by_scenario}
 
 
 def failures(results: Mapping[str, dict[str, Any]]) -> list[str]:
@@ -439,10 +476,9 @@ def table(report: Mapping[str, Any]) -> str:
             row += "".join(f" {cpu.get(n, '')!s:>8}" for n in CPU_COLUMNS) + f" {r['loadavg_before'][0]:>5}"
             rows.append(row)
     bar = report.get("target", {})
-    met = ", ".join(
-        f"c{c}: {v['p95_ms']} ms {'met' if v['met'] else 'NOT met'}" for c, v in bar.get("by_connections", {}).items()
-    )
-    rows.append(f"{bar.get('target', '')}: {met}")
+    for name, figures in bar.get("by_scenario", {}).items():
+        met = ", ".join(f"c{c}: {v['p95_ms']} ms {'met' if v['met'] else 'NOT met'}" for c, v in figures.items())
+        rows.append(f"{bar.get('target', '')} ({name}): {met}")
     return "\n".join(rows)
 
 
