@@ -281,7 +281,6 @@ async def platform(tmp_path: Path, issuer: TokenIssuer) -> AsyncIterator[World]:
                 definition,
                 f"sqlite+aiosqlite:///{var_dir / 'service.db'}",
                 var_dir,
-                relay_poll_interval=0.05,
                 log_level="WARNING",
             )
             service = await stack.enter_async_context(
