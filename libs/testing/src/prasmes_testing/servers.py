@@ -207,11 +207,15 @@ class LocalKafkaBroker:
             self._atexit_registered = True
         return self.bootstrap
 
-    def stop(self) -> None:
-        """SIGTERM the broker and wait for it (SIGKILL after 30 s). Keeps the data dir."""
+    def stop(self, graceful: bool = True) -> None:
+        """SIGTERM the broker and wait for it (SIGKILL after 30 s), or SIGKILL it at once when not `graceful`.
+        Keeps the data dir."""
         proc, self._proc = self._proc, None
         if proc is not None and proc.poll() is None:
-            proc.terminate()
+            if graceful:
+                proc.terminate()
+            else:
+                proc.kill()
             try:
                 proc.wait(timeout=30)
             except subprocess.TimeoutExpired:
@@ -225,8 +229,9 @@ class LocalKafkaBroker:
             watchdog.disarm()
 
     def close(self) -> None:
-        """Stop the broker and delete the data dir if this object created it."""
-        self.stop()
+        """Stop the broker and delete the data dir if this object created it: then at once (a graceful shutdown
+        flushes and closes every partition's log, seconds after a whole suite, for a directory about to go)."""
+        self.stop(graceful=not self._owns_dir)
         if self._owns_dir:
             shutil.rmtree(self.data_dir, ignore_errors=True)
 
@@ -422,12 +427,12 @@ class LocalPostgres:
         return self.url
 
     def stop(self) -> None:
-        """pg_ctl stop -m fast, then delete the data dir."""
+        """pg_ctl stop -m immediate (no checkpoint: the data dir is deleted next), then delete the data dir."""
         if self.data_dir is None:
             return
         if (self.data_dir / "postmaster.pid").exists():
             subprocess.run(
-                self._cmd("pg_ctl", "-D", str(self.data_dir), "-m", "fast", "-w", "stop"),
+                self._cmd("pg_ctl", "-D", str(self.data_dir), "-m", "immediate", "-w", "stop"),
                 capture_output=True,
                 check=False,
                 timeout=120,
