@@ -98,6 +98,12 @@ async def group_by_id(session: AsyncSession, group_id: uuid.UUID) -> StudyGroup 
     return _group(row) if row else None
 
 
+async def group_and_programme(session: AsyncSession, group_id: uuid.UUID) -> tuple[StudyGroup | None, Programme | None]:
+    """The group and its programme as the read models know them (None for what they do not)."""
+    group = await group_by_id(session, group_id)
+    return group, await programme_by_id(session, group.programme_id) if group else None
+
+
 async def take_place(session: AsyncSession, group_id: uuid.UUID) -> bool:
     """Atomically take one free place in a scheduled group; False when it is full."""
     c = groups.c

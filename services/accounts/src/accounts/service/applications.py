@@ -63,9 +63,7 @@ async def submit_application(
 async def _checked_group(session: Session, wish: Wish) -> Wish:
     if wish.group_id is None:
         return wish
-    group = await read_models.group_by_id(session, wish.group_id)
-    programme = await read_models.programme_by_id(session, group.programme_id) if group else None
-    return with_group(wish, group, programme)
+    return with_group(wish, *await read_models.group_and_programme(session, wish.group_id))
 
 
 async def _refuse_second_open(session: Session, learner_id: str, project_code: str) -> None:

@@ -35,8 +35,7 @@ async def enrol(
     now = clock.now()
     async with database.transaction() as session:
         application = await load_application(session, application_id, learner_id)
-        group = await read_models.group_by_id(session, group_id)
-        programme = await read_models.programme_by_id(session, group.programme_id) if group else None
+        group, programme = await read_models.group_and_programme(session, group_id)
         enrolled, enrolment = studies.enrol(application, group_id, group, programme, now)
         if not await read_models.take_place(session, group_id):
             assert group is not None
