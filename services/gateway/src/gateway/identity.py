@@ -50,6 +50,9 @@ DEV_USERS: dict[str, DevUser] = {
         _dev_user("janis", "Jānis Kalniņš", "learner", language="en"),  # reads the platform in English
         _dev_user("liga", "Līga Ozola (provider administrator)", "provider_admin"),
         _dev_user("peteris", "Pēteris Liepa (provider staff)", "provider_staff"),
+        # a second institution's people, not seeded: it registers through the pages, invites its staff
+        _dev_user("karlis", "Kārlis Zariņš (provider administrator)", "provider_admin"),
+        _dev_user("sandra", "Sandra Kļaviņa (provider staff)", "provider_staff", language="en"),
         _dev_user("ilze", "Ilze Krūmiņa (agency officer)", "agency_officer"),
         _dev_user("martins", "Mārtiņš Vītols (agency administrator)", "agency_admin"),
         _dev_user("partner-nva", "NVA partner system", "partner"),

@@ -21,7 +21,21 @@ from starlette.types import Scope
 
 from web import session
 from web.gateway import ApiError, Gateway, Unreachable
-from web.pages import account, apply, notices, profile, public, studies, surveys
+from web.pages import (
+    account,
+    agency_applications,
+    agency_insight,
+    apply,
+    evaluation,
+    institution,
+    notices,
+    offers,
+    profile,
+    public,
+    studies,
+    surveys,
+    teaching,
+)
 from web.pages.common import Parts, Refused, SignInNeeded, sign_in_path
 from web.rendering import Pages
 from web.settings import WebSettings
@@ -60,7 +74,10 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
     )
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     routers = (public.router, account.signin_router, account.learner_router, apply.router, profile.router)
-    for router in (*routers, studies.learner_router, studies.public_router, surveys.router, notices.router):
+    routers += (studies.learner_router, studies.public_router, surveys.router, notices.router)
+    routers += (institution.router, offers.router, teaching.router)
+    routers += (agency_applications.router, evaluation.router, agency_insight.router)
+    for router in routers:
         app.include_router(router)
     return app
 

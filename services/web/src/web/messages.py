@@ -44,6 +44,12 @@ RULES: dict[str, str] = {
     "published_programme": N_("This programme is no longer in the catalogue"),
     "group_of_programme": N_("Choose one of this programme's groups"),
     "free_place": N_("This group has no free place left: choose another group"),
+    # the institution's registration, users, locations, programmes and groups (catalog's rules)
+    # the institution's offers: the three steps and their checks (calls' rules)
+    # the institution's enrolments and study record (accounts' rules)
+    # the agency's applications, allocation and funding projects (accounts' rules)
+    # the agency's evaluation, decisions and agreements (calls' rules)
+    # the agency's registrations, quality flags and statistics
 }
 OTHER = N_("Check this field")
 

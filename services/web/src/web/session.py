@@ -37,6 +37,24 @@ class User:
     def learner(self) -> bool:
         return "learner" in self.roles
 
+    @property
+    def provider(self) -> bool:
+        """A user of an education institution (its administrator or staff; which institution, catalog says)."""
+        return bool({"provider_admin", "provider_staff"} & set(self.roles))
+
+    @property
+    def provider_admin(self) -> bool:
+        return "provider_admin" in self.roles
+
+    @property
+    def agency(self) -> bool:
+        """Agency staff: an officer or an administrator."""
+        return bool({"agency_officer", "agency_admin"} & set(self.roles))
+
+    @property
+    def agency_admin(self) -> bool:
+        return "agency_admin" in self.roles
+
 
 def user_of(request: Request) -> User | None:
     stored = request.session.get(_USER)

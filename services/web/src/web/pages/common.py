@@ -54,14 +54,46 @@ async def anyone() -> None:
 async def learner(request: Request) -> User:
     """A page of the signed-in learner's own: anyone else is sent to sign in (or refused, signed in otherwise).
     The layout of these pages shows the learner's unread notices (`request.state.unread`)."""
+    user = _signed_in(request)
+    if not user.learner:
+        raise Refused("this page is for learners")
+    return await _with_unread(request, user)
+
+
+def _signed_in(request: Request) -> User:
     user = user_of(request)
     if user is None:
         raise SignInNeeded(local_path(request.url.path + (f"?{request.url.query}" if request.url.query else "")))
-    if not user.learner:
-        raise Refused("this page is for learners")
+    return user
+
+
+async def _with_unread(request: Request, user: User) -> User:
     with contextlib.suppress(ApiError, Unreachable, KeyError, TypeError, ValueError):
         request.state.unread = await unread_count(_parts(request), user)  # without it the page still answers
     return user
+
+
+async def signed_in(request: Request) -> User:
+    """A page of any signed-in user's own (their notices): a learner, an institution's user or agency staff."""
+    return await _with_unread(request, _signed_in(request))
+
+
+async def institution(request: Request) -> User:
+    """A page of an education institution's user (its administrator or staff). Which institution is theirs, and
+    what they may do in it, catalog and calls decide from the token: the page never names it from the request."""
+    user = _signed_in(request)
+    if not user.provider:
+        raise Refused("this page is for education institutions")
+    return await _with_unread(request, user)
+
+
+async def agency(request: Request) -> User:
+    """A page of the agency's staff (an officer or an administrator); what only an administrator may do, the API
+    refuses to others and the page does not offer."""
+    user = _signed_in(request)
+    if not user.agency:
+        raise Refused("this page is for the agency")
+    return await _with_unread(request, user)
 
 
 async def unread_count(app: Parts, user: User) -> int:
@@ -71,8 +103,11 @@ async def unread_count(app: Parts, user: User) -> int:
 
 
 Learner = Annotated[User, Depends(learner)]
+InstitutionUser = Annotated[User, Depends(institution)]
+AgencyUser = Annotated[User, Depends(agency)]
+SignedIn = Annotated[User, Depends(signed_in)]
 PUBLIC = [Depends(anyone)]
-ACCESS_RULES = (anyone, learner)
+ACCESS_RULES = (anyone, learner, institution, agency, signed_in)
 
 
 async def checked_form(request: Request) -> dict[str, str]:

@@ -1,4 +1,4 @@
-"""The learner's notices (what notifications made of the platform's events): newest first, paged, the unread ones
+"""The signed-in user's notices (what notifications made of the platform's events): newest first, paged, the unread ones
 marked; each opened (which marks it read) or marked read from the list; and the unread count, for the layout."""
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from web.pages.common import NOTICES_API as API
-from web.pages.common import App, Form, Learner, learner, unread_count
+from web.pages.common import App, Form, SignedIn, signed_in, unread_count
 
-router = APIRouter(dependencies=[Depends(learner)])
+router = APIRouter(dependencies=[Depends(signed_in)])
 PAGE_SIZE = 10
 Page = Annotated[int, Query(ge=1, le=10_000)]
 LINKS = {"survey": "/surveys/{id}", "application": "/applications"}
@@ -21,7 +21,7 @@ LINKS = {"survey": "/surveys/{id}", "application": "/applications"}
 
 
 @router.get("/notices", response_class=HTMLResponse)
-async def notices(request: Request, app: App, user: Learner, page: Page = 1) -> HTMLResponse:
+async def notices(request: Request, app: App, user: SignedIn, page: Page = 1) -> HTMLResponse:
     params = {"limit": PAGE_SIZE, "offset": (page - 1) * PAGE_SIZE}
     found = await app.gateway.get(API, user.access_token, params=params)
     return app.pages.render(
@@ -36,14 +36,14 @@ async def notices(request: Request, app: App, user: Learner, page: Page = 1) -> 
 
 
 @router.get("/notices/{notice_id}", response_class=HTMLResponse)
-async def notice(request: Request, app: App, user: Learner, notice_id: uuid.UUID) -> HTMLResponse:
+async def notice(request: Request, app: App, user: SignedIn, notice_id: uuid.UUID) -> HTMLResponse:
     """One notice; opening it marks it read (the first reading's time stays)."""
     opened = await app.gateway.post(f"{API}/{notice_id}/read", user.access_token, None)
     return app.pages.render(request, "notices_one.html", notice=opened, link=_link(opened))
 
 
 @router.post("/notices/{notice_id}/read")
-async def mark_read(request: Request, app: App, user: Learner, notice_id: uuid.UUID, form: Form) -> Response:
+async def mark_read(request: Request, app: App, user: SignedIn, notice_id: uuid.UUID, form: Form) -> Response:
     await app.gateway.post(f"{API}/{notice_id}/read", user.access_token, None)
     page = form.get("page", "1")
     back = f"/notices?page={page}" if page.isdigit() and len(page) < 6 and int(page) > 1 else "/notices"
