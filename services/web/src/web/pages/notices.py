@@ -12,12 +12,22 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from web.pages.common import NOTICES_API as API
 from web.pages.common import App, Form, SignedIn, signed_in, unread_count
+from web.session import User
 
 router = APIRouter(dependencies=[Depends(signed_in)])
 PAGE_SIZE = 10
 Page = Annotated[int, Query(ge=1, le=10_000)]
-LINKS = {"survey": "/surveys/{id}", "application": "/applications"}
-"""Where the page of what a notice is about is (by the notice's reference type); other notices link nowhere."""
+LINKS = {
+    "learner": {"survey": "/surveys/{id}", "application": "/applications"},
+    "provider": {
+        "offer": "/institution/offers/{id}",
+        "institution": "/institution",
+        "programme": "/institution/programmes/{id}",
+    },
+    "agency": {"offer": "/agency/offers/{id}", "institution": "/agency/registrations/{id}"},
+}
+"""Where the page of what a notice is about is, by the reader's audience and the notice's reference type; other
+notices link nowhere."""
 
 
 @router.get("/notices", response_class=HTMLResponse)
@@ -39,7 +49,7 @@ async def notices(request: Request, app: App, user: SignedIn, page: Page = 1) ->
 async def notice(request: Request, app: App, user: SignedIn, notice_id: uuid.UUID) -> HTMLResponse:
     """One notice; opening it marks it read (the first reading's time stays)."""
     opened = await app.gateway.post(f"{API}/{notice_id}/read", user.access_token, None)
-    return app.pages.render(request, "notices_one.html", notice=opened, link=_link(opened))
+    return app.pages.render(request, "notices_one.html", notice=opened, link=_link(opened, user))
 
 
 @router.post("/notices/{notice_id}/read")
@@ -50,9 +60,12 @@ async def mark_read(request: Request, app: App, user: SignedIn, notice_id: uuid.
     return RedirectResponse(f"{back}#notice-{notice_id}", status_code=303)
 
 
-def _link(notice: dict[str, Any]) -> str:
+def _link(notice: dict[str, Any], user: User) -> str:
     reference = notice.get("reference") or {}
-    template = LINKS.get(str(reference.get("type")))
+    audiences = [
+        a for a, member in (("learner", user.learner), ("provider", user.provider), ("agency", user.agency)) if member
+    ]
+    template = next((LINKS[a][t] for a in audiences if (t := str(reference.get("type"))) in LINKS[a]), None)
     try:
         return template.format(id=uuid.UUID(str(reference.get("id")))) if template else ""
     except ValueError:  # not an id: the notice is shown without its link
