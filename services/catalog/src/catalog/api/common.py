@@ -25,8 +25,14 @@ Person = Annotated[Principal, Depends(require_person())]
 """A signed-in person (learner, provider or agency staff): partner systems are machine clients and are refused."""
 Agency = Annotated[Principal, Depends(require_role(*roles.AGENCY))]
 """Agency staff (officer or admin): approvals, any programme, any document."""
+Provider = Annotated[Principal, Depends(require_person(*roles.PROVIDER))]
+"""An education institution's user (admin or staff), whichever institution: what needs no institution's data."""
 AgencyAdmin = Annotated[Principal, Depends(require_role(*roles.AGENCY_ADMINS))]
 RegisterReader = Annotated[Principal, Depends(require_person(*roles.AGENCY, *roles.PROVIDER))]
+
+
+TOTAL_HEADER = "X-Total-Count"
+"""How many items a filtered list holds before paging (its body is the page)."""
 
 
 def is_agency(principal: Principal) -> bool:

@@ -4,14 +4,22 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from fastapi import APIRouter
-from prasmes_runtime.dependencies import ClockDep, DatabaseDep
+from fastapi import APIRouter, Query, Response
+from prasmes_runtime.dependencies import MAX_LIMIT, MAX_OFFSET, ClockDep, DatabaseDep, StrictQuery
 from pydantic import BaseModel, Field
 
-from catalog.api.common import CatalogIn, Person
-from catalog.domain.groups import Enrolment, GroupChanges, GroupInput, StudyGroup, progress_counts
+from catalog.api.common import TOTAL_HEADER, CatalogIn, Person
+from catalog.domain.groups import (
+    Enrolment,
+    GroupChanges,
+    GroupInput,
+    GroupSort,
+    GroupStatus,
+    StudyGroup,
+    progress_counts,
+)
 from catalog.service import groups
 
 router = APIRouter()
@@ -122,9 +130,29 @@ async def schedule_group(
     return GroupOut.of(group)
 
 
-@router.get("/providers/{institution_id}/groups", response_model=list[GroupOut], tags=["groups"])
-async def list_groups(institution_id: uuid.UUID, user: Person, database: DatabaseDep) -> list[GroupOut]:
-    return [GroupOut.of(g) for g in await groups.groups_of(database, user.subject, institution_id)]
+@router.get(
+    "/providers/{institution_id}/groups",
+    response_model=list[GroupOut],
+    tags=["groups"],
+    summary="The institution's groups, filtered, sorted and paged as asked",
+    description="Every group without parameters. `X-Total-Count` is how many match the filters before paging.",
+)
+async def list_groups(
+    institution_id: uuid.UUID,
+    user: Person,
+    database: DatabaseDep,
+    response: Response,
+    _query: StrictQuery,
+    status: Annotated[list[GroupStatus] | None, Query(description="Only these states (repeatable).")] = None,
+    programme_id: uuid.UUID | None = None,
+    sort: GroupSort = GroupSort.START,
+    limit: Annotated[int | None, Query(ge=1, le=MAX_LIMIT)] = None,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
+) -> list[GroupOut]:
+    found = await groups.groups_of(database, user.subject, institution_id, status or (), programme_id, sort)
+    response.headers[TOTAL_HEADER] = str(len(found))
+    page = found[offset : offset + limit] if limit is not None else found[offset:]
+    return [GroupOut.of(g) for g in page]
 
 
 @router.get(

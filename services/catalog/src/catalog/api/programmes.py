@@ -5,15 +5,16 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body
+from fastapi import APIRouter, Body, Query, Response
 from prasmes_runtime.auth import PUBLIC
-from prasmes_runtime.dependencies import ClockDep, DatabaseDep
+from prasmes_runtime.dependencies import MAX_LIMIT, MAX_OFFSET, ClockDep, DatabaseDep, StrictQuery
 from prasmes_runtime.errors import Violation
+from prasmes_runtime.schemas import Text
 from pydantic import BaseModel, Field
 
-from catalog.api.common import Agency, AgencyAdmin, CatalogIn, Person, RegistersDep
+from catalog.api.common import TOTAL_HEADER, Agency, AgencyAdmin, CatalogIn, Person, Provider, RegistersDep
 from catalog.domain.programmes import (
     MAX_PROGRAMME_GROUPS,
     CoefficientTable,
@@ -22,6 +23,8 @@ from catalog.domain.programmes import (
     Programme,
     ProgrammeForm,
     ProgrammeInput,
+    ProgrammeSort,
+    ProgrammeStatus,
     ProgrammeType,
 )
 from catalog.service import programmes
@@ -165,6 +168,17 @@ class CostOut(BaseModel):
     currency: str = "EUR"
 
 
+class CostQuoteIn(CatalogIn):
+    """The two fields of a draft its cost depends on."""
+
+    programme_group: str = Field(max_length=1000, description="As in the coefficient table in force.")
+    total_hours: int
+
+
+class CostQuoteOut(CostOut):
+    valid_from: date = Field(description="The day the coefficient table version used came into force.")
+
+
 class ProgrammeOut(ProgrammeFields):
     id: uuid.UUID
     institution_id: uuid.UUID
@@ -219,9 +233,30 @@ async def register_programme(
     return ProgrammeOut.of(programme)
 
 
-@router.get("/providers/{institution_id}/programmes", response_model=list[ProgrammeOut], tags=["programmes"])
-async def list_programmes(institution_id: uuid.UUID, user: Person, database: DatabaseDep) -> list[ProgrammeOut]:
-    return [ProgrammeOut.of(p) for p in await programmes.programmes_of(database, user.subject, institution_id)]
+@router.get(
+    "/providers/{institution_id}/programmes",
+    response_model=list[ProgrammeOut],
+    tags=["programmes"],
+    summary="The institution's programmes, filtered, sorted and paged as asked",
+    description="Every programme without parameters. `X-Total-Count` is how many match the filters before paging.",
+)
+async def list_programmes(
+    institution_id: uuid.UUID,
+    user: Person,
+    database: DatabaseDep,
+    response: Response,
+    _query: StrictQuery,
+    status: Annotated[list[ProgrammeStatus] | None, Query(description="Only these states (repeatable).")] = None,
+    q: Annotated[Text, Query(max_length=200, description="Words each found in a title or the licence number.")] = "",
+    sort: ProgrammeSort = ProgrammeSort.NEWEST,
+    lang: Annotated[Literal["lv", "en"], Query(description="The title sorted by.")] = "lv",
+    limit: Annotated[int | None, Query(ge=1, le=MAX_LIMIT)] = None,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
+) -> list[ProgrammeOut]:
+    found = await programmes.programmes_of(database, user.subject, institution_id, status or (), q, sort, lang)
+    response.headers[TOTAL_HEADER] = str(len(found))
+    page = found[offset : offset + limit] if limit is not None else found[offset:]
+    return [ProgrammeOut.of(p) for p in page]
 
 
 @router.get("/providers/{institution_id}/programmes/{programme_id}", response_model=ProgrammeOut, tags=["programmes"])
@@ -239,3 +274,24 @@ async def get_programme(
 )
 async def get_programme_for_agency(programme_id: uuid.UUID, _: Agency, database: DatabaseDep) -> ProgrammeOut:
     return ProgrammeOut.of(await programmes.programme_for_agency(database, programme_id))
+
+
+@router.post(
+    "/programmes/cost",
+    response_model=CostQuoteOut,
+    tags=["programmes"],
+    summary="What a programme draft would cost per participant (provider roles; nothing is saved)",
+    description="Computed as its registration would compute it, from the coefficient table in force: "
+    "round_half_up(hourly rate x the group's coefficient, cents) x hours. A 422 names `programme_group` "
+    "(`required`, `in_coefficient_table`) and `total_hours` (`positive`, `max_hours`) at once.",
+)
+async def quote_cost(body: CostQuoteIn, _: Provider, database: DatabaseDep, clock: ClockDep) -> CostQuoteOut:
+    c, table = await programmes.quote_cost(database, clock, body.programme_group, body.total_hours)
+    return CostQuoteOut(
+        per_participant=c.per_participant,
+        per_hour=c.per_hour,
+        hourly_rate=c.hourly_rate,
+        coefficient=c.coefficient,
+        coefficient_table_version=c.table_version,
+        valid_from=table.valid_from,
+    )

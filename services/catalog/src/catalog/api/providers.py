@@ -8,13 +8,14 @@ from datetime import date, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
-from prasmes_runtime.dependencies import ClockDep, DatabaseDep, StrictQuery
+from prasmes_runtime.dependencies import MAX_LIMIT, MAX_OFFSET, ClockDep, DatabaseDep, StrictQuery
 from prasmes_runtime.errors import InvalidInput
 from prasmes_runtime.http import attachment
 from prasmes_runtime.schemas import Text
 from pydantic import BaseModel, Field
 
 from catalog.api.common import (
+    TOTAL_HEADER,
     Agency,
     BearerToken,
     CatalogIn,
@@ -33,6 +34,7 @@ from catalog.domain.providers import (
     Member,
     Membership,
     RegisteredInstitution,
+    RegistrationChecks,
     RegistrationView,
     RejectionReason,
     RuleCheck,
@@ -257,22 +259,59 @@ async def register_provider(
     return ProviderOut.of(await providers.register_provider(database, clock, registers, user.subject, body.to_form()))
 
 
+class RegisterCheckOut(BaseModel):
+    listed: bool = Field(description="The register of education institutions lists the register number now.")
+    registered_name: str | None
+    name_matches: bool = Field(description="The name registered matches the register's (case and diacritics aside).")
+    registration_date: date | None
+    accredited: bool = Field(description="Accredited, the accreditation in force today.")
+
+
+class RegistrationOut(ProviderOut):
+    register_check: RegisterCheckOut
+    statement: DocumentOut | None = Field(
+        description="The signed statement's facts as the signature check found them (signatures, time stamps)."
+    )
+
+    @classmethod
+    def checked(cls, found: RegistrationChecks) -> RegistrationOut:
+        r = found.register
+        return cls(
+            **ProviderOut.of(found.view).model_dump(),
+            register_check=RegisterCheckOut(
+                listed=r.listed,
+                registered_name=r.registered_name,
+                name_matches=r.name_matches,
+                registration_date=r.registration_date,
+                accredited=r.accredited,
+            ),
+            statement=DocumentOut.of(found.statement) if found.statement else None,
+        )
+
+
 @router.get(
     "/providers",
-    response_model=list[ProviderOut],
+    response_model=list[RegistrationOut],
     tags=["providers"],
     summary="Registrations (agency); overdue=true lists those pending after one Latvian working day",
+    description="Oldest first, each with what the register says of it now and its statement's signature check. "
+    f"Every one without `limit`; `{TOTAL_HEADER}` is how many match the filters before paging.",
 )
 async def list_providers(
     _: Agency,
     database: DatabaseDep,
     clock: ClockDep,
+    registers: RegistersDep,
+    response: Response,
     _query: StrictQuery,
     status: InstitutionStatus | None = None,
     overdue: bool = False,
-) -> list[ProviderOut]:
-    views = await providers.list_registrations(database, clock, status, overdue)
-    return [ProviderOut.of(v) for v in views]
+    limit: Annotated[int | None, Query(ge=1, le=MAX_LIMIT)] = None,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
+) -> list[RegistrationOut]:
+    found, total = await providers.registrations_checked(database, clock, registers, status, overdue, limit, offset)
+    response.headers[TOTAL_HEADER] = str(total)
+    return [RegistrationOut.checked(f) for f in found]
 
 
 @router.get("/providers/me", response_model=MyProviderOut, tags=["providers"], summary="The institution I act for")

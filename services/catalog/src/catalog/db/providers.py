@@ -102,6 +102,14 @@ async def document_meta(session: AsyncSession, document_id: uuid.UUID) -> Docume
     return record(Document, row, purpose=DocumentPurpose(row.purpose)) if row else None
 
 
+async def documents_meta(session: AsyncSession, ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, Document]:
+    wanted = list(set(ids))
+    if not wanted:
+        return {}
+    rows = await session.execute(sa.select(*_DOCUMENT_META).where(documents.c.id.in_(wanted)))
+    return {r.id: record(Document, r, purpose=DocumentPurpose(r.purpose)) for r in rows}
+
+
 async def document_content(session: AsyncSession, document_id: uuid.UUID) -> bytes | None:
     content: bytes | None = await session.scalar(sa.select(documents.c.content).where(documents.c.id == document_id))
     return content

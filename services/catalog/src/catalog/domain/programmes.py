@@ -218,6 +218,32 @@ def compute_cost(table: CoefficientTable, programme_group: str, hours: int) -> C
     )
 
 
+def quote_cost(table: CoefficientTable, programme_group: str, hours: int) -> Cost:
+    """The cost a draft would be registered with, by the same rule as its registration: every problem of the two
+    fields it depends on named at once."""
+    violations: list[Violation] = []
+    if not programme_group.strip():
+        violations.append(Violation("programme_group", "required", "choose the programme group"))
+    elif table.coefficient_for(programme_group) is None:
+        violations.append(
+            Violation(
+                "programme_group",
+                "in_coefficient_table",
+                f"no cost coefficient for this group in table version {table.version}",
+            )
+        )
+    if hours <= 0:
+        violations.append(Violation("total_hours", "positive", "hours must be positive"))
+    elif hours > MAX_QUOTED_HOURS:
+        violations.append(Violation("total_hours", "max_hours", f"at most {MAX_QUOTED_HOURS} hours"))
+    raise_if_any(violations)
+    return compute_cost(table, programme_group, hours)
+
+
+MAX_QUOTED_HOURS = 10_000
+"""Longer than any licensed curriculum (vocational ones run to 1 920 h): a larger figure is a typo."""
+
+
 # --------------------------------------------------------------------------- programmes
 
 
@@ -496,3 +522,43 @@ def programme_search_text(spec: ProgrammeInput, institution_name: str, cities: I
         *cities,
     ]
     return search_key(" ".join(parts))
+
+
+# --------------------------------------------------------------------------- an institution's own list
+
+
+class ProgrammeSort(StrEnum):
+    NEWEST = "-registered"
+    OLDEST = "registered"
+    TITLE = "title"
+    COST = "cost"
+    COST_DESC = "-cost"
+
+
+def select_programmes(
+    programmes: Iterable[Programme],
+    statuses: Iterable[ProgrammeStatus] = (),
+    words: str = "",
+    sort: ProgrammeSort = ProgrammeSort.NEWEST,
+    language: str = "lv",
+) -> list[Programme]:
+    """An institution's programmes narrowed to the states and words asked (each word a substring of a title or the
+    licence number, diacritics and case aside), in the order asked (ties by id, so pages do not overlap)."""
+    wanted = set(statuses)
+    keys = [search_key(w) for w in words.split() if w.strip()]
+    chosen = [
+        p
+        for p in programmes
+        if (not wanted or p.status in wanted)
+        and all(k in search_key(" ".join([*p.spec.title.values(), p.spec.licence_number])) for k in keys)
+    ]
+    orders: dict[ProgrammeSort, tuple[Any, bool]] = {
+        ProgrammeSort.NEWEST: (lambda p: p.registered_at, True),
+        ProgrammeSort.OLDEST: (lambda p: p.registered_at, False),
+        ProgrammeSort.TITLE: (lambda p: search_key(p.spec.title.get(language) or p.spec.title.get("lv", "")), False),
+        ProgrammeSort.COST: (lambda p: p.cost.per_participant, False),
+        ProgrammeSort.COST_DESC: (lambda p: p.cost.per_participant, True),
+    }
+    key, reverse = orders[sort]
+    chosen.sort(key=lambda p: str(p.id))
+    return sorted(chosen, key=key, reverse=reverse)

@@ -290,6 +290,39 @@ def registration_view(institution: Institution, now: datetime) -> RegistrationVi
     return RegistrationView(institution, last_day, is_overdue(institution.registered_at, now))
 
 
+@dataclass(frozen=True)
+class RegisterFinding:
+    """What the register of education institutions says of a registration now: the agency decides with it."""
+
+    listed: bool
+    registered_name: str | None
+    name_matches: bool
+    registration_date: date | None
+    accredited: bool
+    """Accredited, and the accreditation in force today."""
+
+
+def register_finding(
+    institution: Institution, registered: RegisteredInstitution | None, today: date
+) -> RegisterFinding:
+    if registered is None:
+        return RegisterFinding(False, None, False, None, False)
+    accredited = registered.accredited and (
+        registered.accreditation_valid_until is None or registered.accreditation_valid_until >= today
+    )
+    matches = search_key(institution.name) == search_key(registered.name)
+    return RegisterFinding(True, registered.name, matches, registered.registration_date, accredited)
+
+
+@dataclass(frozen=True)
+class RegistrationChecks:
+    """A registration as the agency's list shows it: where it stands, the register's finding, the statement's."""
+
+    view: RegistrationView
+    register: RegisterFinding
+    statement: Document | None
+
+
 def check_email(violations: list[Violation], name: str, email: str) -> None:
     if not email.strip():
         violations.append(Violation(name, "required", "must not be empty"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 
@@ -19,7 +20,15 @@ from catalog.db import groups as db
 from catalog.db import programmes as programmes_db
 from catalog.db import providers as providers_db
 from catalog.domain import groups as domain
-from catalog.domain.groups import Enrolment, EnrolmentStatus, GroupChanges, GroupInput, StudyGroup
+from catalog.domain.groups import (
+    Enrolment,
+    EnrolmentStatus,
+    GroupChanges,
+    GroupInput,
+    GroupSort,
+    GroupStatus,
+    StudyGroup,
+)
 from catalog.service.programmes import own_programme
 from catalog.service.providers import acting_member
 
@@ -99,10 +108,18 @@ async def _own_group(session: AsyncSession, institution_id: uuid.UUID, group_id:
     return group
 
 
-async def groups_of(database: Database, user_id: str, institution_id: uuid.UUID) -> list[StudyGroup]:
+async def groups_of(
+    database: Database,
+    user_id: str,
+    institution_id: uuid.UUID,
+    statuses: Sequence[GroupStatus] = (),
+    programme_id: uuid.UUID | None = None,
+    sort: GroupSort = GroupSort.START,
+) -> list[StudyGroup]:
     async with database.session() as session:
         await acting_member(session, user_id, institution_id)
-        return await db.groups_of_institution(session, institution_id)
+        found = await db.groups_of_institution(session, institution_id)
+    return domain.select_groups(found, statuses, programme_id, sort)
 
 
 async def group_with_learners(

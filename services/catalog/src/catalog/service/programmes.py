@@ -29,6 +29,7 @@ from catalog.domain.programmes import (
     AgreementStatus,
     CoefficientTable,
     CoefficientTableForm,
+    Cost,
     Programme,
     ProgrammeInput,
     ProgrammeStatus,
@@ -150,10 +151,29 @@ def _registered_event(programme: Programme) -> ProgrammeRegistered:
     )
 
 
-async def programmes_of(database: Database, user_id: str, institution_id: uuid.UUID) -> list[Programme]:
+async def programmes_of(
+    database: Database,
+    user_id: str,
+    institution_id: uuid.UUID,
+    statuses: Sequence[ProgrammeStatus] = (),
+    words: str = "",
+    sort: domain.ProgrammeSort = domain.ProgrammeSort.NEWEST,
+    language: str = "lv",
+) -> list[Programme]:
+    """The institution's programmes, narrowed and ordered as asked (an institution has tens, not thousands)."""
     async with database.session() as session:
         await acting_member(session, user_id, institution_id, approved=False)
-        return await db.programmes_of(session, institution_id)
+        found = await db.programmes_of(session, institution_id)
+    return domain.select_programmes(found, statuses, words, sort, language)
+
+
+async def quote_cost(
+    database: Database, clock: Clock, programme_group: str, hours: int
+) -> tuple[Cost, CoefficientTable]:
+    """What a draft would cost per participant if registered now (the table in force, the registration's rule),
+    and that table."""
+    table = await current_coefficients(database, clock)
+    return domain.quote_cost(table, programme_group, hours), table
 
 
 async def own_programme(

@@ -36,6 +36,7 @@ from catalog.domain.providers import (
     Member,
     Membership,
     RegisteredInstitution,
+    RegistrationChecks,
     RegistrationView,
     RuleCheck,
 )
@@ -219,6 +220,30 @@ async def list_registrations(
     now = clock.now()
     views = [domain.registration_view(i, now) for i in found]
     return [v for v in views if v.overdue] if overdue_only else views
+
+
+async def registrations_checked(
+    database: Database,
+    clock: Clock,
+    registers: Registers,
+    status: InstitutionStatus | None,
+    overdue_only: bool,
+    limit: int | None,
+    offset: int,
+) -> tuple[list[RegistrationChecks], int]:
+    """The agency's page of registrations (oldest first) with what the register says of each now and what the
+    signature check found in its statement; and how many match in all."""
+    views = await list_registrations(database, clock, status, overdue_only)
+    page = views[offset : offset + limit] if limit is not None else views[offset:]
+    async with database.session() as session:
+        statements = await db.documents_meta(session, [v.institution.statement_document_id for v in page])
+    today = today_in_riga(clock)
+    checked = []
+    for view in page:
+        registered = await registers.institution(view.institution.register_number)
+        finding = domain.register_finding(view.institution, registered, today)
+        checked.append(RegistrationChecks(view, finding, statements.get(view.institution.statement_document_id)))
+    return checked, len(views)
 
 
 async def institution_for(
