@@ -99,6 +99,26 @@ async def test_a_group_with_fewer_than_3_answers_is_refused_to_the_institution_b
     assert mine["answered"]["discontinuation"] == 1
 
 
+async def test_the_institutions_groups_with_surveys_say_which_results_it_may_see(world: World) -> None:
+    staff = await _member(world)
+    for i in range(3):
+        await _answered(world, f"l{i}", COMPLETE)
+    await _answered(world, "s1", COMPLETE, group_id=SMALL_GROUP)
+    await world.ended("completed", learner="s2", **(PLACE | {"group_id": SMALL_GROUP}))  # invited, not answered
+    await world.ended("completed", learner="x1", institution_id=OTHER_INSTITUTION)
+    listed = await world.client.get(f"/survey-results/institutions/{INSTITUTION}/groups", headers=staff)
+    assert listed.status_code == 200
+    assert sorted((g["id"], g["programme_id"], g["shown"]) for g in listed.json()) == [
+        (str(GROUP), str(PROGRAMME), True),
+        (str(SMALL_GROUP), str(PROGRAMME), False),
+    ]
+    agency = await world.client.get(f"/survey-results/institutions/{INSTITUTION}/groups", headers=_agency(world))
+    assert all(g["shown"] for g in agency.json()) and len(agency.json()) == 2
+    outsider = await _member(world, "juris", OTHER_INSTITUTION)
+    refused = await world.client.get(f"/survey-results/institutions/{INSTITUTION}/groups", headers=outsider)
+    assert refused.status_code == 403
+
+
 async def test_another_institutions_results_and_the_platforms_are_refused(world: World) -> None:
     await _answered(world, "l1", COMPLETE)
     outsider = await _member(world, "juris", OTHER_INSTITUTION)

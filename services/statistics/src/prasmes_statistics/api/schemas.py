@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from pydantic import BaseModel, Field
 
-from prasmes_statistics.domain.figures import Dashboard, Definition, SurveyFigures
+from prasmes_statistics.domain.figures import DEFINITIONS_LV, Dashboard, Definition, SurveyFigures
 
 
 class DefinitionOut(BaseModel):
@@ -15,6 +15,7 @@ class DefinitionOut(BaseModel):
     unit: str
     label: dict[str, str]
     definition: str
+    explanation: dict[str, str] = Field(description="What the figure counts, by language (lv, en).")
 
 
 class SummaryOut(BaseModel):
@@ -86,7 +87,10 @@ class SeriesOut(BaseModel):
 
 
 def definition_out(found: Definition) -> DefinitionOut:
-    return DefinitionOut(code=found.code, unit=found.unit.value, label=found.label, definition=found.definition)
+    explanation = {"lv": DEFINITIONS_LV[found.code], "en": found.definition}
+    return DefinitionOut(
+        code=found.code, unit=found.unit.value, label=found.label, definition=found.definition, explanation=explanation
+    )
 
 
 def surveys_out(found: SurveyFigures) -> SurveysOut:

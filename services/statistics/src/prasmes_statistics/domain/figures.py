@@ -156,6 +156,41 @@ DEFINITIONS: tuple[Definition, ...] = (
     ),
 )
 BY_CODE: Mapping[str, Definition] = {d.code: d for d in DEFINITIONS}
+DEFINITIONS_LV: Mapping[str, str] = {
+    "accounts_opened": "Līdz tam brīdim atvērtie mācību konti.",
+    "applicants": "Dažādas personas, kas līdz tam brīdim iesniegušas vismaz vienu pieteikumu projektam, lai kas ar to "
+    "notika pēc tam. Persona, kas pēc atteikuma pieteicās vēlreiz, tiek skaitīta vienreiz: tā ir projekta "
+    "pieteikumu kolonna sākotnējā slaidā, un platformas pieteikumu kopskaits ir tās summa visos projektos.",
+    "applications_submitted": "Līdz tam brīdim iesniegtie pieteikumi (katrs pieteikums, arī tās pašas personas "
+    "otrais).",
+    "granted": "Līdz tam brīdim apstiprinātie pieteikumi (rezervēts finansējums), lai kas sekoja: mācības vai "
+    "noilgums.",
+    "rejected": "Līdz tam brīdim atteiktie pieteikumi.",
+    "withdrawn": "Pieteikumi, ko izglītojamais līdz tam brīdim atsauca.",
+    "lapsed": "Apstiprināti pieteikumi bez uzņemšanas grupā līdz projekta termiņam (finansējums atbrīvots), līdz tam "
+    "brīdim.",
+    "pending": "Līdz tam brīdim iesniegti pieteikumi, kas tajā brīdī nav ne apstiprināti, ne atteikti, ne atsaukti. "
+    "Iesniegtie = piešķirtie + atteiktie + atsauktie + pieteiktie, katram pieteikumam.",
+    "started": "Dažādas personas, kurām izglītības iestāde līdz tam brīdim reģistrējusi mācību uzsākšanu projektā.",
+    "discontinued": "Dažādas personas, kurām izglītības iestāde līdz tam brīdim reģistrējusi mācību pārtraukšanu "
+    "projektā.",
+    "completed": "Dažādas personas, kurām izglītības iestāde līdz tam brīdim reģistrējusi mācību pabeigšanu projektā.",
+    "reserved": "Līdz tam brīdim apstiprināšanā rezervētais finansējums kopā.",
+    "released": "Rezervētā nauda, kas līdz tam brīdim atgriezta budžetā.",
+    "spent": "Līdz tam brīdim programmu izmaksām izlietotais finansējums.",
+    "outstanding": "Rezervētais mīnus atbrīvotais mīnus izlietotais: tas, ko projekts tajā brīdī ir parādā saviem "
+    "atbalstītajiem izglītojamajiem.",
+    "offers_submitted": "Dažādi piedāvājumi uzaicinājumam, kuriem līdz tam brīdim ir spēkā esoša iesniegta versija "
+    "(iesniegta un nav atsaukta).",
+    "offers_withdrawn": "Dažādi piedāvājumi, kuru visas līdz tam brīdim iesniegtās versijas līdz tam brīdim atsauktas.",
+    "offers_approved": "Līdz tam brīdim apstiprinātie piedāvājumi.",
+    "offers_rejected": "Līdz tam brīdim noraidītie piedāvājumi.",
+    "answers": "Līdz tam brīdim iesniegtās aptauju atbildes, pa veidiem (pabeigšana, pārtraukšana).",
+    "response_rate": "Viena veida atbildes procentos no dažādajām personām, kas līdz tam brīdim mācības pabeigušas "
+    "(vai pārtraukušas), ar vienu decimālzīmi; nav, pirms kāds to izdarījis.",
+    "mean_rating": "Līdz tam brīdim pabeigšanas atbildēs aspektam piešķirto zvaigžņu vidējais, ar vienu decimālzīmi.",
+}
+"""What every figure counts, in Latvian (the definitions above are the documented English ones)."""
 
 APPLICATION_FIGURES = (
     "applicants",

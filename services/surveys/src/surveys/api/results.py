@@ -4,13 +4,14 @@ platform (the agency); their free-text comments and charts; the agency's quality
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Response
 from fastapi.concurrency import run_in_threadpool
 from prasmes_documents.tables import table_response
-from prasmes_runtime.dependencies import DatabaseDep, PagingDep, refuse_unknown_query
+from prasmes_runtime.dependencies import MAX_LIMIT, MAX_OFFSET, DatabaseDep, PagingDep, refuse_unknown_query
 from prasmes_runtime.errors import NotFound
 from prasmes_runtime.schemas import Page
 from pydantic import BaseModel
@@ -18,7 +19,7 @@ from pydantic import BaseModel
 from surveys.adapters import charts
 from surveys.api.common import Agency, Reader, SettingsDep
 from surveys.domain.aggregates import CompletionResults
-from surveys.domain.results import MIN_SHOWN, CompletionBlock, Level, Results, Scope
+from surveys.domain.results import MIN_SHOWN, CompletionBlock, FlagReason, Level, Results, Scope
 from surveys.service import exports
 from surveys.service import results as service
 
@@ -165,10 +166,49 @@ async def platform_results(user: Agency, database: DatabaseDep) -> ResultsOut:
     return _out(await service.scope_results(database, user, PLATFORM))
 
 
-@router.get("/quality-flags", name="quality_flags", summary="Programmes flagged for the agency, with the figures")
-async def quality_flags(_: Agency, database: DatabaseDep, settings: SettingsDep) -> list[FlaggedOut]:
+QualitySort = Literal["flags", "rating", "-dropout", "-mismatch", "title"]
+TOTAL_HEADER = "X-Total-Count"
+_MISSING_LOW, _MISSING_HIGH = Decimal(-1), Decimal(100)
+
+
+def _by_title(f: FlaggedOut) -> tuple[str, str]:
+    return (f.title or "").casefold(), str(f.programme_id)
+
+
+def _quality_key(sort: QualitySort) -> Callable[[FlaggedOut], Any] | None:
+    """None: the service's order, the most flags first. A missing figure sorts last."""
+    title = _by_title
+    keys: dict[str, Callable[[FlaggedOut], Any]] = {
+        "rating": lambda f: (_MISSING_HIGH if f.rating is None else f.rating, title(f)),
+        "-dropout": lambda f: (-(_MISSING_LOW if f.dropout_rate is None else f.dropout_rate), title(f)),
+        "-mismatch": lambda f: (
+            -(_MISSING_LOW if f.description_mismatch is None else f.description_mismatch),
+            title(f),
+        ),
+        "title": title,
+    }
+    return keys.get(sort)
+
+
+@router.get(
+    "/quality-flags",
+    name="quality_flags",
+    summary="Programmes flagged for the agency, with the figures",
+    description="Every flagged programme without parameters, the most flags first; `reason` keeps those with that "
+    f"flag, `sort` orders them, `limit`/`offset` page them; `{TOTAL_HEADER}` is how many match before paging.",
+)
+async def quality_flags(
+    _: Agency,
+    database: DatabaseDep,
+    settings: SettingsDep,
+    response: Response,
+    reason: Annotated[FlagReason | None, Query(description="Only the programmes with this flag.")] = None,
+    sort: QualitySort = "flags",
+    limit: Annotated[int | None, Query(ge=1, le=MAX_LIMIT)] = None,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
+) -> list[FlaggedOut]:
     found = await service.flagged(database, settings.quality_rules())
-    return [
+    flagged = [
         FlaggedOut(
             programme_id=f.programme_id,
             institution_id=f.institution_id,
@@ -182,7 +222,12 @@ async def quality_flags(_: Agency, database: DatabaseDep, settings: SettingsDep)
             else None,
         )
         for f in found
+        if reason is None or any(x.reason == reason for x in f.flags)
     ]
+    key = _quality_key(sort)
+    ordered = sorted(flagged, key=key) if key else flagged
+    response.headers[TOTAL_HEADER] = str(len(ordered))
+    return ordered[offset : offset + limit] if limit is not None else ordered[offset:]
 
 
 @router.get("/exports/answers.csv", name="answers_csv", summary="Every submitted answer, without the learner (CSV)")
@@ -227,6 +272,23 @@ async def _comments(user: Reader, database: DatabaseDep, scope: Scope, paging: P
 @router.get("/platform/comments", name="platform_comments", summary="Every free-text comment (agency)")
 async def platform_comments(user: Agency, database: DatabaseDep, paging: PagingDep) -> Page[CommentOut]:
     return await _comments(user, database, PLATFORM, paging)
+
+
+class GroupScopeOut(BaseModel):
+    id: uuid.UUID
+    programme_id: uuid.UUID
+    shown: bool
+    """Whether the caller may see the group's results (for an institution: a kind with at least 3 answers)."""
+
+
+@router.get(
+    "/institutions/{institution_id}/groups",
+    name="institution_groups",
+    summary="The institution's groups that have surveys, and whether their results are shown",
+)
+async def institution_groups(institution_id: uuid.UUID, user: Reader, database: DatabaseDep) -> list[GroupScopeOut]:
+    found = await service.institution_groups(database, user, institution_id)
+    return [GroupScopeOut(id=g.group_id, programme_id=g.programme_id, shown=g.shown) for g in found]
 
 
 @router.get("/{breakdown}/{scope_id}", name="scope_results", summary="An institution's, programme's or group's results")

@@ -138,6 +138,19 @@ async def commented(
     return [_survey(r) for r in await session.execute(query.limit(limit).offset(offset))], total
 
 
+async def groups_of_institution(session: AsyncSession, institution_id: uuid.UUID) -> list[tuple[Any, ...]]:
+    """The institution's groups with surveys: (programme id, group id, kind, how many answered) for each kind."""
+    c = surveys.c
+    answered = sa.func.sum(sa.case((c.status == "submitted", 1), else_=0))
+    query = (
+        sa.select(c.programme_id, c.group_id, c.kind, answered.label("answered"))
+        .where(c.institution_id == institution_id)
+        .group_by(c.programme_id, c.group_id, c.kind)
+        .order_by(c.programme_id, c.group_id)
+    )
+    return [tuple(r) for r in await session.execute(query)]
+
+
 async def submitted(session: AsyncSession, batch: int = 2000) -> AsyncIterator[Survey]:
     """Every submitted survey, oldest first, read in batches (the agency's export)."""
     after: tuple[datetime, uuid.UUID] | None = None

@@ -241,6 +241,29 @@ async def comments(
         return await survey_rows.commented(session, scope.level, scope.scope_id, kinds, limit, offset)
 
 
+@dataclass(frozen=True)
+class GroupScope:
+    """A group of the institution with surveys: its programme, and whether the institution may see its results."""
+
+    group_id: uuid.UUID
+    programme_id: uuid.UUID
+    shown: bool
+
+
+async def institution_groups(database: Database, user: Principal, institution_id: uuid.UUID) -> list[GroupScope]:
+    """The institution's groups that have surveys (the pages link to their results; a group the catalog no longer
+    lists included), for its own users and the agency. A group is `shown` when a kind has at least MIN_SHOWN
+    answers, as its results are; how many answered is not said (a small group's count is its results)."""
+    if not _is_agency(user):
+        await _member(database, user, institution_id)
+    async with database.session() as session:
+        rows = await survey_rows.groups_of_institution(session, institution_id)
+    most: dict[tuple[uuid.UUID, uuid.UUID], int] = {}
+    for programme_id, group_id, _, answered in rows:
+        most[(programme_id, group_id)] = max(most.get((programme_id, group_id), 0), int(answered or 0))
+    return [GroupScope(g, p, n >= MIN_SHOWN or _is_agency(user)) for (p, g), n in most.items()]
+
+
 # --------------------------------------------------------------------------- the agency
 
 
