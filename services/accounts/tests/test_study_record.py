@@ -105,6 +105,21 @@ async def test_an_end_lies_between_the_start_and_the_groups_end_and_never_ahead(
     assert completed.status_code == 200, completed.text
 
 
+async def test_a_completion_of_studies_started_before_the_group_is_not_before_the_groups_first_day(
+    service: Service,
+) -> None:
+    _, _, _, enrolment_id = await _enrolled(service)
+    service.clock.at = datetime(2027, 1, 12, 9, 0, tzinfo=UTC)
+    assert (await _record(service, enrolment_id, "start", {"started_on": "2027-01-05"})).status_code == 200
+    done = {"hours_attended": 4, "result": "passed"}
+    early = await _record(service, enrolment_id, "completion", {"completed_on": "2027-01-08", **done})
+    field, rule, message = _violation(early)
+    assert (field, rule) == ("completed_on", "not_before_group_start")
+    assert "from 2027-01-11 (the group's first day)" in message
+    stopped = await _record(service, enrolment_id, "discontinuation", {"discontinued_on": "2027-01-08"})
+    assert stopped.status_code == 200, stopped.text  # a learner may still stop before the group begins
+
+
 def _extra(step: str, done: dict[str, object]) -> dict[str, object]:
     return done if step == "completion" else {}
 
@@ -234,6 +249,43 @@ async def test_the_agency_and_the_learners_institution_see_the_learners_name(ser
     assert rival.json() == {"items": [], "total": 0, "limit": 50, "offset": 0}
     learner_view = await service.client.get(f"/applications/{application_id}", headers=service.as_("learner-7"))
     assert "learner_name" not in learner_view.json()
+
+
+async def test_the_institutions_list_filters_by_state_sorts_by_name_and_shows_one_enrolment(
+    service: Service,
+) -> None:
+    offer, events = catalog_events(capacity=5)
+    await service.catalog(*events)
+    enrolled: dict[str, str] = {}
+    for n, last_name in ((11, "Ozola"), (12, "Bērziņa"), (13, "Kalniņa")):
+        learner = await service.learner(f"learner-{n}", n, first_name="Anna", last_name=last_name)
+        application = await service.apply(learner)
+        await service.client.post(f"/agency/applications/{application['id']}/approval", headers=service.as_(*OFFICER))
+        answer = await service.client.post(
+            f"/applications/{application['id']}/enrolment", json={"group_id": str(offer.group_id)}, headers=learner
+        )
+        enrolled[last_name] = answer.json()["id"]
+    service.clock.at = DURING
+    assert (await _record(service, enrolled["Ozola"], "start", {"started_on": "2027-01-11"})).status_code == 200
+    staff = service.as_(*STAFF)
+    by_name = (await service.client.get("/provider/enrolments", params={"sort": "name"}, headers=staff)).json()
+    assert [e["learner_name"] for e in by_name["items"]] == ["Anna Bērziņa", "Anna Kalniņa", "Anna Ozola"]
+    params = {"state": "enrolled", "sort": "-name", "limit": 1, "offset": 1}
+    waiting = (await service.client.get("/provider/enrolments", params=params, headers=staff)).json()
+    assert waiting["total"] == 2 and [e["learner_name"] for e in waiting["items"]] == ["Anna Bērziņa"]
+    unknown = await service.client.get("/provider/enrolments", params={"sort": "birth_date"}, headers=staff)
+    assert unknown.status_code == 422
+    one = await service.client.get(f"/provider/enrolments/{enrolled['Ozola']}", headers=staff)
+    assert one.status_code == 200
+    assert (one.json()["learner_name"], one.json()["state"], one.json()["started_on"]) == (
+        "Anna Ozola",
+        "studying",
+        "2027-01-11",
+    )
+    stranger = await service.client.get(
+        f"/provider/enrolments/{enrolled['Ozola']}", headers=service.as_("rival", "provider_staff")
+    )
+    assert stranger.status_code == 404
 
 
 # --- 16: one role model ----------------------------------------------------------------------

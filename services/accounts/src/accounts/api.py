@@ -7,7 +7,7 @@ import io
 import json
 import re
 import uuid
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
@@ -15,8 +15,10 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from prasmes_documents.credentials import MAX_TOKEN_CHARS, MEDIA_TYPE, CredentialInvalid, Reason, VerifiedCredential
+from prasmes_documents.tables import table_response
 from prasmes_runtime import roles
 from prasmes_runtime.auth import PUBLIC, Principal, require_role
+from prasmes_runtime.clock import RIGA
 from prasmes_runtime.dependencies import ClockDep, ContextDep, DatabaseDep, PagingDep, refuse_unknown_query
 from prasmes_runtime.errors import InvalidInput
 from prasmes_runtime.http import attachment
@@ -26,11 +28,19 @@ from pydantic_core import PydanticCustomError
 
 from accounts.adapters.credential_key import KEYS, PUBLIC_PATH, CredentialKey
 from accounts.domain.account import DIGCOMP_AREAS, Account, DigCompAssessment, EducationLevel, EmploymentStatus
-from accounts.domain.applications import PRIORITY_RULES, Application, ApplicationState, Wish
+from accounts.domain.allocations import AllocationRun
+from accounts.domain.applications import (
+    PRIORITY_RULES,
+    Application,
+    ApplicationQuery,
+    ApplicationState,
+    Wish,
+)
+from accounts.domain.applications import AgencySort as AgencySortName
 from accounts.domain.eligibility import Eligibility
 from accounts.domain.learning_needs import LearningNeed
 from accounts.domain.projects import AllocationMode, FundingProject
-from accounts.domain.studies import Enrolment
+from accounts.domain.studies import Enrolment, StudyState
 from accounts.service import accounts as account_service
 from accounts.service import applications as application_service
 from accounts.service import credentials as credential_service
@@ -293,6 +303,9 @@ class ProjectOut(BaseModel):
     allocated_at: datetime | None
     lottery_seed: str | None
     budget: dict[str, Decimal] = Field(description="The live ledger: budget, reserved, spent, available.")
+    ranking_rules: list[str] | None = Field(
+        default=None, description="How a window_then_rank project's allocation ranks (none for first come)."
+    )
     learning_needs: list[LearningNeedOut] = Field(
         description="The approved learning needs of the project's calls, by code: an application names one "
         "(required once there are any; none while the list is empty)."
@@ -316,6 +329,7 @@ class ProjectOut(BaseModel):
             lottery_seed=project.lottery_seed,
             budget={k: Decimal(v) for k, v in budget.as_dict().items()},
             learning_needs=[LearningNeedOut.of(need) for need in view.needs],
+            ranking_rules=list(PRIORITY_RULES) if project.allocation_mode is AllocationMode.WINDOW_THEN_RANK else None,
         )
 
 
@@ -368,6 +382,103 @@ async def allocate(code: ProjectPath, _: Admin, database: DatabaseDep, clock: Cl
         ranked=done.ranked,
         approved=done.approved,
         rejected=done.rejected,
+    )
+
+
+class AllocationRunOut(BaseModel):
+    """An allocation run: its progress while it decides in batches, then its result."""
+
+    id: uuid.UUID
+    project_code: str
+    seed: str = Field(description="The lottery's seed, drawn when the run started and recorded on the project.")
+    total: int = Field(description="The submitted applications it ranks (once done: those it ranked).")
+    ranked: int = Field(description="Decided so far, in rank order.")
+    approved: int
+    rejected: int
+    requested_at: datetime
+    finished_at: datetime | None
+    done: bool
+    rules_version: int
+    rules: list[str] = Field(description="The ranking rules as the domain applies them.")
+
+    @classmethod
+    def of(cls, run: AllocationRun) -> AllocationRunOut:
+        return cls(
+            id=run.id,
+            project_code=run.project_code,
+            seed=run.seed,
+            total=run.total,
+            ranked=run.ranked,
+            approved=run.approved,
+            rejected=run.rejected,
+            requested_at=run.requested_at,
+            finished_at=run.finished_at,
+            done=run.done,
+            rules_version=run.rules_version,
+            rules=list(PRIORITY_RULES),
+        )
+
+
+@projects_router.post(
+    "/{code}/allocations",
+    status_code=202,
+    response_model=AllocationRunOut,
+    summary="Start the allocation of a closed window: ranked and decided in batches in the background",
+)
+async def start_allocation(code: ProjectPath, admin: Admin, database: DatabaseDep, clock: ClockDep) -> AllocationRunOut:
+    """A second start (or one after the project was allocated) is a 409 with the run's progress as `current`."""
+    return AllocationRunOut.of(await application_service.start_allocation(database, clock, code, admin.subject))
+
+
+@projects_router.get(
+    "/{code}/allocations/{allocation_id}", response_model=AllocationRunOut, summary="An allocation run's progress"
+)
+async def allocation_progress(
+    code: ProjectPath, allocation_id: uuid.UUID, _: Officer, database: DatabaseDep
+) -> AllocationRunOut:
+    return AllocationRunOut.of(await application_service.allocation_run(database, code, allocation_id))
+
+
+@projects_router.get(
+    "/{code}/allocation-run", response_model=AllocationRunOut, summary="The project's allocation run, if started"
+)
+async def project_allocation(code: ProjectPath, _: Officer, database: DatabaseDep) -> AllocationRunOut:
+    return AllocationRunOut.of(await application_service.project_allocation_run(database, code))
+
+
+class ProjectLedgerLineOut(BaseModel):
+    application_id: uuid.UUID
+    kind: str
+    amount: Decimal
+    cause: str
+    at: datetime
+
+
+class ProjectLedgerOut(BaseModel):
+    items: list[ProjectLedgerLineOut]
+    total: int
+    limit: int
+    offset: int
+    sums: dict[str, Decimal] = Field(description="The sum of each kind of entry: reserve, spend, release.")
+
+
+@projects_router.get(
+    "/{code}/ledger", response_model=ProjectLedgerOut, summary="The project's budget ledger, newest first (agency)"
+)
+async def project_ledger(code: ProjectPath, _: Officer, database: DatabaseDep, paging: PagingDep) -> ProjectLedgerOut:
+    lines, total, sums = await application_service.project_ledger(database, code, paging.limit, paging.offset)
+    items = [
+        ProjectLedgerLineOut(
+            application_id=x.application_id, kind=x.kind.value, amount=x.amount, cause=x.cause, at=x.at
+        )
+        for x in lines
+    ]
+    return ProjectLedgerOut(
+        items=items,
+        total=total,
+        limit=paging.limit,
+        offset=paging.offset,
+        sums={kind: Decimal(sums.get(kind) or 0).quantize(Decimal("0.01")) for kind in ("reserve", "spend", "release")},
     )
 
 
@@ -840,6 +951,11 @@ def _agency_item(application: Application, account: Account) -> AgencyApplicatio
 
 
 def _csv_row(application: Application, account: Account) -> list[object]:
+    return ["" if v is None else v for v in _csv_cells(application, account)]
+
+
+def _csv_cells(application: Application, account: Account) -> list[object | None]:
+    """One application's cells of an export (None: empty); times and ids as text."""
     p, g = account.profile, application.grant
     values: list[object | None] = [
         application.id,
@@ -859,30 +975,62 @@ def _csv_row(application: Application, account: Account) -> list[object]:
         g.released,
         application.reason_code,
     ]
-    return ["" if v is None else v for v in values]
+    return [v if v is None or isinstance(v, str | Decimal) else str(v) for v in values]
 
 
 StatesQuery = Annotated[list[ApplicationState], Query(default_factory=list, description="Any of these states.")]
 ProjectFilter = Annotated[Text | None, Query(description="A funding project's code: an unknown one is a 422.")]
+AgencySort = Annotated[
+    AgencySortName,
+    Query(description="By the time submitted or decided, the learner's name (last, first) or the state; - reverses."),
+]
+DayQuery = Annotated[date | None, Query(description="A day in Riga.")]
+NameQuery = Annotated[Text | None, Query(max_length=100, description="Part of the learner's name, any case.")]
 
 
-@agency_router.get("", response_model=Page[AgencyApplicationOut], summary="Applications by project and state")
-async def agency_list(
-    _: Officer, database: DatabaseDep, paging: PagingDep, state: StatesQuery, project_code: ProjectFilter = None
-) -> Page[AgencyApplicationOut]:
-    page, total = await application_service.agency_applications(
-        database, project_code, [s.value for s in state], paging.limit, paging.offset
+async def _agency_query(
+    state: StatesQuery,
+    project_code: ProjectFilter = None,
+    submitted_from: DayQuery = None,
+    submitted_to: DayQuery = None,
+    q: NameQuery = None,
+    sort: AgencySort = "submitted",
+) -> ApplicationQuery:
+    """The agency's filters: submitted from the start of `submitted_from` until the end of `submitted_to` (Riga)."""
+    if submitted_from and submitted_to and submitted_to < submitted_from:
+        raise InvalidInput.of("submitted_to", "not_before_from", "the last day cannot come before the first")
+    return ApplicationQuery(
+        project_code=project_code or None,
+        states=tuple(s.value for s in state),
+        submitted_from=_riga_midnight(submitted_from) if submitted_from else None,
+        submitted_before=_riga_midnight(submitted_to + timedelta(days=1)) if submitted_to else None,
+        name=(q or "").strip() or None,
+        sort=sort,
     )
+
+
+def _riga_midnight(day: date) -> datetime:
+    return datetime.combine(day, time(), RIGA)
+
+
+AgencyQuery = Annotated[ApplicationQuery, Depends(_agency_query)]
+
+
+@agency_router.get(
+    "", response_model=Page[AgencyApplicationOut], summary="Applications by project, state, day and name"
+)
+async def agency_list(
+    _: Officer, database: DatabaseDep, paging: PagingDep, query: AgencyQuery
+) -> Page[AgencyApplicationOut]:
+    page, total = await application_service.agency_applications(database, query, paging.limit, paging.offset)
     return Page[AgencyApplicationOut](
         items=[_agency_item(*item) for item in page], total=total, limit=paging.limit, offset=paging.offset
     )
 
 
 @agency_router.get(".csv", summary="The same list as CSV", response_class=Response)
-async def agency_csv(
-    _: Officer, database: DatabaseDep, state: StatesQuery, project_code: ProjectFilter = None
-) -> Response:
-    rows = await application_service.agency_export(database, project_code, [s.value for s in state])
+async def agency_csv(_: Officer, database: DatabaseDep, query: AgencyQuery) -> Response:
+    rows = await application_service.agency_export(database, query)
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(CSV_COLUMNS)
@@ -890,8 +1038,15 @@ async def agency_csv(
     return Response(
         out.getvalue(),
         media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": attachment(f"applications-{project_code or 'all'}.csv")},
+        headers={"Content-Disposition": attachment(f"applications-{query.project_code or 'all'}.csv")},
     )
+
+
+@agency_router.get(".xlsx", summary="The same list as XLSX", response_class=Response)
+async def agency_xlsx(_: Officer, database: DatabaseDep, query: AgencyQuery) -> Response:
+    rows = await application_service.agency_export(database, query)
+    name = f"applications-{query.project_code or 'all'}"
+    return table_response(name, CSV_COLUMNS, [_csv_cells(*item) for item in rows], "xlsx")
 
 
 @agency_router.get("/{application_id}", response_model=AgencyApplicationOut, summary="One application")
@@ -958,25 +1113,45 @@ class InvoiceOut(BaseModel):
     invoiced_at: datetime
 
 
+StudyStatesQuery = Annotated[list[StudyState], Query(default_factory=list, description="Any of these states.")]
+EnrolmentSort = Annotated[
+    Literal["enrolled", "-enrolled", "name", "-name", "state"],
+    Query(description="Within each group: by the day of enrolment, the learner's name (last, first) or the state."),
+]
+
+
+def _provider_item(e: Enrolment, name: str | None) -> ProviderEnrolmentOut:
+    return ProviderEnrolmentOut(
+        **EnrolmentOut.of(e).model_dump(),
+        learner_name=name,
+        invoiced_amount=e.invoiced_amount,
+        invoiced_at=e.invoiced_at,
+    )
+
+
 @provider_router.get(
     "", response_model=Page[ProviderEnrolmentOut], summary="Enrolments in my institution's groups, with names"
 )
 async def provider_list(
-    provider: ProviderUser, database: DatabaseDep, paging: PagingDep, group_id: uuid.UUID | None = None
+    provider: ProviderUser,
+    database: DatabaseDep,
+    paging: PagingDep,
+    state: StudyStatesQuery,
+    group_id: uuid.UUID | None = None,
+    sort: EnrolmentSort = "enrolled",
 ) -> Page[ProviderEnrolmentOut]:
     page, total = await study_service.provider_enrolments(
-        database, provider.subject, group_id, paging.limit, paging.offset
+        database, provider.subject, group_id, state, sort, paging.limit, paging.offset
     )
-    items = [
-        ProviderEnrolmentOut(
-            **EnrolmentOut.of(e).model_dump(),
-            learner_name=name,
-            invoiced_amount=e.invoiced_amount,
-            invoiced_at=e.invoiced_at,
-        )
-        for e, name in page
-    ]
+    items = [_provider_item(e, name) for e, name in page]
     return Page[ProviderEnrolmentOut](items=items, total=total, limit=paging.limit, offset=paging.offset)
+
+
+@provider_router.get(
+    "/{enrolment_id}", response_model=ProviderEnrolmentOut, summary="One enrolment in my institution's groups"
+)
+async def provider_get(enrolment_id: uuid.UUID, provider: ProviderUser, database: DatabaseDep) -> ProviderEnrolmentOut:
+    return _provider_item(*await study_service.provider_enrolment(database, provider.subject, enrolment_id))
 
 
 @provider_router.post("/{enrolment_id}/start", response_model=EnrolmentOut, summary="Record the start of studies")

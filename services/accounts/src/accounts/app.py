@@ -8,7 +8,7 @@ from prasmes_runtime.service import PeriodicJob, ServiceDefinition
 
 from accounts.api import ROUTERS
 from accounts.consumers import CONSUMERS
-from accounts.service.applications import lapse_overdue
+from accounts.service.applications import lapse_overdue, run_allocations
 from accounts.settings import AccountsSettings, build_adapters
 
 DEFINITION = ServiceDefinition(
@@ -18,7 +18,10 @@ DEFINITION = ServiceDefinition(
     routers=ROUTERS,
     migrations_dir=Path(__file__).resolve().parents[2] / "migrations",
     consumers=CONSUMERS,
-    jobs=[PeriodicJob("lapse-overdue", 900, lambda ctx: lapse_overdue(ctx.database, ctx.clock))],
+    jobs=[
+        PeriodicJob("lapse-overdue", 900, lambda ctx: lapse_overdue(ctx.database, ctx.clock)),
+        PeriodicJob("allocations", 1, lambda ctx: run_allocations(ctx.database, ctx.clock)),
+    ],
     settings=AccountsSettings,
     adapters=build_adapters,
 )

@@ -4,6 +4,7 @@
 - account: learning accounts, profiles, DigComp self-assessments
 - project: funding projects and their live budgets
 - application: applications with their applicants, and the grant ledger
+- allocation: the allocation runs of window_then_rank projects
 - study: enrolments and the study record
 - read_models: catalog's programmes, study groups and provider users, as its events told them
 - call_needs: calls' approved learning needs per funding project, as its events told them
@@ -19,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from accounts.db.project import insert_project
 from accounts.db.tables import (
     accounts,
+    allocations,
     applications,
     calls,
     digcomp_assessments,
@@ -43,6 +45,7 @@ __all__ = [
     "ConstraintViolation",
     "Session",
     "accounts",
+    "allocations",
     "applications",
     "calls",
     "digcomp_assessments",

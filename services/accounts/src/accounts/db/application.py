@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from accounts.db.account import ACCOUNT_COLUMNS, account_from_joined
 from accounts.db.tables import OPEN, accounts, applications, funding_projects, ledger_entries
 from accounts.domain.account import Account
-from accounts.domain.applications import Application, ApplicationState
+from accounts.domain.applications import Application, ApplicationQuery, ApplicationState
 from accounts.domain.ledger import EntryKind, Grant, LedgerEntry, LedgerLine
 
 S = ApplicationState
@@ -156,32 +156,63 @@ async def application_with_applicant(
     return found[0] if found else None
 
 
-def _agency_filter(project_code: str | None, states: Sequence[str]) -> list[sa.ColumnElement[bool]]:
+def _agency_filter(query: ApplicationQuery) -> list[sa.ColumnElement[bool]]:
+    c = applications.c
     conditions: list[sa.ColumnElement[bool]] = []
-    if project_code:
-        conditions.append(applications.c.project_code == project_code)
-    if states:
-        conditions.append(applications.c.state.in_(states))
+    if query.project_code:
+        conditions.append(c.project_code == query.project_code)
+    if query.states:
+        conditions.append(c.state.in_(query.states))
+    if query.submitted_from is not None:
+        conditions.append(c.submitted_at >= query.submitted_from)
+    if query.submitted_before is not None:
+        conditions.append(c.submitted_at < query.submitted_before)
+    if query.name:
+        full_name = sa.func.lower(
+            sa.func.coalesce(accounts.c.first_name, "") + " " + sa.func.coalesce(accounts.c.last_name, "")
+        )
+        conditions.append(full_name.contains(query.name.lower(), autoescape=True))
     return conditions
 
 
+def _agency_order(sort: str) -> list[sa.ColumnElement[Any]]:
+    c, descending = applications.c, sort.startswith("-")
+    key = sort.removeprefix("-")
+    columns: Sequence[sa.ColumnElement[Any]] = {
+        "submitted": [c.submitted_at],
+        "decided": [c.decided_at],
+        "name": [accounts.c.last_name, accounts.c.first_name, accounts.c.id],  # ix_accounts_name, in its order
+        "state": [c.state],
+    }[key]
+    ordered: list[sa.ColumnElement[Any]] = [col.desc() if descending else col.asc() for col in columns]
+    if key == "decided":  # the undecided last either way: both databases agree only when told, and then by index
+        ordered = [c.decided_at.desc().nulls_last() if descending else c.decided_at.asc().nulls_last()]
+    return [*ordered, c.submitted_at, c.id]
+
+
 async def agency_applications(
-    session: AsyncSession, project_code: str | None, states: Sequence[str], limit: int | None = None, offset: int = 0
+    session: AsyncSession, query: ApplicationQuery, limit: int | None = None, offset: int = 0
 ) -> list[tuple[Application, Account]]:
-    """Applications with their applicants, oldest first: what an officer reviews."""
-    query = (
-        _with_applicants(*_agency_filter(project_code, states))
-        .order_by(applications.c.submitted_at, applications.c.id)
-        .limit(limit)
-        .offset(offset)
-    )
-    return await _pairs(session, query)
+    """Applications with their applicants in the order asked: what an officer reviews.
+
+    Unless the list is by name, the page is chosen over the applications alone (their indexes, no join for the
+    rows skipped) and only its rows are joined with their applicants: a deep page costs no more joins than the
+    first."""
+    order = _agency_order(query.sort)
+    if query.name or query.sort.removeprefix("-") == "name" or limit is None:
+        return await _pairs(
+            session, _with_applicants(*_agency_filter(query)).order_by(*order).limit(limit).offset(offset)
+        )
+    page = sa.select(applications.c.id).where(*_agency_filter(query)).order_by(*order).limit(limit).offset(offset)
+    return await _pairs(session, _with_applicants(applications.c.id.in_(page.scalar_subquery())).order_by(*order))
 
 
-async def count_applications(session: AsyncSession, project_code: str | None, states: Sequence[str]) -> int:
-    total = await session.scalar(
-        sa.select(sa.func.count()).select_from(applications).where(*_agency_filter(project_code, states))
-    )
+async def count_applications(session: AsyncSession, query: ApplicationQuery) -> int:
+    """How many applications `query` finds: over the applications alone (by their indexes) unless it asks by name."""
+    statement = sa.select(sa.func.count()).select_from(applications)
+    if query.name:
+        statement = statement.join(accounts, accounts.c.id == applications.c.account_id)
+    total = await session.scalar(statement.where(*_agency_filter(query)))
     return int(total or 0)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
@@ -92,34 +93,63 @@ async def enrolments_of_learner(session: AsyncSession, learner_id: str) -> list[
     return await _all(session, sa.select(enrolments).where(c.learner_id == learner_id).order_by(c.enrolled_at))
 
 
-def _of_institution(institution_ids: Sequence[uuid.UUID], group_id: uuid.UUID | None) -> list[sa.ColumnElement[bool]]:
-    conditions: list[sa.ColumnElement[bool]] = [enrolments.c.institution_id.in_(institution_ids)]
-    if group_id is not None:
-        conditions.append(enrolments.c.group_id == group_id)
+SORTS: dict[str, tuple[sa.ColumnElement[Any], ...]] = {
+    "enrolled": (enrolments.c.enrolled_at,),
+    "-enrolled": (enrolments.c.enrolled_at.desc(),),
+    "name": (accounts.c.last_name, accounts.c.first_name, enrolments.c.enrolled_at),
+    "-name": (accounts.c.last_name.desc(), accounts.c.first_name.desc(), enrolments.c.enrolled_at),
+    "state": (enrolments.c.state, enrolments.c.enrolled_at),
+}
+"""The orders the institution's list may take (within each group); the id last, so that paging is stable."""
+
+
+@dataclass(frozen=True)
+class InstitutionFilter:
+    """Which of the institutions' enrolments a list holds: a group's, and those in any of `states` (all if none)."""
+
+    institution_ids: Sequence[uuid.UUID]
+    group_id: uuid.UUID | None = None
+    states: Sequence[StudyState] = ()
+
+
+def _of_institution(chosen: InstitutionFilter) -> list[sa.ColumnElement[bool]]:
+    conditions: list[sa.ColumnElement[bool]] = [enrolments.c.institution_id.in_(chosen.institution_ids)]
+    if chosen.group_id is not None:
+        conditions.append(enrolments.c.group_id == chosen.group_id)
+    if chosen.states:
+        conditions.append(enrolments.c.state.in_([s.value for s in chosen.states]))
     return conditions
 
 
+def _named(query: sa.Select[Any]) -> sa.Select[Any]:
+    return query.outerjoin(accounts, accounts.c.learner_id == enrolments.c.learner_id)
+
+
 async def enrolments_of_institution(
-    session: AsyncSession, institution_ids: Sequence[uuid.UUID], group_id: uuid.UUID | None, limit: int, offset: int
+    session: AsyncSession, chosen: InstitutionFilter, sort: str, limit: int, offset: int
 ) -> list[tuple[Enrolment, str | None]]:
     """One page of the enrolments in the institutions' groups, each with the learner's name as far as the profile
     gives it (nothing else of the learner's account)."""
     c = enrolments.c
     query = (
-        sa.select(enrolments, accounts.c.first_name, accounts.c.last_name)
-        .outerjoin(accounts, accounts.c.learner_id == c.learner_id)
-        .where(*_of_institution(institution_ids, group_id))
-        .order_by(c.group_id, c.enrolled_at, c.id)
+        _named(sa.select(enrolments, accounts.c.first_name, accounts.c.last_name))
+        .where(*_of_institution(chosen))
+        .order_by(c.group_id, *SORTS[sort], c.id)
         .limit(limit)
         .offset(offset)
     )
     return [(_enrolment(r), Profile(r.first_name, r.last_name).full_name) for r in await session.execute(query)]
 
 
-async def count_of_institution(
-    session: AsyncSession, institution_ids: Sequence[uuid.UUID], group_id: uuid.UUID | None
-) -> int:
-    total = await session.scalar(
-        sa.select(sa.func.count()).select_from(enrolments).where(*_of_institution(institution_ids, group_id))
+async def named_enrolment(session: AsyncSession, enrolment_id: uuid.UUID) -> tuple[Enrolment, str | None] | None:
+    """One enrolment with the learner's name as far as the profile gives it."""
+    query = _named(sa.select(enrolments, accounts.c.first_name, accounts.c.last_name)).where(
+        enrolments.c.id == enrolment_id
     )
+    row = (await session.execute(query)).first()
+    return None if row is None else (_enrolment(row), Profile(row.first_name, row.last_name).full_name)
+
+
+async def count_of_institution(session: AsyncSession, chosen: InstitutionFilter) -> int:
+    total = await session.scalar(sa.select(sa.func.count()).select_from(enrolments).where(*_of_institution(chosen)))
     return int(total or 0)

@@ -24,6 +24,7 @@ accounts = sa.Table(
     sa.Column("preferred_language", sa.String(2), nullable=False, server_default="lv"),
     sa.Column("education_level", sa.String(20)),
     sa.Column("employment_status", sa.String(20)),
+    sa.Index("ix_accounts_name", "last_name", "first_name", "id"),
 )
 
 digcomp_assessments = sa.Table(
@@ -79,6 +80,12 @@ applications = sa.Table(
     sa.Column("version", sa.Integer(), nullable=False),
     sa.CheckConstraint("spent + released <= reserved", name="ck_grant_not_negative"),
     sa.Index("ix_applications_project_state", "project_code", "state", "submitted_at"),
+    # The agency's list: one index per filter and sort it offers (see db.application.agency_applications).
+    sa.Index("ix_applications_submitted", "submitted_at", "id"),
+    sa.Index("ix_applications_state_submitted", "state", "submitted_at"),
+    sa.Index("ix_applications_project_submitted", "project_code", "submitted_at"),
+    sa.Index("ix_applications_decided", "decided_at"),
+    sa.Index("ix_applications_account", "account_id"),
     sa.Index(
         "ux_applications_one_open_per_project",
         "learner_id",
@@ -100,6 +107,23 @@ ledger_entries = sa.Table(
     sa.Column("amount", MoneyColumn(), nullable=False),
     sa.Column("cause", sa.String(20), nullable=False),
     sa.Column("at", UtcDateTime(), nullable=False),
+    sa.Index("ix_ledger_entries_project", "project_code", "at", "id"),
+)
+
+allocations = sa.Table(
+    "allocations",
+    metadata,
+    sa.Column("id", sa.Uuid(), primary_key=True),
+    sa.Column("project_code", sa.String(20), sa.ForeignKey("funding_projects.code"), nullable=False, unique=True),
+    sa.Column("seed", sa.String(64), nullable=False),
+    sa.Column("rules_version", sa.Integer(), nullable=False),
+    sa.Column("total", sa.Integer(), nullable=False),
+    sa.Column("ranked", sa.Integer(), nullable=False),
+    sa.Column("approved", sa.Integer(), nullable=False),
+    sa.Column("rejected", sa.Integer(), nullable=False),
+    sa.Column("requested_at", UtcDateTime(), nullable=False),
+    sa.Column("requested_by", sa.String(64), nullable=False),
+    sa.Column("finished_at", UtcDateTime()),
 )
 
 enrolments = sa.Table(

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal, get_args
 
 from prasmes_runtime.errors import Conflict, InvalidInput
 
@@ -169,6 +169,27 @@ class Application:
         return replace(self, events=(*self.events, *raised), entries=entries, **changes)
 
 
+AgencySort = Literal["submitted", "-submitted", "decided", "-decided", "name", "-name", "state"]
+AGENCY_SORTS: tuple[str, ...] = get_args(AgencySort)
+"""How the agency's list sorts: by the time submitted or decided, the learner's name (last, first) or the state;
+a leading - for the reverse. Ties in the order submitted."""
+
+
+@dataclass(frozen=True)
+class ApplicationQuery:
+    """Which applications the agency lists: every filter given narrows it (none: all of them)."""
+
+    project_code: str | None = None
+    states: tuple[str, ...] = ()
+    submitted_from: datetime | None = None
+    """Submitted at or after."""
+    submitted_before: datetime | None = None
+    """Submitted before."""
+    name: str | None = None
+    """Part of the learner's name, any case."""
+    sort: AgencySort = "submitted"
+
+
 @dataclass(frozen=True)
 class Wish:
     """What the learner applies for: a learning need (its code, and their own words), perhaps a programme and one
@@ -317,9 +338,17 @@ def allocate(
     are rejected for the exhausted budget. The lottery's `seed` is recorded on the project."""
     project.check_allocatable(at)
     ranked = rank(applicants, digcomp, seed, project.window_closes_at.date())
+    approved, rejected = decide_in_rank(project, budget, ranked, at)
+    return Allocation(replace(project, allocated_at=at, lottery_seed=seed), approved, rejected)
+
+
+def decide_in_rank(
+    project: FundingProject, budget: ProjectBudget, ranked: Sequence[Application], at: datetime
+) -> tuple[tuple[Application, ...], tuple[Application, ...]]:
+    """Applications in rank order (all of a window, or its next batch) granted while `budget` lasts; the rest
+    rejected for the exhausted budget: (approved, rejected)."""
     grants = min(budget.grants_of(project.grant_per_person), len(ranked))
-    return Allocation(
-        replace(project, allocated_at=at, lottery_seed=seed),
+    return (
         tuple(a.approve(project.grant_per_person, at) for a in ranked[:grants]),
         tuple(a.reject(BUDGET_EXHAUSTED, RANKED_LOWER, at) for a in ranked[grants:]),
     )

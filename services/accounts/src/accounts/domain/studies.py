@@ -4,8 +4,10 @@ The study record says what happened, so each of its dates lies within what could
 
 - a start from a week before the group's first day (`START_GRACE`: an introductory session, a learner who came to
   the first lesson ahead of the group) until the group's last day;
-- a completion from the start until the group's last day; a discontinuation likewise, or, of studies that never
-  started, from the day the learner enrolled (a learner may give up a place before the group begins);
+- a completion from the start, and not before the group's first day (a start may be dated in the week before it,
+  but no one completes a group's studies before the group has begun), until the group's last day;
+- a discontinuation from the start until the group's last day, or, of studies that never started, from the day the
+  learner enrolled (a learner may give up a place before the group begins);
 - and never a day after today in Riga: nothing is recorded ahead.
 
 What the grant pays (`cost_due`): on completion the programme's cost; on a discontinuation of studies that started
@@ -114,6 +116,8 @@ class Enrolment:
         self._require("completed only after they started", StudyState.STUDYING)
         assert self.started_on is not None
         earliest = Bound(self.started_on, "not_before_start", "the day the studies started")
+        if group.start_date > self.started_on:  # started in the week before the group: it has not begun yet
+            earliest = Bound(group.start_date, "not_before_group_start", "the group's first day")
         _check_day("completed_on", "the studies can be completed", on, earliest, group, today)
         if programme_hours is not None and hours_attended > programme_hours:
             raise InvalidInput.of("hours_attended", "max_programme_hours", f"the programme has {programme_hours} hours")

@@ -8,6 +8,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 
 from prasmes_runtime.clock import Clock, today_in_riga
 from prasmes_runtime.db import Database
@@ -15,10 +16,23 @@ from prasmes_runtime.errors import Conflict, InvalidInput, NotFound
 
 from accounts.db import ConstraintViolation, Session, read_models
 from accounts.db import account as account_db
+from accounts.db import allocation as allocation_db
 from accounts.db import application as application_db
 from accounts.db import project as project_db
+from accounts.domain import allocations as allocation_runs
 from accounts.domain.account import Account
-from accounts.domain.applications import Application, Wish, already_open, approve_one, submit, with_group
+from accounts.domain.allocations import AllocationRun
+from accounts.domain.applications import (
+    Application,
+    ApplicationQuery,
+    Wish,
+    already_open,
+    approve_one,
+    decide_in_rank,
+    rank,
+    submit,
+    with_group,
+)
 from accounts.domain.applications import allocate as allocation_of
 from accounts.domain.eligibility import Eligibility, eligibilities
 from accounts.domain.learning_needs import check_learning_need
@@ -165,6 +179,122 @@ async def allocate(database: Database, clock: Clock, project_code: str, seed: st
     return AllocationSummary(project_code, allocation.seed, approved + rejected, approved, rejected)
 
 
+ALLOCATION_BATCH = 500
+"""How many applications one unit of work of an allocation run decides: the run's progress moves by as many."""
+
+
+async def start_allocation(
+    database: Database, clock: Clock, project_code: str, requested_by: str, seed: str | None = None
+) -> AllocationRun:
+    """Start the allocation of a closed window: the seed drawn and recorded on the project at once, the deciding
+    left to `run_allocations` in batches. A Conflict with the run's progress when it was started already."""
+    now = clock.now()
+    try:
+        async with database.transaction() as session:
+            project, _ = await _existing_project(session, project_code)
+            await _refuse_second_run(session, project_code)
+            total = await application_db.count_applications(session, ApplicationQuery(project_code, ("submitted",)))
+            allocated, run = allocation_runs.start(project, seed or secrets.token_hex(16), total, requested_by, now)
+            await allocation_db.insert_run(session, run)
+            await project_db.update_project(session, allocated)
+    except ConstraintViolation:
+        async with database.session() as session:  # a second start won the race
+            await _refuse_second_run(session, project_code)
+        raise
+    return run
+
+
+async def _existing_project(session: Session, code: str) -> tuple[FundingProject, ProjectBudget]:
+    found = await project_db.project_by_code(session, code)
+    if found is None:
+        raise NotFound(f"no funding project {code}")
+    return found
+
+
+async def _refuse_second_run(session: Session, project_code: str) -> None:
+    existing = await allocation_db.run_of_project(session, project_code)
+    if existing is not None:
+        raise Conflict(f"{project_code} was already allocated", existing.current())
+
+
+async def allocation_run(database: Database, project_code: str, run_id: uuid.UUID) -> AllocationRun:
+    async with database.session() as session:
+        run = await allocation_db.run_of_project(session, project_code)
+    if run is None or run.id != run_id:
+        raise NotFound(f"no allocation {run_id} of {project_code}")
+    return run
+
+
+async def project_allocation_run(database: Database, project_code: str) -> AllocationRun:
+    """The project's allocation run; NotFound when none was started (or the project was allocated at once)."""
+    async with database.session() as session:
+        run = await allocation_db.run_of_project(session, project_code)
+    if run is None:
+        raise NotFound(f"no allocation run of {project_code}")
+    return run
+
+
+async def run_allocations(database: Database, clock: Clock, batch: int = ALLOCATION_BATCH) -> int:
+    """Decide the started allocation runs to the end, `batch` applications per unit of work; how many ran.
+
+    The ranking is computed once per run from what still waits: each application's place depends only on its own
+    score and lottery ticket, so a run cut short resumes where it stopped, in the same order.
+    """
+    async with database.session() as session:
+        pending = await allocation_db.unfinished_runs(session)
+    for run in pending:
+        await _decide_run(database, clock, run, batch)
+    return len(pending)
+
+
+async def _decide_run(database: Database, clock: Clock, run: AllocationRun, batch: int) -> None:
+    async with database.session() as session:
+        project, _ = await _existing_project(session, run.project_code)
+        applicants = await application_db.waiting_with_applicants(session, run.project_code)
+        digcomp = await account_db.latest_assessments_in_project(session, run.project_code)
+    ranked = rank(applicants, digcomp, run.seed, project.window_closes_at.date())
+    try:
+        for start in range(0, len(ranked), batch):
+            run = await _decide_batch(database, clock, run, project, ranked[start : start + batch])
+        async with database.transaction() as session:
+            if not await allocation_db.save_run(session, run.finished(clock.now()), run.ranked):
+                raise _Overtaken
+    except _Overtaken:
+        return  # another runner decides it: it resumes from what it finds
+
+
+class _Overtaken(Exception):
+    """Another runner moved the run meanwhile: this one's batch is rolled back."""
+
+
+async def _decide_batch(
+    database: Database, clock: Clock, run: AllocationRun, project: FundingProject, ranked: Sequence[Application]
+) -> AllocationRun:
+    now = clock.now()
+    async with database.transaction() as session:
+        _, budget = await _existing_project(session, project.code)
+        approved, rejected = decide_in_rank(project, budget, ranked, now)
+        advanced = run.advanced(len(approved), len(rejected))
+        if not await allocation_db.save_run(session, advanced, run.ranked):
+            raise _Overtaken
+        reserved = project.grant_per_person * len(approved)
+        if approved and not await project_db.reserve_budget(session, project.code, reserved):
+            raise Conflict("the project's budget changed during the allocation", budget.as_dict())
+        decided = (*approved, *rejected)
+        await application_db.save_applications(session, decided)
+        await _write_collected(session, decided, now)
+    return advanced
+
+
+async def project_ledger(
+    database: Database, project_code: str, limit: int, offset: int
+) -> tuple[list[LedgerLine], int, dict[str, Decimal]]:
+    """One page of a project's ledger (newest first), how many lines it has, and the sum of each kind."""
+    async with database.session() as session:
+        await _existing_project(session, project_code)
+        return await allocation_db.project_ledger(session, project_code, limit, offset)
+
+
 async def lapse_overdue(database: Database, clock: Clock) -> int:
     """Approved applications with no enrolment after their project's deadline lapse; grants are released."""
     now = clock.now()
@@ -216,21 +346,19 @@ async def my_grant(database: Database, learner_id: str) -> tuple[Grant, list[Led
 
 
 async def agency_applications(
-    database: Database, project_code: str | None, states: list[str], limit: int, offset: int
+    database: Database, query: ApplicationQuery, limit: int, offset: int
 ) -> tuple[list[tuple[Application, Account]], int]:
-    """One page of the applications of a project (or all) in the given states (or any), and how many there are."""
+    """One page of the applications `query` finds, in its order, and how many it finds."""
     async with database.session() as session:
-        await _known_filter(session, project_code)
-        page = await application_db.agency_applications(session, project_code, states, limit, offset)
-        return page, await application_db.count_applications(session, project_code, states)
+        await _known_filter(session, query.project_code)
+        page = await application_db.agency_applications(session, query, limit, offset)
+        return page, await application_db.count_applications(session, query)
 
 
-async def agency_export(
-    database: Database, project_code: str | None, states: list[str]
-) -> list[tuple[Application, Account]]:
+async def agency_export(database: Database, query: ApplicationQuery) -> list[tuple[Application, Account]]:
     async with database.session() as session:
-        await _known_filter(session, project_code)
-        return await application_db.agency_applications(session, project_code, states)
+        await _known_filter(session, query.project_code)
+        return await application_db.agency_applications(session, query)
 
 
 async def _known_filter(session: Session, project_code: str | None) -> None:

@@ -18,7 +18,7 @@ from accounts.db import study as study_db
 from accounts.domain import studies
 from accounts.domain.applications import Application
 from accounts.domain.programmes import Programme, StudyGroup
-from accounts.domain.studies import Enrolment, Study
+from accounts.domain.studies import Enrolment, Study, StudyState
 from accounts.service import outbox
 from accounts.service.applications import load_application, save_application
 
@@ -133,14 +133,30 @@ async def invoice(database: Database, clock: Clock, user_id: str, enrolment_id: 
 
 
 async def provider_enrolments(
-    database: Database, user_id: str, group_id: uuid.UUID | None, limit: int, offset: int
+    database: Database,
+    user_id: str,
+    group_id: uuid.UUID | None,
+    states: Sequence[StudyState],
+    sort: str,
+    limit: int,
+    offset: int,
 ) -> tuple[list[tuple[Enrolment, str | None]], int]:
-    """One page of the enrolments in the groups of the user's institutions, with the learners' names, and how many
-    there are in all."""
+    """One page of the enrolments in the groups of the user's institutions (a group's, in some states), with the
+    learners' names, and how many there are in all."""
     async with database.session() as session:
         institutions = await read_models.institutions_of(session, user_id, PROVIDER)
-        page = await study_db.enrolments_of_institution(session, institutions, group_id, limit, offset)
-        return page, await study_db.count_of_institution(session, institutions, group_id)
+        chosen = study_db.InstitutionFilter(institutions, group_id, states)
+        page = await study_db.enrolments_of_institution(session, chosen, sort, limit, offset)
+        return page, await study_db.count_of_institution(session, chosen)
+
+
+async def provider_enrolment(database: Database, user_id: str, enrolment_id: uuid.UUID) -> tuple[Enrolment, str | None]:
+    """One enrolment in the groups of the user's institutions, with the learner's name; any other is not found."""
+    async with database.session() as session:
+        await _staff_enrolment(session, user_id, enrolment_id)
+        found = await study_db.named_enrolment(session, enrolment_id)
+    assert found is not None
+    return found
 
 
 async def learning_history(database: Database, learner_id: str) -> list[Study]:
