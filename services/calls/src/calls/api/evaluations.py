@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response, status
 from prasmes_runtime.dependencies import ClockDep, DatabaseDep, PagingDep, refuse_unknown_query
@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field
 from calls.api.common import Agency, AgencyAdmin, CallsIn, ProviderAdmin, Reader, SettingsDep, actor_of
 from calls.domain.agreements import Agreement
 from calls.domain.evaluations import Clarification, Decision, FindingResult, Outcome, Reason
+from calls.domain.offers import OfferState
 from calls.service import evaluations, views
 from calls.service.evaluations import EvaluationView, SignedDocument
 
@@ -348,6 +349,37 @@ async def agreement_document(offer_id: uuid.UUID, request: Request, user: Reader
 )
 async def offers_per_state(call_id: uuid.UUID, _: Agency, database: DatabaseDep) -> dict[str, int]:
     return await views.offers_per_state(database, call_id)
+
+
+class AgencyOfferOut(BaseModel):
+    id: uuid.UUID
+    institution_id: uuid.UUID
+    institution: str = Field(description="The institution's name (calls' read model of catalog's registrations).")
+    state: OfferState
+    version: int
+    updated_at: datetime
+    evaluator_id: str | None
+
+
+AgencySort = Literal["created", "-updated", "state", "institution"]
+
+
+@router.get(
+    "/agency/calls/{call_id}/offers",
+    response_model=Page[AgencyOfferOut],
+    summary="The call's offers for the agency: institution, state and evaluator; filtered by state, sorted",
+)
+async def agency_offers(
+    call_id: uuid.UUID,
+    _: Agency,
+    database: DatabaseDep,
+    paging: PagingDep,
+    state: Annotated[OfferState | None, Query(description="Only the offers in this state.")] = None,
+    sort: Annotated[AgencySort, Query(description="created (default), -updated, state or institution")] = "created",
+) -> Page[AgencyOfferOut]:
+    found, total = await views.offers_of_call(database, call_id, state, sort, paging.limit, paging.offset)
+    items = [AgencyOfferOut(**vars(row)) for row in found]
+    return Page(items=items, total=total, limit=paging.limit, offset=paging.offset)
 
 
 @router.get(

@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import date, datetime
+from typing import Any
 
 import sqlalchemy as sa
 from prasmes_runtime.db import UtcDateTime
@@ -13,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from calls.db.common import Row, dumps, loads, metadata
 from calls.db.offers import offers
+from calls.db.readmodels import providers
 from calls.domain.agreements import Agreement
 from calls.domain.evaluations import Clarification, Decision, Evaluation, Finding, Reason
 
@@ -141,6 +143,44 @@ async def evaluations_of_call(session: AsyncSession, call_id: uuid.UUID) -> list
         .order_by(evaluations.c.evaluator_id, evaluations.c.offer_id)
     )
     return [(o, e, s) for o, e, s in await session.execute(query)]
+
+
+AGENCY_SORTS = {
+    "created": (offers.c.created_at, offers.c.id),
+    "-updated": (offers.c.updated_at.desc(), offers.c.id),
+    "state": (offers.c.state, offers.c.created_at, offers.c.id),
+    "institution": (providers.c.name, offers.c.id),
+}
+"""How the agency's list of a call's offers may be sorted."""
+
+
+async def offers_for_agency(
+    session: AsyncSession, call_id: uuid.UUID, state: str | None, sort: str, limit: int, offset: int
+) -> tuple[list[sa.Row[Any]], int]:
+    """A page of the call's offers with their institution's name and evaluator, sorted by `AGENCY_SORTS[sort]`."""
+    where = [offers.c.call_id == call_id] + ([offers.c.state == state] if state else [])
+    total = await session.scalar(sa.select(sa.func.count()).select_from(offers).where(*where))
+    query = (
+        sa.select(
+            offers.c.id,
+            offers.c.institution_id,
+            providers.c.name,
+            offers.c.state,
+            offers.c.version,
+            offers.c.updated_at,
+            evaluations.c.evaluator_id,
+        )
+        .select_from(
+            offers.outerjoin(providers, providers.c.institution_id == offers.c.institution_id).outerjoin(
+                evaluations, evaluations.c.offer_id == offers.c.id
+            )
+        )
+        .where(*where)
+        .order_by(*AGENCY_SORTS[sort])
+        .limit(limit)
+        .offset(offset)
+    )
+    return list(await session.execute(query)), int(total or 0)
 
 
 async def conclusive_findings(session: AsyncSession, offer_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, set[str]]:

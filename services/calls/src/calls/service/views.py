@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import get_args
 
 from prasmes_documents import tables
@@ -38,6 +39,31 @@ async def offers_per_state(database: Database, call_id: uuid.UUID) -> dict[str, 
         await existing_call(session, call_id)
         counted = await offers_db.count_by_state(session, call_id)
     return {state: counted.get(state, 0) for state in get_args(OfferState)}
+
+
+@dataclass(frozen=True)
+class OfferRow:
+    """One offer of the agency's list of a call's offers."""
+
+    id: uuid.UUID
+    institution_id: uuid.UUID
+    institution: str
+    state: str
+    version: int
+    updated_at: datetime
+    evaluator_id: str | None
+
+
+async def offers_of_call(
+    database: Database, call_id: uuid.UUID, state: str | None, sort: str, limit: int, offset: int
+) -> tuple[list[OfferRow], int]:
+    """A page of the call's offers with their institution's name and evaluator (the agency's list)."""
+    async with database.session() as session:
+        await existing_call(session, call_id)
+        rows, total = await db.offers_for_agency(session, call_id, state, sort, limit, offset)
+    return [
+        OfferRow(r.id, r.institution_id, r.name or "", r.state, r.version, r.updated_at, r.evaluator_id) for r in rows
+    ], total
 
 
 @dataclass(frozen=True)
