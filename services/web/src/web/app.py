@@ -73,11 +73,11 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
         https_only=settings.secure_cookies,
     )
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    routers = (public.router, account.signin_router, account.learner_router, apply.router, profile.router)
-    routers += (studies.learner_router, studies.public_router, surveys.router, notices.router)
-    routers += (institution.router, offers.router, teaching.router)
-    routers += (agency_applications.router, evaluation.router, agency_insight.router)
-    for router in routers:
+    learners = (account.learner_router, apply.router, profile.router, studies.learner_router, surveys.router)
+    everyone = (public.router, account.signin_router, studies.public_router, notices.router)
+    institutions = (institution.router, offers.router, teaching.router)
+    agency = (agency_applications.router, evaluation.router, agency_insight.router)
+    for router in (*everyone, *learners, *institutions, *agency):
         app.include_router(router)
     return app
 

@@ -11,7 +11,7 @@ import httpx
 PUBLIC_SECONDS = 30.0
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)  # not frozen: Starlette clears an answered exception's __traceback__
 class ApiError(Exception):
     """The API answered with an error (its platform-shaped body kept: `error`, `message`, `errors`, `current`)."""
 
@@ -55,14 +55,24 @@ class Gateway:
     async def patch(self, path: str, token: str | None, json: Any) -> Any:
         return _body(await self._send("PATCH", path, token, json=json))
 
+    async def delete(self, path: str, token: str | None) -> Any:
+        return _body(await self._send("DELETE", path, token))
+
+    async def upload(self, path: str, token: str | None, content: bytes, media_type: str, params: Any = None) -> Any:
+        """A file as the request's body (calls' attachments, the signed agreement, catalog's documents)."""
+        headers = {"Content-Type": media_type}
+        return _body(await self._send("POST", path, token, content=content, params=params, headers=headers))
+
     async def raw(self, path: str, token: str | None = None, params: Any = None) -> httpx.Response:
         """The answer as it came (an SVG chart, a file), after the same error check."""
         response = await self._send("GET", path, token, params=params)
         _check(response)
         return response
 
-    async def _send(self, method: str, path: str, token: str | None, **kwargs: Any) -> httpx.Response:
-        headers = {"Authorization": f"Bearer {token}"} if token else {}
+    async def _send(
+        self, method: str, path: str, token: str | None, headers: dict[str, str] | None = None, **kwargs: Any
+    ) -> httpx.Response:
+        headers = (headers or {}) | ({"Authorization": f"Bearer {token}"} if token else {})
         try:
             return await self.client.request(method, path, headers=headers, **kwargs)
         except httpx.HTTPError as exc:

@@ -110,15 +110,24 @@ PUBLIC = [Depends(anyone)]
 ACCESS_RULES = (anyone, learner, institution, agency, signed_in)
 
 
-async def checked_form(request: Request) -> dict[str, str]:
-    """The posted form's text fields, once its CSRF token matched the session's; 403 otherwise."""
+async def checked_upload(request: Request) -> FormData:
+    """The posted form whole (its files too: a multipart form), once its CSRF token matched the session's; 403
+    otherwise."""
     form: FormData = await request.form()
     if not csrf_valid(request, form.get(CSRF_FIELD)):
         raise Refused("the form's security token is missing or wrong: reload the page and send it again")
+    return form
+
+
+async def checked_form(request: Request) -> dict[str, str]:
+    """The posted form's text fields, once its CSRF token matched the session's; 403 otherwise."""
+    form = await checked_upload(request)
     return {k: v for k, v in form.items() if not isinstance(v, UploadFile) and k != CSRF_FIELD}
 
 
 Form = Annotated[dict[str, str], Depends(checked_form)]
+Upload = Annotated[FormData, Depends(checked_upload)]
+"""A multipart form with its files (`form.getlist(name)`, `UploadFile`s), CSRF-checked."""
 
 
 def local_path(target: str | None, default: str = "/") -> str:
