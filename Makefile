@@ -20,7 +20,7 @@ help:
 	@echo "make lint              ruff and mypy"
 	@echo "make contracts         regenerate the JSON Schemas and the AsyncAPI document"
 	@echo "make lock              re-pin requirements.lock from requirements.in"
-	@echo "make bench             run every benchmark (about 25 minutes), write bench/out/*.json"
+	@echo "make bench             run every benchmark (about 35 minutes), write bench/out/*.json"
 	@echo "make statistics-rebuild  rebuild the running platform's statistics from the first offsets of the topics"
 
 # A stdlib venv bootstraps uv; uv installs the pinned lock (exact versions and hashes). The workspace's own
@@ -107,6 +107,7 @@ bench: install deps-system kafka-lib deps-bench
 	$(BIN)/python -m bench.allocation
 	$(BIN)/python -m bench.catalog_search --postgres
 	$(BIN)/python -m bench.web_pages
+	$(BIN)/python -m bench.web_staff_pages
 	$(BIN)/python -m bench.deadline
 	$(BIN)/python -m bench.deadline --postgres
 	$(BIN)/python -m bench.survey_results

@@ -117,6 +117,10 @@ class Load:
     cookies: list[str]
     fresh: bool = False
     """Each wrk run goes on in `paths` where the previous one stopped (no path asked twice until all were)."""
+    header: str = "Cookie"
+    """The header `cookies` go in: `Authorization` for an API asked with bearer tokens (`Bearer ...` values)."""
+    method: str = "GET"
+    """A POST is sent without a body (an API's action that reads, such as an offer's checks)."""
 
 
 # --------------------------------------------------------------------------- sessions
@@ -130,12 +134,18 @@ def signed_session(secret: str, session: Mapping[str, Any]) -> str:
 
 def learner_session(issuer: TokenIssuer, subject: str, index: int) -> tuple[dict[str, Any], str]:
     """A signed-in learner's session, as `web.session.sign_in` stores it, and the learner's access token."""
-    token = issuer.issue(subject, ["learner"])
-    name = f"Mācību Konts {index}"
-    locale = "lv" if index % 2 == 0 else "en"
+    return minted_session(issuer, subject, ("learner",), f"Mācību Konts {index}", "lv" if index % 2 == 0 else "en")
+
+
+def minted_session(
+    issuer: TokenIssuer, subject: str, roles: Sequence[str], name: str, locale: str, ttl_seconds: int | None = None
+) -> tuple[dict[str, Any], str]:
+    """A signed-in user's session with these roles, as `web.session.sign_in` stores it, and the access token."""
+    ttl = ttl_seconds or issuer.ttl_seconds
+    token = issuer.issue(subject, list(roles), ttl_seconds=ttl)
     # Never read by the pages measured (only sign-out sends it): a token of about an ID token's size.
     id_token = issuer.issue(subject, [], ttl_seconds=600, name=name, locale=locale)
-    user = User(subject, name, ("learner",), locale, token, id_token, time.time() + issuer.ttl_seconds)
+    user = User(subject, name, tuple(sorted(roles)), locale, token, id_token, time.time() + ttl)
     stored = user.__dict__ | {"roles": list(user.roles)}
     return {"user": stored, "csrf": secrets.token_urlsafe(32)}, token
 
@@ -263,13 +273,21 @@ def check_pages(load: Mapping[str, Load], csrf: Sequence[str], today: date) -> d
 
 
 def run_pages(
-    url: str, paths: Path, cookies: Path, *, threads: int, connections: int, seconds: float
+    url: str,
+    paths: Path,
+    cookies: Path,
+    *,
+    threads: int,
+    connections: int,
+    seconds: float,
+    header: str = "Cookie",
+    method: str = "GET",
 ) -> dict[str, Any]:
     """wrk with bench/wrk/pages.lua; its summary as `bench.wrk_run.run_wrk` reports it, plus p95 and the exact
     statuses (`codes`)."""
     timeout_s = 30.0
     command = [wrk_run.wrk_binary(), f"-t{threads}", f"-c{connections}", f"-d{seconds:g}s", f"--timeout={timeout_s:g}s"]
-    command += ["-s", str(PAGES_SCRIPT), url, "--", str(paths), str(cookies), str(threads)]
+    command += ["-s", str(PAGES_SCRIPT), url, "--", str(paths), str(cookies), str(threads), header, method]
     with tempfile.TemporaryFile("w+") as errors:
         process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=errors, text=True)
         killer = threading.Timer(seconds + timeout_s + 60, process.kill)
@@ -328,13 +346,25 @@ class Bench:
         cookies = self.work / f"{name}.cookies.txt"
         cookies.write_text("".join(f"{c}\n" for c in load.cookies), encoding="utf-8")
         threads = min(self.plan.threads, connections)
-        settings = {"threads": threads, "connections": connections}
+
+        def run(paths: Path, seconds: float) -> dict[str, Any]:
+            return run_pages(
+                load.url,
+                paths,
+                cookies,
+                threads=threads,
+                connections=connections,
+                seconds=seconds,
+                header=load.header,
+                method=load.method,
+            )
+
         paths = self._paths(name, load, connections, None)
-        warm = run_pages(load.url, paths, cookies, seconds=self.plan.warmup_seconds, **settings)
+        warm = run(paths, self.plan.warmup_seconds)
         paths = self._paths(name, load, connections, warm["completed"])
         quiet, load_before = procs.wait_quiet(max_wait=self.plan.quiet_max_wait_s), os.getloadavg()
         before = procs.cpu_snapshot(pids)
-        report = run_pages(load.url, paths, cookies, seconds=self.plan.seconds, **settings)
+        report = run(paths, self.plan.seconds)
         self._paths(name, load, connections, report["completed"])
         after = procs.cpu_snapshot(pids)
         extra = {"wrk": report["load_generator"]["cpu_s"]}
@@ -412,8 +442,8 @@ def _each_connections(bench: Bench, name: str, load: Load, pids: Mapping[str, in
 
 def add_ratios(results: Mapping[str, dict[str, Any]]) -> None:
     """Each page figure's requests/s divided by the echo's at the same connection count."""
-    for name in SCENARIOS[1:]:
-        for connections, figure in results.get(name, {}).items():
+    for name in [n for n in results if n != "echo"]:
+        for connections, figure in results[name].items():
             echo = results.get("echo", {}).get(connections, {})
             if echo.get("requests_per_s"):
                 figure["ratio_to_echo"] = round(figure["requests_per_s"] / echo["requests_per_s"], 4)
@@ -455,14 +485,14 @@ CPU_COLUMNS = {
 """The processes' CPU columns of the table (key in `cpu_ms_per_request` -> heading)."""
 
 
-def table(report: Mapping[str, Any]) -> str:
+def table(report: Mapping[str, Any], columns: Mapping[str, str] = CPU_COLUMNS, title: str = "web pages") -> str:
     """requests/s, latencies, non-200 answers, the ratio to the echo, CPU ms per request by process, load average."""
-    head = (
-        f"{'scenario':14} {'conn':>4} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'non200':>6} {'ratio':>6}"
-    )
-    head += "".join(f" {label:>8}" for label in CPU_COLUMNS.values()) + f" {'load1':>5}"
+    width = max([14, *(len(name) for name in report.get("results", {}))])
+    head = f"{'scenario':{width}} {'conn':>4} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'non200':>6}"
+    head += f" {'ratio':>6}"
+    head += "".join(f" {label:>8}" for label in columns.values()) + f" {'load1':>5}"
     rows = [
-        f"web pages, {report['date']}; CPU columns: ms per request (wrk: the load generator; other: the machine's busy"
+        f"{title}, {report['date']}; CPU columns: ms per request (wrk: the load generator; other: the machine's busy"
         " CPU no process of the run used); load1: the load average before",
         head,
     ]
@@ -471,9 +501,9 @@ def table(report: Mapping[str, Any]) -> str:
             cpu = r["cpu_ms_per_request"]
             non_200 = r["completed"] - r["codes"].get("200", 0)
             ratio = r.get("ratio_to_echo")
-            row = f"{name:14} {connections:>4} {r['requests_per_s']:>8} {r['p50_ms']!s:>8} {r['p95_ms']!s:>8} "
+            row = f"{name:{width}} {connections:>4} {r['requests_per_s']:>8} {r['p50_ms']!s:>8} {r['p95_ms']!s:>8} "
             row += f"{r['p99_ms']!s:>8} {non_200:>6} {'' if ratio is None else f'{ratio:.3f}':>6}"
-            row += "".join(f" {cpu.get(n, '')!s:>8}" for n in CPU_COLUMNS) + f" {r['loadavg_before'][0]:>5}"
+            row += "".join(f" {cpu.get(n, '')!s:>8}" for n in columns) + f" {r['loadavg_before'][0]:>5}"
             rows.append(row)
     bar = report.get("target", {})
     for name, figures in bar.get("by_scenario", {}).items():

@@ -1,9 +1,11 @@
 -- GET pages for wrk 4.1 (LuaJIT): each request its own path and its own cookie, from two lists.
 --
---   wrk -t2 -c8 -d10s --timeout 30s -s bench/wrk/pages.lua http://127.0.0.1:PORT -- PATHS COOKIES THREADS
+--   wrk -t2 -c8 -d10s --timeout 30s -s bench/wrk/pages.lua http://127.0.0.1:PORT -- PATHS COOKIES THREADS [HEADER [METHOD]]
 --
 -- PATHS holds one path with its query per line (already URL-encoded); COOKIES one Cookie header value per line
--- (an empty file: no cookie). Both written by bench/web_pages.py. Request n of thread i of THREADS takes the line
+-- (an empty file: no cookie). Both written by bench/web_pages.py. HEADER (default Cookie) names the header the
+-- second list's values go in (Authorization: an API's bearer tokens); METHOD (default GET) the request's method
+-- (a POST is sent without a body). Request n of thread i of THREADS takes the line
 -- (n * THREADS + i) of each list, wrapping around: the threads between them go through every path and every cookie,
 -- and a path meets many cookies since the two lists differ in length.
 -- done() prints one line "WRK_JSON {...}" in the shape of bench/wrk/requests.lua's (read by bench.wrk_run), with two
@@ -21,6 +23,7 @@ end
 
 local paths, cookies = {}, {}
 local step, sent = 1, 0
+local header, method = "Cookie", "GET"
 codes = {}
 samples = {}
 loaded = 0
@@ -35,6 +38,7 @@ end
 
 function init(args)
    paths, cookies, step = lines(args[1]), lines(args[2]), tonumber(args[3])
+   header, method = args[4] or header, args[5] or method
    loaded = #paths
 end
 
@@ -42,8 +46,9 @@ function request()
    local n = sent * step + thread_index
    sent = sent + 1
    local headers = {}
-   if #cookies > 0 then headers["Cookie"] = cookies[n % #cookies + 1] end
-   return wrk.format("GET", paths[n % #paths + 1], headers)
+   if #cookies > 0 then headers[header] = cookies[n % #cookies + 1] end
+   if method ~= "GET" then headers["Content-Length"] = "0" end
+   return wrk.format(method, paths[n % #paths + 1], headers)
 end
 
 function response(status, headers, body)
