@@ -52,3 +52,30 @@ async def test_no_connection_is_unavailable() -> None:
 
     with pytest.raises(Unavailable):
         await _registers(httpx.MockTransport(refuse)).institution(GOOD, "t")
+
+
+async def test_an_answer_is_kept_for_its_max_age_and_a_failure_is_not() -> None:
+    seen: list[str] = []
+    status = {"code": 200}
+    now = {"t": 1000.0}
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        number = request.url.path.rsplit("/", 1)[-1]
+        seen.append(number)
+        if status["code"] != 200:
+            return httpx.Response(status["code"])
+        return httpx.Response(200, json=REGISTERS[number]) if number in REGISTERS else httpx.Response(404)
+
+    registers = HttpRegisters(
+        "http://catalog:8002", transport=httpx.MockTransport(answer), max_age=30, monotonic=lambda: now["t"]
+    )
+    first = await registers.institution(GOOD, "t1")
+    assert await registers.institution(f" {GOOD} ", "t2") == first and seen == [GOOD]  # kept: one request
+    assert await registers.institution("0000000000", "t1") is None
+    assert await registers.institution("0000000000", "t1") is None and seen == [GOOD, "0000000000"]
+    now["t"] += 31  # older than its max age: asked again, and a failure then is a 503, not the old answer
+    status["code"] = 500
+    with pytest.raises(Unavailable):
+        await registers.institution(GOOD, "t1")
+    status["code"] = 200
+    assert await registers.institution(GOOD, "t1") == first and seen == [GOOD, "0000000000", GOOD, GOOD]

@@ -7,13 +7,15 @@
              "addresses": [{"viis_id", "address", "city"}], ...}
         404 the register does not know the number
 
-The caller's own token is forwarded (catalog decides whom it answers). Anything else (no connection, a timeout,
+The caller's own token is forwarded (catalog decides whom it answers); an answer is kept for 30 s per number (the
+checks run on every view of the checks page). Anything else (no connection, a timeout,
 another status, an answer of another shape) is `Unavailable` (503): no check is run on a guess.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Protocol
@@ -28,6 +30,8 @@ from calls.domain.institutions import LicensedProgramme, RegisteredAddress, Regi
 
 log = get_logger(__name__)
 UNAVAILABLE = "the registers (through catalog) do not answer; try again later"
+REGISTER_MAX_AGE_SECONDS = 30.0
+KEPT_AT_MOST = 10_000
 
 
 class Registers(Protocol):
@@ -37,14 +41,38 @@ class Registers(Protocol):
 
 
 class HttpRegisters:
+    """Catalog's extract over HTTP. An answer (found or not) is kept for `max_age` seconds per register number: the
+    checks page runs every check on each view, and a register changes over days, not seconds. A failure is never
+    kept. Whom an answer may be shown to, calls has decided before it asks (the offer's institution or the agency)."""
+
     def __init__(
-        self, catalog_url: str, *, timeout: float = 5.0, transport: httpx.AsyncBaseTransport | None = None
+        self,
+        catalog_url: str,
+        *,
+        timeout: float = 5.0,
+        transport: httpx.AsyncBaseTransport | None = None,
+        max_age: float = REGISTER_MAX_AGE_SECONDS,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self._url = catalog_url.rstrip("/")
         self._http = SharedClient(timeout=timeout, transport=transport)
+        self._max_age = max_age
+        self._monotonic = monotonic
+        self._kept: dict[str, tuple[float, RegisteredInstitution | None]] = {}
 
     async def institution(self, register_number: str, token: str) -> RegisteredInstitution | None:
-        url = f"{self._url}/registers/institutions/{quote(register_number.strip(), safe='')}"
+        number = register_number.strip()
+        kept = self._kept.get(number)
+        if kept is not None and kept[0] > self._monotonic():
+            return kept[1]
+        found = await self._read(number, token)
+        if len(self._kept) >= KEPT_AT_MOST:
+            self._kept.clear()
+        self._kept[number] = (self._monotonic() + self._max_age, found)
+        return found
+
+    async def _read(self, register_number: str, token: str) -> RegisteredInstitution | None:
+        url = f"{self._url}/registers/institutions/{quote(register_number, safe='')}"
         try:
             response = await self._http.client().get(url, headers={"Authorization": f"Bearer {token}"})
         except httpx.HTTPError as exc:

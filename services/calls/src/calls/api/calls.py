@@ -124,6 +124,7 @@ class CallOut(BaseModel):
     title: dict[str, str]
     project_code: str
     phase: CallPhase = Field(description="Where the call's clock is now.")
+    as_of: datetime = Field(description="The instant `phase` is of (calls' clock): what the time left counts from.")
     timeline: TimelineOut
     max_programmes_per_institution: int
     institution_criteria: list[CriterionOut]
@@ -140,6 +141,7 @@ class CallOut(BaseModel):
             title=dict(call.title),
             project_code=call.project_code,
             phase=call.phase_at(now),
+            as_of=now,
             timeline=TimelineOut(
                 **vars(t),
                 offers_open_at_riga=in_riga(t.offers_open_at),

@@ -4,6 +4,7 @@ and the agency."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import uuid
 from collections.abc import Callable
@@ -25,7 +26,14 @@ from calls.db import offers as db
 from calls.db import readmodels
 from calls.domain.calls import Call
 from calls.domain.checks import CheckInput, OfferNotReady, Problem, check_offer
-from calls.domain.institutions import NOT_APPROVED, Programme, Provider, acting_institution, in_force
+from calls.domain.institutions import (
+    NOT_APPROVED,
+    Programme,
+    Provider,
+    RegisteredInstitution,
+    acting_institution,
+    in_force,
+)
 from calls.domain.offers import (
     Attachment,
     AttachmentKind,
@@ -284,16 +292,23 @@ async def attachment(
 
 
 async def _problems(
-    database: Database, clock: Clock, registers: Registers, actor: Actor, offer: Offer
+    session: AsyncSession, clock: Clock, registers: Registers, actor: Actor, offer: Offer
 ) -> list[Problem]:
-    async with database.session() as session:
+    """Every check of the offer, from one session: the register (catalog, over HTTP: the slowest part) is asked
+    while the platform's own facts are read."""
+    provider = await readmodels.provider(session, offer.institution_id)
+    lookup = None
+    if provider is not None:
+        lookup = asyncio.ensure_future(registers.institution(provider.register_number, actor.token))
+    try:
         call = await existing_call(session, offer.call_id)
-        provider = await readmodels.provider(session, offer.institution_id)
         programmes = {p.programme_id: p for p in await readmodels.programmes_of(session, offer.institution_id)}
         stored = await db.attachments_of(session, offer.id)
         tables = await readmodels.coefficient_tables_all(session)
         delivered = await readmodels.delivered(session, offer.institution_id)
-    registered = await registers.institution(provider.register_number, actor.token) if provider else None
+        registered = await lookup if lookup is not None else None
+    finally:
+        _settle(lookup)
     today = today_in_riga(clock)
     given = CheckInput(
         call=call,
@@ -308,12 +323,23 @@ async def _problems(
     return check_offer(given)
 
 
+def _settle(lookup: asyncio.Future[RegisteredInstitution | None] | None) -> None:
+    """A register lookup left behind by a failed read: cancelled, or its failure taken (never logged as lost)."""
+    if lookup is None:
+        return
+    if not lookup.done():
+        lookup.cancel()
+    elif not lookup.cancelled():
+        lookup.exception()
+
+
 async def run_checks(
     database: Database, clock: Clock, registers: Registers, actor: Actor, offer_id: uuid.UUID
 ) -> list[Problem]:
     """Every check of a submission, without submitting (a draft's problems, by step)."""
-    offer, _ = await get_offer(database, actor, offer_id)
-    return await _problems(database, clock, registers, actor, offer)
+    async with database.session() as session:
+        offer = await _reachable(session, actor, offer_id)
+        return await _problems(session, clock, registers, actor, offer)
 
 
 async def submit(database: Database, clock: Clock, registers: Registers, actor: Actor, offer_id: uuid.UUID) -> Offer:
@@ -321,7 +347,8 @@ async def submit(database: Database, clock: Clock, registers: Registers, actor: 
     async with database.session() as session:
         (await existing_call(session, offer.call_id)).require_offer_window(clock.now(), "submit an offer")
     offer.require_transition("submitted")
-    problems = await _problems(database, clock, registers, actor, offer)
+    async with database.session() as session:
+        problems = await _problems(session, clock, registers, actor, offer)
     if problems:
         raise OfferNotReady(problems)
     now = clock.now()
