@@ -7,7 +7,6 @@ in the background; its page follows the run (a script asks for its progress, wit
 
 from __future__ import annotations
 
-import math
 import uuid
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -15,13 +14,23 @@ from decimal import Decimal
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-import httpx
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from web.gateway import ApiError
 from web.messages import N_, rule_message
-from web.pages.common import AgencyUser, App, Form, Refused, agency, field_errors
+from web.pages.common import (
+    AgencyUser,
+    App,
+    Form,
+    Refused,
+    agency,
+    field_errors,
+    file_from_api,
+    page_count,
+    page_link,
+    refusal_errors,
+)
 from web.session import User
 
 router = APIRouter(dependencies=[Depends(agency)])
@@ -59,11 +68,6 @@ REJECTION_REASONS = {
 }
 FILTER_FIELDS = {"project_code": "project", "submitted_from": "from", "submitted_to": "to", "q": "q", "state": "state"}
 """The API's filter names by the page's."""
-
-
-def _page_link(request: Request, number: int) -> str:
-    query = [(k, v) for k, v in request.query_params.multi_items() if k != "page"] + [("page", str(number))]
-    return f"{request.url.path}?{urlencode(query)}"
 
 
 def _messages(errors: Mapping[str, str]) -> dict[str, str]:
@@ -134,17 +138,10 @@ async def applications(
         errors=errors,
         export_query=urlencode({k: v for k, v in chosen.items() if v}),
         page=page,
-        pages=max(1, math.ceil(total / PAGE_SIZE)),
-        page_link=lambda n: _page_link(request, n),
+        pages=page_count(total, PAGE_SIZE),
+        page_link=page_link(request),
         status_code=422 if errors else 200,
     )
-
-
-def _file(answer: httpx.Response, fallback: str) -> Response:
-    """The API's file as it came, with its type and its file name (or ours when it names none)."""
-    disposition = answer.headers.get("content-disposition") or f'attachment; filename="{fallback}"'
-    media_type = answer.headers.get("content-type", "application/octet-stream")
-    return Response(answer.content, media_type=media_type, headers={"Content-Disposition": disposition})
 
 
 async def _export(request: Request, app: App, user: User, kind: str) -> Response:
@@ -152,7 +149,7 @@ async def _export(request: Request, app: App, user: User, kind: str) -> Response
     answer = await app.gateway.raw(
         f"{ACCOUNTS}/agency/applications.{kind}", user.access_token, params=_api_query(chosen)
     )
-    return _file(answer, f"applications.{kind}")
+    return file_from_api(answer, f"applications.{kind}")
 
 
 @router.get("/agency/applications.csv")
@@ -267,12 +264,8 @@ async def reject(
             await app.gateway.post(path, user.access_token, chosen)
             return RedirectResponse(f"/agency/applications/{application_id}?done=rejected", status_code=303)
         except ApiError as error:
-            if error.status == 409:
-                errors = {"form": rule_message("applications:decided")}
-            elif error.status == 422:
-                errors = _messages(field_errors(error.violations))
-            else:
-                raise
+            decided = {"form": rule_message("applications:decided")}
+            errors = refusal_errors(error, lambda found: _messages(field_errors(found)), decided)
     found, project = await _application(app, user, application_id)
     return app.pages.render(
         request,
@@ -340,8 +333,8 @@ async def project(request: Request, app: App, user: AgencyUser, code: Code, page
         run=await _run_of(app, user, code),
         admin=user.agency_admin,
         page=page,
-        pages=max(1, math.ceil(int(ledger["total"]) / LEDGER_SIZE)),
-        page_link=lambda n: _page_link(request, n),
+        pages=page_count(int(ledger["total"]), LEDGER_SIZE),
+        page_link=page_link(request),
     )
 
 

@@ -9,22 +9,31 @@ before anything changes."""
 from __future__ import annotations
 
 import asyncio
-import math
 import uuid
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, time, timedelta
 from datetime import date as Date
 from typing import Annotated, Any, Literal
-from urllib.parse import urlencode
 
-import httpx
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from prasmes_runtime.clock import RIGA
 
 from web.gateway import ApiError, Unreachable
 from web.messages import N_, rule_message
-from web.pages.common import AgencyUser, App, Form, Refused, agency, field_errors
+from web.pages.common import (
+    AgencyUser,
+    App,
+    Form,
+    Refused,
+    agency,
+    chart_from_api,
+    field_errors,
+    file_from_api,
+    page_count,
+    page_link,
+    refusal_errors,
+)
 from web.rendering import language_of_request
 from web.session import User
 
@@ -53,30 +62,9 @@ Series = Literal["accounts_opened", "applications_submitted", "granted", "starte
 Export = Literal["csv", "xlsx"]
 
 
-def _pages(total: int) -> int:
-    return max(1, math.ceil(total / PAGE_SIZE))
-
-
-def _page_link(request: Request, number: int) -> str:
-    query = [(k, v) for k, v in request.query_params.multi_items() if k != "page"] + [("page", str(number))]
-    return f"{request.url.path}?{urlencode(query)}"
-
-
 def _admin_only(user: User) -> None:
     if not user.agency_admin:
         raise Refused("only an agency administrator rebuilds the statistics")
-
-
-def _file(answer: httpx.Response, fallback: str) -> Response:
-    """The API's file as it came, with its type and its file name (or ours when it names none)."""
-    disposition = answer.headers.get("content-disposition") or f'attachment; filename="{fallback}"'
-    media_type = answer.headers.get("content-type", "application/octet-stream")
-    headers = {"Content-Disposition": disposition, "Cache-Control": "no-store"}
-    return Response(answer.content, media_type=media_type, headers=headers)
-
-
-def _svg(answer: httpx.Response) -> Response:
-    return Response(answer.content, media_type="image/svg+xml", headers={"Cache-Control": "private, max-age=60"})
 
 
 # --------------------------------------------------------------------------- registrations
@@ -123,8 +111,8 @@ async def registrations(
         total=total,
         chosen=chosen,
         page=page,
-        pages=_pages(total),
-        page_link=lambda n: _page_link(request, n),
+        pages=page_count(total, PAGE_SIZE),
+        page_link=page_link(request),
     )
 
 
@@ -165,7 +153,7 @@ async def statement(app: App, user: AgencyUser, institution_id: uuid.UUID) -> Re
     """The signed statement as catalog keeps it, downloaded from here (its type and file name kept)."""
     found = await app.gateway.get(f"{CATALOG}/providers/{institution_id}", user.access_token)
     path = f"{CATALOG}/documents/{found['statement_document_id']}/content"
-    return _file(await app.gateway.raw(path, user.access_token), f"{found['statement_document_id']}")
+    return file_from_api(await app.gateway.raw(path, user.access_token), f"{found['statement_document_id']}")
 
 
 @router.get("/agency/registrations/{institution_id}/approve", response_class=HTMLResponse)
@@ -240,9 +228,7 @@ async def reject(
             await app.gateway.post(f"{CATALOG}/providers/{institution_id}/reject", user.access_token, chosen)
             return RedirectResponse(f"/agency/registrations/{institution_id}?done=rejected", status_code=303)
         except ApiError as error:
-            if error.status not in (409, 422):
-                raise
-            errors = field_errors(error.violations) if error.status == 422 else {"form": "decided"}
+            errors = refusal_errors(error, field_errors, {"form": "decided"})
     found = await _registration(app, user, institution_id)
     return app.pages.render(
         request,
@@ -284,8 +270,8 @@ async def quality(
         reasons=FLAG_REASONS,
         sorts=QUALITY_SORTS,
         page=page,
-        pages=_pages(total),
-        page_link=lambda n: _page_link(request, n),
+        pages=page_count(total, PAGE_SIZE),
+        page_link=page_link(request),
     )
 
 
@@ -309,13 +295,14 @@ async def programme_chart(
     request: Request, app: App, user: AgencyUser, programme_id: uuid.UUID, name: Literal["stars", "reasons"]
 ) -> Response:
     path = f"{SURVEYS}/programmes/{programme_id}/charts/{name}.svg"
-    return _svg(await app.gateway.raw(path, user.access_token, params={"language": language_of_request(request)}))
+    params = {"language": language_of_request(request)}
+    return chart_from_api(await app.gateway.raw(path, user.access_token, params=params))
 
 
 @router.get("/agency/quality/exports/{table}.{fmt}")
 async def quality_export(app: App, user: AgencyUser, table: Literal["answers", "aggregates"], fmt: Export) -> Response:
     answer = await app.gateway.raw(f"{SURVEYS}/exports/{table}.{fmt}", user.access_token)
-    return _file(answer, f"{table}.{fmt}")
+    return file_from_api(answer, f"{table}.{fmt}")
 
 
 # --------------------------------------------------------------------------- statistics
@@ -397,7 +384,7 @@ async def funnel_chart(
     request: Request, app: App, user: AgencyUser, project: Annotated[str, Path(pattern=PROJECT_CODE)]
 ) -> Response:
     params = {"project": project, "language": language_of_request(request)}
-    return _svg(await app.gateway.raw(f"{STATISTICS}/charts/funnel.svg", params=params))
+    return chart_from_api(await app.gateway.raw(f"{STATISTICS}/charts/funnel.svg", params=params))
 
 
 @router.get("/agency/statistics/charts/series/{figure}.svg")
@@ -409,7 +396,7 @@ async def series_chart(
     project: Annotated[str, Query(pattern=PROJECT_CODE)] = "",
 ) -> Response:
     params = {"language": language_of_request(request)} | ({"project": project} if project else {})
-    return _svg(await app.gateway.raw(f"{STATISTICS}/charts/series/{figure}.svg", params=params))
+    return chart_from_api(await app.gateway.raw(f"{STATISTICS}/charts/series/{figure}.svg", params=params))
 
 
 @router.get("/agency/statistics/exports/{table}.{fmt}")
@@ -417,4 +404,4 @@ async def statistics_export(
     app: App, user: AgencyUser, table: Literal["dashboard", "anomalies"], fmt: Export
 ) -> Response:
     answer = await app.gateway.raw(f"{STATISTICS}/exports/{table}.{fmt}", user.access_token)
-    return _file(answer, f"{table}.{fmt}")
+    return file_from_api(answer, f"{table}.{fmt}")

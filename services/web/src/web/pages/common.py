@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Mapping, Sequence
+import math
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, urlencode, urlsplit
 
+import httpx
 from fastapi import Depends, Request
 from fastapi.datastructures import FormData
+from fastapi.responses import Response
 from starlette.datastructures import UploadFile
 
 from web.gateway import ApiError, Gateway, Unreachable
@@ -144,6 +147,20 @@ def sign_in_path(back_to: str) -> str:
     return f"/signin?next={quote(back_to, safe='')}"
 
 
+def refusal_errors(
+    error: ApiError,
+    violations: Callable[[Sequence[Mapping[str, Any]]], dict[str, str]],
+    conflict: Mapping[str, str] | None = None,
+) -> dict[str, str]:
+    """What a form the API refused shows: on a 409 the page's `conflict` (field → message), on a 422 the
+    violations beside their fields (`violations` names them as the page does); any other answer is raised again."""
+    if error.status == 409 and conflict is not None:
+        return dict(conflict)
+    if error.status == 422:
+        return violations(error.violations)
+    raise error
+
+
 def field_errors(violations: Sequence[Mapping[str, Any]]) -> dict[str, str]:
     """The API's violations by the form field they are about (the last part of the API's field name)."""
     errors: dict[str, str] = {}
@@ -151,3 +168,45 @@ def field_errors(violations: Sequence[Mapping[str, Any]]) -> dict[str, str]:
         field = str(violation.get("field", "")).rsplit(".", 1)[-1] or "form"
         errors.setdefault(field, str(violation.get("rule", "")))
     return errors
+
+
+# --------------------------------------------------------------------------- lists and files served from the API
+
+
+def page_count(total: int, size: int) -> int:
+    """How many pages a list of `total` items has, `size` a page (one at least: an empty list is one page)."""
+    return max(1, math.ceil(total / size))
+
+
+def page_link(request: Request) -> Callable[[int], str]:
+    """The link to page n of this list: the request's own query (its filters and sort) with another page."""
+
+    def link(number: int) -> str:
+        query = [(k, v) for k, v in request.query_params.multi_items() if k != "page"] + [("page", str(number))]
+        return f"{request.url.path}?{urlencode(query)}"
+
+    return link
+
+
+def chosen_page_link(path: str, chosen: Mapping[str, str]) -> Callable[[int], str]:
+    """The link to page n of the list at `path` with the filters and sort the page chose (the empty ones left out)."""
+    kept = {k: v for k, v in chosen.items() if v}
+    return lambda number: str(httpx.URL(path, params={**kept, "page": number}))
+
+
+def file_from_api(answer: httpx.Response, fallback: str = "", disposition: str = "") -> Response:
+    """The API's file passed through as it came: its content type, its file name (`disposition` when the page names
+    it, else the API's, else an attachment named `fallback`) and its checksum; never cached."""
+    headers = {"Cache-Control": "no-store"}
+    named = disposition or answer.headers.get("content-disposition", "")
+    if named or fallback:
+        headers["Content-Disposition"] = named or f'attachment; filename="{fallback}"'
+    if "x-content-sha256" in answer.headers:
+        headers["X-Content-SHA256"] = answer.headers["x-content-sha256"]
+    media_type = answer.headers.get("content-type", "application/octet-stream")
+    return Response(answer.content, media_type=media_type, headers=headers)
+
+
+def chart_from_api(answer: httpx.Response) -> Response:
+    """An API's SVG chart served from this site (the page loads nothing from another origin), cached a minute."""
+    return Response(answer.content, media_type="image/svg+xml", headers={"Cache-Control": "private, max-age=60"})

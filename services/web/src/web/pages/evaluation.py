@@ -8,7 +8,6 @@ only shows them, and says what calls refused beside the field it names."""
 from __future__ import annotations
 
 import contextlib
-import math
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Annotated, Any
@@ -20,7 +19,7 @@ from starlette.datastructures import UploadFile
 
 from web.gateway import ApiError
 from web.messages import N_, RULES, rule_message
-from web.pages.common import AgencyUser, App, Form, Refused, Upload, agency
+from web.pages.common import AgencyUser, App, Form, Refused, Upload, agency, file_from_api, page_count
 from web.session import User
 
 router = APIRouter(dependencies=[Depends(agency)])
@@ -68,7 +67,7 @@ async def calls(request: Request, app: App, user: AgencyUser, page: Page = 1) ->
         "evaluation_calls.html",
         found=found,
         page=page,
-        pages=_pages(found["total"]),
+        pages=page_count(found["total"], PAGE_SIZE),
         page_link=lambda n: f"/agency/calls?page={n}",
         created=request.query_params.get("created", ""),
     )
@@ -229,7 +228,7 @@ async def call(
         states=OFFER_STATES,
         sorts=SORTS,
         page=page,
-        pages=_pages(offers["total"]),
+        pages=page_count(offers["total"], PAGE_SIZE),
         page_link=lambda n: f"/agency/calls/{call_id}?{urlencode({'state': state, 'sort': sort, 'page': n})}",
         created=request.query_params.get("created", ""),
     )
@@ -286,13 +285,7 @@ async def decisions_export(app: App, user: AgencyUser, call_id: uuid.UUID, kind:
     if kind not in ("csv", "xlsx"):
         return Response(status_code=404)
     answer = await app.gateway.raw(f"{CALLS}/agency/calls/{call_id}/decisions.{kind}", user.access_token)
-    return _file(answer.content, answer.headers)
-
-
-def _file(content: bytes, headers: Mapping[str, str]) -> Response:
-    kept = {k: headers[k] for k in ("content-disposition", "x-content-sha256") if k in headers}
-    media_type = headers.get("content-type", "application/octet-stream")
-    return Response(content=content, media_type=media_type, headers=kept | {"Cache-Control": "no-store"})
+    return file_from_api(answer)
 
 
 # --------------------------------------------------------------------------- the evaluation workspace
@@ -380,7 +373,7 @@ async def attachment(app: App, user: AgencyUser, offer_id: uuid.UUID, attachment
     about = await app.gateway.get(path, user.access_token)
     answer = await app.gateway.raw(f"{path}/content", user.access_token)
     name = about.get("filename") or f"{about['kind']}-{attachment_id}"
-    return _file(answer.content, {**answer.headers, "content-disposition": _disposition(name)})
+    return file_from_api(answer, disposition=_disposition(name))
 
 
 def _disposition(filename: str) -> str:
@@ -662,7 +655,7 @@ async def _agreement_page(
 @router.get("/agency/offers/{offer_id}/agreement/document")
 async def agreement_document(app: App, user: AgencyUser, offer_id: uuid.UUID) -> Response:
     answer = await app.gateway.raw(f"{CALLS}/offers/{offer_id}/agreement/document", user.access_token)
-    return _file(answer.content, answer.headers)
+    return file_from_api(answer)
 
 
 def messages(errors: Mapping[str, str]) -> dict[str, str]:
@@ -673,7 +666,3 @@ def messages(errors: Mapping[str, str]) -> dict[str, str]:
 def _admin_only(user: User) -> None:
     if not user.agency_admin:
         raise Refused("only an agency administrator opens a call")
-
-
-def _pages(total: int) -> int:
-    return max(1, math.ceil(total / PAGE_SIZE))

@@ -8,12 +8,11 @@ to staff."""
 from __future__ import annotations
 
 import contextlib
-import math
+import functools
 import uuid
-from collections.abc import Mapping, Sequence
-from typing import Annotated, Any
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import Annotated, Any, ParamSpec, cast
 
-import httpx
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import FormData, UploadFile
@@ -21,7 +20,17 @@ from starlette.exceptions import HTTPException
 
 from web.gateway import ApiError
 from web.messages import N_, OTHER, RULES, rule_message
-from web.pages.common import App, Form, InstitutionUser, Upload, institution
+from web.pages.common import (
+    App,
+    Form,
+    InstitutionUser,
+    Parts,
+    Upload,
+    chosen_page_link,
+    institution,
+    page_count,
+    refusal_errors,
+)
 from web.rendering import language_of_request
 from web.session import CSRF_FIELD, User
 
@@ -32,6 +41,7 @@ MAX_UPLOAD_BYTES = 8 * 1024 * 1024
 Page = Annotated[int, Query(ge=1, le=10_000)]
 Mine = dict[str, Any]
 Errors = dict[str, str]
+P = ParamSpec("P")
 
 PROGRAMME_STATES = ("draft", "published", "withdrawn")
 PROGRAMME_SORTS = ("-registered", "registered", "title", "cost", "-cost")
@@ -144,6 +154,20 @@ def not_yet_page(request: Request, app: App, mine: Mine | None) -> HTMLResponse:
     return app.pages.render(request, "institution_not_yet.html", status_code=409 if mine else 404, mine=mine)
 
 
+def opens_when_approved(handler: Callable[P, Awaitable[Response]]) -> Callable[P, Awaitable[Response]]:
+    """A page of the institution's work: where `approved_institution` finds none approved yet, the page says why
+    instead (the handler is called by name: FastAPI passes `request` and `app` as keywords)."""
+
+    @functools.wraps(handler)
+    async def page(*args: P.args, **kwargs: P.kwargs) -> Response:
+        try:
+            return await handler(*args, **kwargs)
+        except NotYet as not_yet:
+            return not_yet_page(cast(Request, kwargs["request"]), cast(Parts, kwargs["app"]), not_yet.mine)
+
+    return page
+
+
 def is_admin(mine: Mine) -> bool:
     return bool(mine["membership"]["role"] == "provider_admin" and mine["membership"]["active"])
 
@@ -185,10 +209,6 @@ async def uploaded(
             raise
         return "", None, page_errors(error.violations, upload=field)
     return str(document["id"]), document, {}
-
-
-def pages_of(total: int) -> int:
-    return max(1, math.ceil(total / PAGE_SIZE))
 
 
 def chosen(value: str, allowed: Sequence[str], default: str = "") -> str:
@@ -281,57 +301,44 @@ def _registration_page(
 
 
 @router.get("/institution/users", response_class=HTMLResponse)
+@opens_when_approved
 async def users(request: Request, app: App, user: InstitutionUser) -> HTMLResponse:
-    try:
-        mine = await approved_institution(request, app, user)
-    except NotYet as not_yet:
-        return not_yet_page(request, app, not_yet.mine)
+    mine = await approved_institution(request, app, user)
     notice = next((k for k in ("invited", "removed") if k in request.query_params), "")
     return await _users_page(request, app, user, mine, {}, {}, notice)
 
 
 @router.post("/institution/users", response_class=HTMLResponse)
+@opens_when_approved
 async def invite(request: Request, app: App, user: InstitutionUser, form: Form) -> Response:
-    try:
-        mine = await approved_institution(request, app, user)
-    except NotYet as not_yet:
-        return not_yet_page(request, app, not_yet.mine)
+    mine = await approved_institution(request, app, user)
     who = form.get("who", "").strip()
     body = {"email": who} if "@" in who else {"username": who}
     try:
         await app.gateway.post(f"{base(mine)}/users", user.access_token, body)
     except ApiError as error:
-        if error.status == 409:
-            current = error.body.get("current") or {}
-            rule = (
-                N_("This person is already a user of your institution")
-                if current.get("role")
-                else N_("This person already acts for another education institution")
-            )
-            return await _users_page(request, app, user, mine, form, {"who": rule}, "", status_code=409)
-        if error.status != 422:
-            raise
-        errors = page_errors(error.violations) or {"who": GENERIC_RULES["required"]}
-        return await _users_page(request, app, user, mine, form, errors, "", status_code=422)
+        taken = (
+            N_("This person is already a user of your institution")
+            if (error.body.get("current") or {}).get("role")
+            else N_("This person already acts for another education institution")
+        )
+        errors = refusal_errors(error, page_errors, {"who": taken}) or {"who": GENERIC_RULES["required"]}
+        return await _users_page(request, app, user, mine, form, errors, "", status_code=error.status)
     return RedirectResponse("/institution/users?invited=1", status_code=303)
 
 
 @router.get("/institution/users/{user_id}/remove", response_class=HTMLResponse)
+@opens_when_approved
 async def remove_confirmation(request: Request, app: App, user: InstitutionUser, user_id: str) -> HTMLResponse:
-    try:
-        mine = await approved_institution(request, app, user)
-    except NotYet as not_yet:
-        return not_yet_page(request, app, not_yet.mine)
+    mine = await approved_institution(request, app, user)
     member = await _member(app, user, mine, user_id)
     return app.pages.render(request, "institution_user_remove.html", member=member, mine=mine, error="")
 
 
 @router.post("/institution/users/{user_id}/remove", response_class=HTMLResponse)
+@opens_when_approved
 async def remove(request: Request, app: App, user: InstitutionUser, user_id: str, form: Form) -> Response:
-    try:
-        mine = await approved_institution(request, app, user)
-    except NotYet as not_yet:
-        return not_yet_page(request, app, not_yet.mine)
+    mine = await approved_institution(request, app, user)
     member = await _member(app, user, mine, user_id)
     try:
         await app.gateway.delete(f"{base(mine)}/users/{user_id}", user.access_token)
@@ -381,30 +388,22 @@ async def _users_page(
 
 
 @router.get("/institution/locations", response_class=HTMLResponse)
+@opens_when_approved
 async def locations(request: Request, app: App, user: InstitutionUser) -> HTMLResponse:
-    try:
-        mine = await approved_institution(request, app, user)
-    except NotYet as not_yet:
-        return not_yet_page(request, app, not_yet.mine)
+    mine = await approved_institution(request, app, user)
     return await _locations_page(request, app, user, mine, {}, {}, "added" in request.query_params)
 
 
 @router.post("/institution/locations", response_class=HTMLResponse)
+@opens_when_approved
 async def add_location(request: Request, app: App, user: InstitutionUser, form: Form) -> Response:
-    try:
-        mine = await approved_institution(request, app, user)
-    except NotYet as not_yet:
-        return not_yet_page(request, app, not_yet.mine)
+    mine = await approved_institution(request, app, user)
     try:
         await app.gateway.post(f"{base(mine)}/locations", user.access_token, {"address": form.get("address", "")})
     except ApiError as error:
-        if error.status == 409:
-            errors = {"address": N_("This address is already one of your implementation locations")}
-            return await _locations_page(request, app, user, mine, form, errors, False, status_code=409)
-        if error.status != 422:
-            raise
-        errors = page_errors(error.violations)
-        return await _locations_page(request, app, user, mine, form, errors, False, status_code=422)
+        taken = {"address": N_("This address is already one of your implementation locations")}
+        errors = refusal_errors(error, page_errors, taken)
+        return await _locations_page(request, app, user, mine, form, errors, False, status_code=error.status)
     return RedirectResponse("/institution/locations?added=1", status_code=303)
 
 
@@ -457,7 +456,6 @@ async def programmes(
     params: dict[str, Any] = {"sort": order, "lang": language_of_request(request), "limit": PAGE_SIZE}
     params |= {"offset": (page - 1) * PAGE_SIZE} | ({"status": state} if state else {}) | ({"q": q} if q else {})
     items, total = await listed(app, f"{base(mine)}/programmes", user.access_token, params)
-    chosen_query = {k: v for k, v in (("status", state), ("q", q), ("sort", order)) if v}
     return app.pages.render(
         request,
         "institution_programmes.html",
@@ -466,8 +464,8 @@ async def programmes(
         programmes=items,
         total=total,
         page=page,
-        pages=pages_of(total),
-        page_link=lambda n: str(httpx.URL("/institution/programmes", params={**chosen_query, "page": n})),
+        pages=page_count(total, PAGE_SIZE),
+        page_link=chosen_page_link("/institution/programmes", {"status": state, "q": q, "sort": order}),
         status=state,
         q=q,
         sort=order,
@@ -477,22 +475,18 @@ async def programmes(
 
 
 @router.get("/institution/programmes/new", response_class=HTMLResponse)
+@opens_when_approved
 async def new_programme(request: Request, app: App, user: InstitutionUser) -> HTMLResponse:
-    try:
-        mine = await approved_institution(request, app, user)
-    except NotYet as not_yet:
-        return not_yet_page(request, app, not_yet.mine)
+    mine = await approved_institution(request, app, user)
     return await _programme_form(request, app, user, mine, {}, {}, None)
 
 
 @router.post("/institution/programmes/new", response_class=HTMLResponse)
+@opens_when_approved
 async def create_programme(request: Request, app: App, user: InstitutionUser, form: Upload) -> Response:
     """Two buttons: `cost` quotes the cost of what is filled in (the page without its script), `save` registers."""
     values = text_fields(form)
-    try:
-        mine = await approved_institution(request, app, user)
-    except NotYet as not_yet:
-        return not_yet_page(request, app, not_yet.mine)
+    mine = await approved_institution(request, app, user)
     entered = programme_entered(form)
     if values.get("action") == "cost":
         quote, errors = await cost_quote(app, user, entered)
@@ -657,19 +651,16 @@ async def programme(request: Request, app: App, user: InstitutionUser, programme
 
 
 @router.get("/institution/groups", response_class=HTMLResponse)
+@opens_when_approved
 async def groups(
     request: Request, app: App, user: InstitutionUser, page: Page = 1, status: str = "", sort: str = ""
 ) -> HTMLResponse:
-    try:
-        mine = await approved_institution(request, app, user)
-    except NotYet as not_yet:
-        return not_yet_page(request, app, not_yet.mine)
+    mine = await approved_institution(request, app, user)
     state, order = chosen(status, GROUP_STATES), chosen(sort, GROUP_SORTS, "start")
     params: dict[str, Any] = {"sort": order, "limit": PAGE_SIZE, "offset": (page - 1) * PAGE_SIZE}
     params |= {"status": state} if state else {}
     items, total = await listed(app, f"{base(mine)}/groups", user.access_token, params)
     titles = await _titles(app, user, mine, {g["programme_id"] for g in items})
-    chosen_query = {k: v for k, v in (("status", state), ("sort", order)) if v}
     return app.pages.render(
         request,
         "institution_groups.html",
@@ -678,8 +669,8 @@ async def groups(
         titles=titles,
         total=total,
         page=page,
-        pages=pages_of(total),
-        page_link=lambda n: str(httpx.URL("/institution/groups", params={**chosen_query, "page": n})),
+        pages=page_count(total, PAGE_SIZE),
+        page_link=chosen_page_link("/institution/groups", {"status": state, "sort": order}),
         status=state,
         sort=order,
         states=GROUP_STATES,
@@ -697,35 +688,27 @@ async def _titles(app: App, user: User, mine: Mine, ids: set[str]) -> dict[str, 
 
 
 @router.get("/institution/programmes/{programme_id}/groups/new", response_class=HTMLResponse)
+@opens_when_approved
 async def new_group(request: Request, app: App, user: InstitutionUser, programme_id: uuid.UUID) -> HTMLResponse:
-    try:
-        mine = await approved_institution(request, app, user)
-    except NotYet as not_yet:
-        return not_yet_page(request, app, not_yet.mine)
+    mine = await approved_institution(request, app, user)
     found = await app.gateway.get(f"{base(mine)}/programmes/{programme_id}", user.access_token)
     values = {"language": found["language"], "entry_level": str(found["entry_level"])}
     return await _group_form(request, app, user, mine, found, values, {})
 
 
 @router.post("/institution/programmes/{programme_id}/groups/new", response_class=HTMLResponse)
+@opens_when_approved
 async def schedule_group(
     request: Request, app: App, user: InstitutionUser, programme_id: uuid.UUID, form: Form
 ) -> Response:
-    try:
-        mine = await approved_institution(request, app, user)
-    except NotYet as not_yet:
-        return not_yet_page(request, app, not_yet.mine)
+    mine = await approved_institution(request, app, user)
     found = await app.gateway.get(f"{base(mine)}/programmes/{programme_id}", user.access_token)
     body = group_body(form)
     try:
         group = await app.gateway.post(f"{base(mine)}/programmes/{programme_id}/groups", user.access_token, body)
     except ApiError as error:
-        if error.status == 409:
-            errors = {"form": N_("Groups can be scheduled only for a programme published in the catalogue")}
-        elif error.status == 422:
-            errors = page_errors(error.violations)
-        else:
-            raise
+        unpublished = {"form": N_("Groups can be scheduled only for a programme published in the catalogue")}
+        errors = refusal_errors(error, page_errors, unpublished)
         return await _group_form(request, app, user, mine, found, form, errors, status_code=error.status)
     return RedirectResponse(f"/institution/groups/{group['id']}?scheduled=1", status_code=303)
 
@@ -771,11 +754,9 @@ async def _group_form(
 
 
 @router.get("/institution/groups/{group_id}", response_class=HTMLResponse)
+@opens_when_approved
 async def group(request: Request, app: App, user: InstitutionUser, group_id: uuid.UUID) -> HTMLResponse:
-    try:
-        mine = await approved_institution(request, app, user)
-    except NotYet as not_yet:
-        return not_yet_page(request, app, not_yet.mine)
+    mine = await approved_institution(request, app, user)
     found = await app.gateway.get(f"{base(mine)}/groups/{group_id}", user.access_token)
     programme = await app.gateway.get(f"{base(mine)}/programmes/{found['programme_id']}", user.access_token)
     notice = next((k for k in ("scheduled", "changed", "cancelled") if k in request.query_params), "")
@@ -785,11 +766,9 @@ async def group(request: Request, app: App, user: InstitutionUser, group_id: uui
 
 
 @router.get("/institution/groups/{group_id}/change", response_class=HTMLResponse)
+@opens_when_approved
 async def change_form(request: Request, app: App, user: InstitutionUser, group_id: uuid.UUID) -> HTMLResponse:
-    try:
-        mine = await approved_institution(request, app, user)
-    except NotYet as not_yet:
-        return not_yet_page(request, app, not_yet.mine)
+    mine = await approved_institution(request, app, user)
     found = await app.gateway.get(f"{base(mine)}/groups/{group_id}", user.access_token)
     programme = await app.gateway.get(f"{base(mine)}/programmes/{found['programme_id']}", user.access_token)
     values = {k: str(found[k]) for k in ("location_id", "start_date", "end_date", "schedule", "capacity")}
@@ -798,22 +777,15 @@ async def change_form(request: Request, app: App, user: InstitutionUser, group_i
 
 
 @router.post("/institution/groups/{group_id}/change", response_class=HTMLResponse)
+@opens_when_approved
 async def change_group(request: Request, app: App, user: InstitutionUser, group_id: uuid.UUID, form: Form) -> Response:
-    try:
-        mine = await approved_institution(request, app, user)
-    except NotYet as not_yet:
-        return not_yet_page(request, app, not_yet.mine)
+    mine = await approved_institution(request, app, user)
     found = await app.gateway.get(f"{base(mine)}/groups/{group_id}", user.access_token)
     body = {k: v for k, v in group_body(form, only_given=True).items() if str(found.get(k)) != str(v)}
     try:
         await app.gateway.patch(f"{base(mine)}/groups/{group_id}", user.access_token, body)
     except ApiError as error:
-        if error.status == 409:
-            errors = {"form": N_("This group is cancelled: it cannot be changed")}
-        elif error.status == 422:
-            errors = page_errors(error.violations)
-        else:
-            raise
+        errors = refusal_errors(error, page_errors, {"form": N_("This group is cancelled: it cannot be changed")})
         programme = await app.gateway.get(f"{base(mine)}/programmes/{found['programme_id']}", user.access_token)
         return await _group_form(
             request, app, user, mine, programme, form, errors, status_code=error.status, group=found
@@ -822,22 +794,18 @@ async def change_group(request: Request, app: App, user: InstitutionUser, group_
 
 
 @router.get("/institution/groups/{group_id}/cancel", response_class=HTMLResponse)
+@opens_when_approved
 async def cancel_confirmation(request: Request, app: App, user: InstitutionUser, group_id: uuid.UUID) -> HTMLResponse:
-    try:
-        mine = await approved_institution(request, app, user)
-    except NotYet as not_yet:
-        return not_yet_page(request, app, not_yet.mine)
+    mine = await approved_institution(request, app, user)
     found = await app.gateway.get(f"{base(mine)}/groups/{group_id}", user.access_token)
     programme = await app.gateway.get(f"{base(mine)}/programmes/{found['programme_id']}", user.access_token)
     return app.pages.render(request, "institution_group_cancel.html", group=found, programme=programme, error="")
 
 
 @router.post("/institution/groups/{group_id}/cancel", response_class=HTMLResponse)
+@opens_when_approved
 async def cancel_group(request: Request, app: App, user: InstitutionUser, group_id: uuid.UUID, form: Form) -> Response:
-    try:
-        mine = await approved_institution(request, app, user)
-    except NotYet as not_yet:
-        return not_yet_page(request, app, not_yet.mine)
+    mine = await approved_institution(request, app, user)
     path = f"{base(mine)}/groups/{group_id}"
     try:
         await app.gateway.patch(path, user.access_token, {"status": "cancelled"})

@@ -9,7 +9,6 @@ that says what it records; the API's refusal of a date is shown beside its field
 from __future__ import annotations
 
 import contextlib
-import math
 import re
 import uuid
 from collections.abc import Mapping
@@ -18,13 +17,12 @@ from datetime import date
 from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
-import httpx
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from web.gateway import ApiError
 from web.messages import RULES, rule_message
-from web.pages.common import App, Form, InstitutionUser, field_errors, institution
+from web.pages.common import App, Form, InstitutionUser, chart_from_api, field_errors, institution, page_count
 from web.rendering import language_of_request
 from web.session import User
 
@@ -131,7 +129,7 @@ async def enrolments(
         titles=titles,
         chosen=chosen,
         page=page,
-        pages=max(1, math.ceil(found["total"] / PAGE_SIZE)),
+        pages=page_count(found["total"], PAGE_SIZE),
         page_link=lambda n: _link(request, page=n),
         sort_link=lambda s: _link(request, sort=s, page=1),
         STATES=STATES,
@@ -311,7 +309,7 @@ async def _results_page(
         titles=titles,
         surveyed=surveyed,
         page=page,
-        pages=max(1, math.ceil((comments or {}).get("total", 0) / COMMENTS_PAGE_SIZE)),
+        pages=page_count((comments or {}).get("total", 0), COMMENTS_PAGE_SIZE),
         page_link=lambda n: _link(request, page=n),
         charts=f"/institution/survey-results/{breakdown}/{scope_id}/charts",
     )
@@ -338,8 +336,4 @@ async def chart(
     """Surveys' chart of the scope, served from here: the page loads nothing from another origin."""
     params = {"lang": language_of_request(request)}
     path = f"{RESULTS}/{breakdown}/{scope_id}/charts/{name}.svg"
-    return _svg(await app.gateway.raw(path, user.access_token, params=params))
-
-
-def _svg(answer: httpx.Response) -> Response:
-    return Response(answer.content, media_type="image/svg+xml", headers={"Cache-Control": "private, max-age=60"})
+    return chart_from_api(await app.gateway.raw(path, user.access_token, params=params))
