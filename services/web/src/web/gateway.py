@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 
 PUBLIC_SECONDS = 30.0
+KEPT_ENTRIES = 20_000
 
 
 @dataclass(eq=False)  # not frozen: Starlette clears an answered exception's __traceback__
@@ -28,20 +30,40 @@ class Unreachable(Exception):
     """The gateway did not answer (down, timed out)."""
 
 
+class Kept:
+    """Answers kept for a few seconds in this process, by key (never more than `entries` of them)."""
+
+    def __init__(self, entries: int = KEPT_ENTRIES) -> None:
+        self._entries = entries
+        self._kept: dict[str, tuple[float, Any]] = {}
+
+    async def read(self, key: str, seconds: float, read: Callable[[], Awaitable[Any]]) -> Any:
+        """What `read` answered for `key` in the last `seconds`, else what it answers now."""
+        found = self._kept.get(key)
+        if found is not None and found[0] > time.monotonic():
+            return found[1]
+        value = await read()
+        self.put(key, seconds, value)
+        return value
+
+    def put(self, key: str, seconds: float, value: Any) -> None:
+        now = time.monotonic()
+        if len(self._kept) >= self._entries:  # the ended ones go first
+            self._kept = {k: v for k, v in self._kept.items() if v[0] > now}
+            if len(self._kept) >= self._entries:
+                self._kept.clear()
+        self._kept[key] = (now + seconds, value)
+
+
 class Gateway:
     def __init__(self, client: httpx.AsyncClient) -> None:
         self.client = client
-        self._public: dict[str, tuple[float, Any]] = {}
+        self._public = Kept()
 
     async def public(self, path: str, seconds: float = PUBLIC_SECONDS) -> Any:
         """A public answer that changes seldom (the funding projects), kept for `seconds` in this process: every
         catalogue page needs it, and asking accounts each time was a tenth of the page's cost."""
-        kept = self._public.get(path)
-        if kept is not None and kept[0] > time.monotonic():
-            return kept[1]
-        value = await self.get(path)
-        self._public[path] = (time.monotonic() + seconds, value)
-        return value
+        return await self._public.read(path, seconds, lambda: self.get(path))
 
     async def get(self, path: str, token: str | None = None, params: Any = None) -> Any:
         return _body(await self._send("GET", path, token, params=params))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import math
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated, Any
 from urllib.parse import quote, urlencode, urlsplit
 
@@ -15,7 +15,7 @@ from fastapi.datastructures import FormData
 from fastapi.responses import Response
 from starlette.datastructures import UploadFile
 
-from web.gateway import ApiError, Gateway, Unreachable
+from web.gateway import ApiError, Gateway, Kept, Unreachable
 from web.rendering import Pages
 from web.session import CSRF_FIELD, User, csrf_valid, user_of
 from web.settings import WebSettings
@@ -38,6 +38,8 @@ class Parts:
     pages: Pages
     gateway: Gateway
     settings: WebSettings
+    kept: Kept = field(default_factory=Kept)
+    """What a signed-in user's pages keep a few seconds (the layout's unread count)."""
 
 
 def _parts(request: Request) -> Parts:
@@ -47,6 +49,7 @@ def _parts(request: Request) -> Parts:
 
 App = Annotated[Parts, Depends(_parts)]
 NOTICES_API = "/api/notifications/notifications"
+UNREAD_SECONDS = 10.0
 
 
 # Who may see a page: every route names one of these (tests/test_access.py checks that none is missing).
@@ -71,9 +74,18 @@ def _signed_in(request: Request) -> User:
 
 
 async def _with_unread(request: Request, user: User) -> User:
-    with contextlib.suppress(ApiError, Unreachable, KeyError, TypeError, ValueError):
-        request.state.unread = await unread_count(_parts(request), user)  # without it the page still answers
+    """The layout's unread count, as notifications answered it in the last `UNREAD_SECONDS` (asking on every page was
+    a tenth of a staff page's cost); the notices pages ask afresh."""
+    app = _parts(request)
+    with contextlib.suppress(ApiError, Unreachable, KeyError, TypeError, ValueError):  # the page answers without it
+        request.state.unread = await app.kept.read(
+            _unread_key(user), UNREAD_SECONDS, lambda: unread_count(app, user)
+        )
     return user
+
+
+def _unread_key(user: User) -> str:
+    return f"unread:{user.subject}"
 
 
 async def signed_in(request: Request) -> User:
@@ -100,9 +112,11 @@ async def agency(request: Request) -> User:
 
 
 async def unread_count(app: Parts, user: User) -> int:
-    """How many of the user's notices are unread (notifications' count)."""
+    """How many of the user's notices are unread (notifications' count), asked now; the layout's count too."""
     answer = await app.gateway.get(f"{NOTICES_API}/unread-count", user.access_token)
-    return int(answer["unread"])
+    unread = int(answer["unread"])
+    app.kept.put(_unread_key(user), UNREAD_SECONDS, unread)
+    return unread
 
 
 Learner = Annotated[User, Depends(learner)]
