@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from prasmes_runtime.db import MoneyColumn, UtcDateTime
+from prasmes_runtime.db import UNDECLARED, MoneyColumn, UtcDateTime
 
 from accounts.domain.applications import OPEN_STATES
 
 metadata = sa.MetaData()
+metadata.info[UNDECLARED] = frozenset(
+    {"ix_applications_decided_desc"}  # PostgreSQL only (migration 0008): decided latest first, the undecided last
+)
 
 accounts = sa.Table(
     "accounts",
