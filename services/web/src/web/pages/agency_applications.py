@@ -23,6 +23,7 @@ from web.pages.common import (
     AgencyUser,
     App,
     Form,
+    PageNumber,
     Refused,
     agency,
     field_errors,
@@ -37,7 +38,6 @@ router = APIRouter(dependencies=[Depends(agency)])
 ACCOUNTS = "/api/accounts"
 PAGE_SIZE = 25
 LEDGER_SIZE = 20
-PageNumber = Annotated[int, Query(ge=1, le=10_000)]
 Short = Annotated[str, Query(max_length=100)]
 Code = Annotated[str, Path(pattern=r"^[A-Z0-9_-]{2,20}$")]
 STATES = (

@@ -25,6 +25,7 @@ from web.pages.common import (
     AgencyUser,
     App,
     Form,
+    PageNumber,
     Refused,
     agency,
     chart_from_api,
@@ -42,7 +43,6 @@ CATALOG = "/api/catalog"
 SURVEYS = "/api/surveys/survey-results"
 STATISTICS = "/api/statistics"
 PAGE_SIZE = 20
-PageNumber = Annotated[int, Query(ge=1, le=10_000)]
 STATES = ("pending", "approved", "rejected")
 REJECTION_REASONS = {
     "register_mismatch": N_("The register of education institutions says otherwise"),

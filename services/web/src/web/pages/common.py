@@ -10,7 +10,7 @@ from typing import Annotated, Any
 from urllib.parse import quote, urlencode, urlsplit
 
 import httpx
-from fastapi import Depends, Request
+from fastapi import Depends, Query, Request
 from fastapi.datastructures import FormData
 from fastapi.responses import Response
 from starlette.datastructures import UploadFile
@@ -50,6 +50,8 @@ def _parts(request: Request) -> Parts:
 App = Annotated[Parts, Depends(_parts)]
 NOTICES_API = "/api/notifications/notifications"
 UNREAD_SECONDS = 10.0
+PageNumber = Annotated[int, Query(ge=1, le=10_000)]
+"""A list page's number in a query (`?page=`), from 1."""
 
 
 # Who may see a page: every route names one of these (tests/test_access.py checks that none is missing).
@@ -78,9 +80,7 @@ async def _with_unread(request: Request, user: User) -> User:
     a tenth of a staff page's cost); the notices pages ask afresh."""
     app = _parts(request)
     with contextlib.suppress(ApiError, Unreachable, KeyError, TypeError, ValueError):  # the page answers without it
-        request.state.unread = await app.kept.read(
-            _unread_key(user), UNREAD_SECONDS, lambda: unread_count(app, user)
-        )
+        request.state.unread = await app.kept.read(_unread_key(user), UNREAD_SECONDS, lambda: unread_count(app, user))
     return user
 
 

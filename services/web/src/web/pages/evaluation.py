@@ -19,7 +19,7 @@ from starlette.datastructures import UploadFile
 
 from web.gateway import ApiError
 from web.messages import N_, RULES, rule_message
-from web.pages.common import AgencyUser, App, Form, Refused, Upload, agency, file_from_api, page_count
+from web.pages.common import AgencyUser, App, Form, PageNumber, Refused, Upload, agency, file_from_api, page_count
 from web.session import User
 
 router = APIRouter(dependencies=[Depends(agency)])
@@ -27,7 +27,6 @@ CALLS = "/api/calls"
 CATALOG = "/api/catalog"
 DIRECTORY = "/auth/directory/users"
 PAGE_SIZE = 10
-Page = Annotated[int, Query(ge=1, le=10_000)]
 PHASES = ("announced", "applications", "offers", "evaluation", "decision", "agreements", "delivery", "closed")
 OFFER_STATES = ("draft", "submitted", "withdrawn", "under_evaluation", "approved", "rejected")
 RESULTS = ("meets", "does_not_meet", "needs_clarification")
@@ -59,7 +58,7 @@ SIGNED_TYPES = {".pdf": "application/pdf", ".edoc": "application/vnd.etsi.asic-e
 
 
 @router.get("/agency/calls", response_class=HTMLResponse)
-async def calls(request: Request, app: App, user: AgencyUser, page: Page = 1) -> HTMLResponse:
+async def calls(request: Request, app: App, user: AgencyUser, page: PageNumber = 1) -> HTMLResponse:
     params = {"limit": PAGE_SIZE, "offset": (page - 1) * PAGE_SIZE}
     found = await app.gateway.get(f"{CALLS}/calls", user.access_token, params=params)
     return app.pages.render(
@@ -202,7 +201,7 @@ async def call(
     call_id: uuid.UUID,
     state: Annotated[str, Query(max_length=30)] = "",
     sort: Annotated[str, Query(max_length=30)] = "created",
-    page: Page = 1,
+    page: PageNumber = 1,
 ) -> HTMLResponse:
     token = user.access_token
     found = await app.gateway.get(f"{CALLS}/calls/{call_id}", token)

@@ -24,6 +24,7 @@ from web.pages.common import (
     App,
     Form,
     InstitutionUser,
+    PageNumber,
     Parts,
     Upload,
     chosen_page_link,
@@ -38,7 +39,6 @@ router = APIRouter(dependencies=[Depends(institution)])
 API = "/api/catalog"
 PAGE_SIZE = 20
 MAX_UPLOAD_BYTES = 8 * 1024 * 1024
-Page = Annotated[int, Query(ge=1, le=10_000)]
 Mine = dict[str, Any]
 Errors = dict[str, str]
 P = ParamSpec("P")
@@ -444,7 +444,7 @@ async def programmes(
     request: Request,
     app: App,
     user: InstitutionUser,
-    page: Page = 1,
+    page: PageNumber = 1,
     status: str = "",
     q: Annotated[str, Query(max_length=200)] = "",
     sort: str = "",
@@ -653,7 +653,7 @@ async def programme(request: Request, app: App, user: InstitutionUser, programme
 @router.get("/institution/groups", response_class=HTMLResponse)
 @opens_when_approved
 async def groups(
-    request: Request, app: App, user: InstitutionUser, page: Page = 1, status: str = "", sort: str = ""
+    request: Request, app: App, user: InstitutionUser, page: PageNumber = 1, status: str = "", sort: str = ""
 ) -> HTMLResponse:
     mine = await approved_institution(request, app, user)
     state, order = chosen(status, GROUP_STATES), chosen(sort, GROUP_SORTS, "start")

@@ -5,18 +5,17 @@ from __future__ import annotations
 
 import math
 import uuid
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from web.pages.common import NOTICES_API as API
-from web.pages.common import App, Form, SignedIn, signed_in, unread_count
+from web.pages.common import App, Form, PageNumber, SignedIn, signed_in, unread_count
 from web.session import User
 
 router = APIRouter(dependencies=[Depends(signed_in)])
 PAGE_SIZE = 10
-Page = Annotated[int, Query(ge=1, le=10_000)]
 LINKS = {
     "learner": {"survey": "/surveys/{id}", "application": "/applications"},
     "provider": {
@@ -31,7 +30,7 @@ notices link nowhere."""
 
 
 @router.get("/notices", response_class=HTMLResponse)
-async def notices(request: Request, app: App, user: SignedIn, page: Page = 1) -> HTMLResponse:
+async def notices(request: Request, app: App, user: SignedIn, page: PageNumber = 1) -> HTMLResponse:
     params = {"limit": PAGE_SIZE, "offset": (page - 1) * PAGE_SIZE}
     found = await app.gateway.get(API, user.access_token, params=params)
     return app.pages.render(

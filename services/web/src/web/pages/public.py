@@ -13,7 +13,7 @@ from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from web.gateway import ApiError, Unreachable
-from web.pages.common import PUBLIC, App, local_path
+from web.pages.common import PUBLIC, App, PageNumber, local_path
 from web.rendering import LANGUAGE_COOKIE, language_of_request
 from web.session import user_of
 
@@ -47,7 +47,7 @@ async def catalogue(
     starts_until: Text = "",
     free_places: Text = "",
     sort: Text = "title",
-    page: Annotated[int, Query(ge=1, le=10_000)] = 1,
+    page: PageNumber = 1,
 ) -> HTMLResponse:
     projects = await app.gateway.public("/api/accounts/funding-projects")
     codes = [p["code"] for p in projects]

@@ -22,7 +22,16 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from web.gateway import ApiError
 from web.messages import RULES, rule_message
-from web.pages.common import App, Form, InstitutionUser, chart_from_api, field_errors, institution, page_count
+from web.pages.common import (
+    App,
+    Form,
+    InstitutionUser,
+    PageNumber,
+    chart_from_api,
+    field_errors,
+    institution,
+    page_count,
+)
 from web.rendering import language_of_request
 from web.session import User
 
@@ -36,7 +45,6 @@ SORTS = ("enrolled", "-enrolled", "name", "-name", "state")
 STATES = ("enrolled", "studying", "completed", "discontinued")
 Breakdown = Literal["programmes", "groups", "institutions"]
 Chart = Literal["stars", "reasons"]
-Page = Annotated[int, Query(ge=1, le=10_000)]
 Short = Annotated[str, Query(max_length=40)]
 DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
@@ -103,7 +111,7 @@ async def enrolments(
     group: Short = "",
     state: Short = "",
     sort: Short = "enrolled",
-    page: Page = 1,
+    page: PageNumber = 1,
 ) -> HTMLResponse:
     mine = await _mine(app, user)
     if mine is None:
@@ -253,7 +261,7 @@ def _refusal(error: ApiError, step: Step) -> tuple[dict[str, str], list[str]]:
 
 
 @router.get("/institution/survey-results", response_class=HTMLResponse)
-async def survey_results(request: Request, app: App, user: InstitutionUser, page: Page = 1) -> HTMLResponse:
+async def survey_results(request: Request, app: App, user: InstitutionUser, page: PageNumber = 1) -> HTMLResponse:
     mine = await _mine(app, user)
     if mine is None:
         return app.pages.render(request, "teaching_none.html")
@@ -262,7 +270,7 @@ async def survey_results(request: Request, app: App, user: InstitutionUser, page
 
 @router.get("/institution/survey-results/{breakdown}/{scope_id}", response_class=HTMLResponse)
 async def scope_results(
-    request: Request, app: App, user: InstitutionUser, breakdown: Breakdown, scope_id: uuid.UUID, page: Page = 1
+    request: Request, app: App, user: InstitutionUser, breakdown: Breakdown, scope_id: uuid.UUID, page: PageNumber = 1
 ) -> HTMLResponse:
     return await _results_page(request, app, user, breakdown, scope_id, page, await _mine(app, user))
 
