@@ -29,6 +29,7 @@ from starlette.types import Message, Receive, Scope, Send
 
 TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
 TRACEPARENT = f"00-{TRACE_ID}-00f067aa0ba902b7-01"
+TRACEPARENT_SHAPE = re.compile(r"00-(?!0{32})[0-9a-f]{32}-(?!0{16})[0-9a-f]{16}-01")
 
 
 class Recorded:
@@ -188,16 +189,31 @@ async def test_without_instrumentation_the_caller_s_trace_context_is_current(tra
     assert not trace.get_current_span().get_span_context().is_valid  # detached after the request
 
 
-async def test_without_a_traceparent_there_is_no_trace_context(traced_client: httpx.AsyncClient) -> None:
-    assert (await traced_client.get("/")).json() == {}
-    assert (await traced_client.get("/", headers={"tracestate": "vendor=1"})).json() == {}
+async def test_without_a_traceparent_a_new_trace_starts(traced_client: httpx.AsyncClient) -> None:
+    """So that the request's log lines and the events it records can still be joined to what they cause."""
+    first = (await traced_client.get("/")).json()
+    second = (await traced_client.get("/", headers={"tracestate": "vendor=1"})).json()
+
+    assert TRACEPARENT_SHAPE.fullmatch(first["traceparent"])
+    assert TRACEPARENT_SHAPE.fullmatch(second["traceparent"])
+    assert first["traceparent"].split("-")[1] != second["traceparent"].split("-")[1]  # a trace of its own each
+    assert "tracestate" not in second  # a caller's tracestate belongs to its traceparent, not to ours
 
 
-async def test_an_invalid_traceparent_is_ignored(traced_client: httpx.AsyncClient) -> None:
+async def test_an_invalid_traceparent_starts_a_new_trace(traced_client: httpx.AsyncClient) -> None:
     response = await traced_client.get("/", headers={"traceparent": "00-not-a-trace-01"})
 
     assert response.status_code == 200
-    assert response.json() == {}
+    assert TRACEPARENT_SHAPE.fullmatch(response.json()["traceparent"])
+
+
+def test_an_event_recorded_outside_any_trace_carries_a_new_one() -> None:
+    """A periodic job's events, with no request around them."""
+    assert not trace.get_current_span().get_span_context().is_valid
+    first, second = current_trace_headers(), current_trace_headers()
+
+    assert TRACEPARENT_SHAPE.fullmatch(first["traceparent"])
+    assert first["traceparent"] != second["traceparent"]
 
 
 async def test_a_span_already_current_is_left_alone() -> None:
@@ -239,19 +255,29 @@ async def opened(database: DatabaseDep) -> dict[str, str]:
     return {}
 
 
-async def test_an_event_recorded_in_a_request_carries_the_caller_s_trace(tmp_path: Path) -> None:
+async def _traceparent_stored(tmp_path: Path, headers: dict[str, str]) -> str:
+    """The `traceparent` stored beside the event a request to a probe service recorded."""
     url = f"sqlite+aiosqlite:///{tmp_path / 'probe.db'}"
     await asyncio.to_thread(migrations.upgrade, ACCOUNTS.migrations_dir, url)  # the outbox table among them
     probe = ServiceDefinition(name="probe", title="Probe", routers=[router])
     app = probe.create_app(Settings(database_url=url, var_dir=tmp_path, log_level="WARNING"))
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://probe") as client:
-        response = await client.post("/opened", headers={"traceparent": TRACEPARENT})
+        response = await client.post("/opened", headers=headers)
     assert response.status_code == 200
 
     async with app.state.runtime.database.session() as session:
         [stored] = (await session.execute(sa.select(outbox.c.traceparent))).scalars().all()
     await app.state.runtime.database.dispose()
+    return str(stored)
+
+
+async def test_an_event_recorded_in_a_request_without_a_trace_carries_a_new_one(tmp_path: Path) -> None:
+    assert TRACEPARENT_SHAPE.fullmatch(await _traceparent_stored(tmp_path, {}))
+
+
+async def test_an_event_recorded_in_a_request_carries_the_caller_s_trace(tmp_path: Path) -> None:
+    stored = await _traceparent_stored(tmp_path, {"traceparent": TRACEPARENT})
     assert stored.split("-")[1] == TRACE_ID
     if recording_provider() is None:  # no instrumentation: the caller's context itself (else a server span's, under it)
         assert stored == TRACEPARENT

@@ -1,13 +1,12 @@
 """The HTTP side every service shares: request ids, access logs, metrics, health, error mapping, a body cap.
 
-Metrics are for the operators' scraper only, through a credential rather than a separate port: `/metrics` asks
-for `Authorization: Bearer <METRICS_TOKEN>` (compared in constant time). Without a token it answers only in dev
-mode (`make run`, the tests) and is a 404 everywhere else. Why a token and not a port: uvicorn serves one app on one
-port, so a second port would mean a second server in every process and a second port per service in the launcher's
-layout; and a port is private only as long as every network in front keeps it so, which no process can check,
-while the token is enforced by the process itself wherever it runs and whatever an ingress exposes. Prometheus
-sends one natively (`authorization: {credentials_file: ...}`). The gateway never forwards a service's internal
-endpoints (`INTERNAL_PATHS`) in any case.
+Metrics are for the operators' scraper only, in one of two ways. Where a cluster runs the platform, a port of their
+own (METRICS_PORT): a second, minimal listener in the process serves /metrics and nothing else, the main port's
+/metrics is a 404, and a network policy lets only Prometheus reach that port, the way Prometheus expects to scrape.
+Elsewhere (one machine, a host without network policies), through a credential: `/metrics` on the main port asks for
+`Authorization: Bearer <METRICS_TOKEN>` (compared in constant time), which the process enforces itself whatever an
+ingress exposes; without a token it answers only in dev mode (`make run`, the tests) and is a 404 everywhere else.
+The gateway never forwards a service's internal endpoints (`INTERNAL_PATHS`) in any case.
 """
 
 from __future__ import annotations
@@ -16,7 +15,8 @@ import hmac
 import re
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from contextlib import asynccontextmanager
 from http import HTTPStatus
 from typing import Any
 from urllib.parse import quote
@@ -35,7 +35,7 @@ from prasmes_runtime import metrics
 from prasmes_runtime.errors import DomainError, InvalidInput, NotFound, Unauthorized, Violation
 from prasmes_runtime.logging import get_logger
 from prasmes_runtime.settings import Settings
-from prasmes_runtime.telemetry import context_from_headers
+from prasmes_runtime.telemetry import context_from_headers, fresh_trace_context
 
 REQUEST_ID = "x-request-id"
 _SAFE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
@@ -105,9 +105,31 @@ def install_common(
         _authorise_scrape(request, settings)
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
+    if settings.metrics_port is not None:
+        _serve_metrics_apart(app, settings.metrics_host, settings.metrics_port)
+
+
+def _serve_metrics_apart(app: FastAPI, host: str, port: int) -> None:
+    """Runs the metrics listener for as long as the app's lifespan (around the app's own)."""
+    inner = app.router.lifespan_context
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[Any]:
+        stop = metrics.serve_apart(host, port)
+        log.info("metrics listener started", host=host, port=port)
+        try:
+            async with inner(app) as state:
+                yield state
+        finally:
+            stop()
+
+    app.router.lifespan_context = lifespan
+
 
 def _authorise_scrape(request: Request, settings: Settings) -> None:
     """Lets the operators' scraper through (see the module's docstring)."""
+    if settings.metrics_port is not None:
+        raise NotFound(NOTHING_HERE)  # served on the metrics port only
     if settings.metrics_token is None:
         if settings.dev_mode:
             return
@@ -353,8 +375,8 @@ class TraceContextMiddleware:
     The caller's `traceparent` (with `tracestate` and `baggage`) becomes the current context while the request is
     served, as the instrumentation's server span would make it: the log lines carry its trace id, the events the
     request records carry it on (`outbox.record_events`), and the gateway passes it to the service it calls. Where
-    the instrumentation runs, its server span is already current and this does nothing; a request without the
-    headers costs one look at them."""
+    the instrumentation runs, its server span is already current and this does nothing. A request without the headers
+    (or with a malformed `traceparent`) starts a new trace here, so that what it causes can still be joined up."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -364,10 +386,10 @@ class TraceContextMiddleware:
             await self.app(scope, receive, send)
             return
         carrier = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"] if k in _TRACE_HEADERS}
-        if "traceparent" not in carrier:
-            await self.app(scope, receive, send)
-            return
-        token = otel_context.attach(context_from_headers(carrier))
+        found = context_from_headers(carrier) if "traceparent" in carrier else None
+        if found is None or not trace.get_current_span(found).get_span_context().is_valid:
+            found = fresh_trace_context()
+        token = otel_context.attach(found)
         try:
             await self.app(scope, receive, send)
         finally:

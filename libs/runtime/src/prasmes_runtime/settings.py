@@ -87,8 +87,18 @@ class Settings(BaseSettings):
     speed (`prasmes_runtime.clock.OffsetClock`). Only the domain's time moves; tokens stay on real time."""
     log_level: str = "INFO"
     log_format: Literal["json", "console"] = "json"
-    traces_exporter: Literal["none", "console", "file"] = "none"
+    traces_exporter: Literal["none", "console", "file", "otlp"] = "none"
+    """Where this process's spans go (TRACES_EXPORTER). `otlp`: to an OpenTelemetry collector over OTLP/HTTP, at
+    OTEL_EXPORTER_OTLP_ENDPOINT (or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT), the exporter's own standard variables, as
+    are its headers, timeout and compression. Whatever the choice, every event carries a W3C `traceparent`."""
     traces_file: Path | None = None
+    metrics_port: int | None = Field(default=None, ge=1, le=65535)
+    """A listener of its own for Prometheus's scrape (METRICS_PORT): it serves /metrics and nothing else, with no
+    token, so that a network policy, not a credential, keeps the public away, and the main port's /metrics answers
+    404. One process per port: with it, run one uvicorn worker per container. Unset: /metrics on the main port,
+    behind METRICS_TOKEN."""
+    metrics_host: str = "0.0.0.0"  # the scrape comes from another pod; the network policy guards the port
+    """The address the metrics listener binds (METRICS_HOST); 127.0.0.1 on one machine."""
 
     @model_validator(mode="after")
     def _clock_start_only_in_dev_mode(self) -> Settings:

@@ -18,6 +18,8 @@ from opentelemetry.sdk.trace.export import (
     SpanExporter,
     SpanExportResult,
 )
+from opentelemetry.sdk.trace.id_generator import RandomIdGenerator
+from opentelemetry.trace import NonRecordingSpan, SpanContext, TraceFlags
 
 from prasmes_runtime.settings import Settings
 
@@ -69,6 +71,8 @@ def configure_tracing(settings: Settings) -> TracerProvider | None:
         elif settings.traces_exporter == "file":
             path = settings.traces_file or settings.var_dir / "traces.jsonl"
             provider.add_span_processor(SimpleSpanProcessor(JsonLinesSpanExporter(path)))
+        elif settings.traces_exporter == "otlp":
+            provider.add_span_processor(BatchSpanProcessor(_otlp_exporter()))
         trace.set_tracer_provider(provider)
     return recording_provider()
 
@@ -83,10 +87,31 @@ def tracer() -> trace.Tracer:
     return trace.get_tracer("prasmes")
 
 
+def _otlp_exporter() -> SpanExporter:
+    # Imported here: only a process that exports over OTLP pays for the protobuf modules.
+    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+
+    return OTLPSpanExporter()  # endpoint, headers, timeout: the standard OTEL_EXPORTER_OTLP_* variables
+
+
+_ids = RandomIdGenerator()
+
+
+def fresh_trace_context() -> otel_context.Context:
+    """A context with a new trace, for work that no caller's trace reached (a request without `traceparent`, a
+    periodic job) in a process that records no spans: its events still carry a trace id that everything they cause
+    joins. Flagged sampled, so that a service that does export spans records its part of the trace."""
+    span = SpanContext(_ids.generate_trace_id(), _ids.generate_span_id(), False, TraceFlags(TraceFlags.SAMPLED))
+    return trace.set_span_in_context(NonRecordingSpan(span))
+
+
 def current_trace_headers() -> dict[str, str]:
-    """The W3C trace context of the current span, to store beside an outgoing event."""
+    """The W3C trace context of the current span, to store beside an outgoing event; a new trace's where there is
+    none, so that every event carries a `traceparent`."""
     carrier: dict[str, str] = {}
     propagate.inject(carrier)
+    if "traceparent" not in carrier:
+        propagate.inject(carrier, context=fresh_trace_context())
     return carrier
 
 
