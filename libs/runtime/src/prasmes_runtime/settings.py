@@ -39,6 +39,16 @@ class Settings(BaseSettings):
     The topics are the platform's history: partners replay them and statistics is rebuilt from their first offsets,
     so a topic that forgot its first week would rebuild figures without it. Applies to topics created from now on;
     an existing topic keeps its own `retention.ms` (kafka-configs.sh --alter changes it)."""
+    kafka_security_protocol: Literal["PLAINTEXT", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
+    """How the service reaches the brokers (KAFKA_SECURITY_PROTOCOL). `PLAINTEXT`: no authentication (one machine,
+    tests). A SASL protocol signs in as KAFKA_SASL_USERNAME (the service's principal, `svc-<name>`, whose ACLs let it
+    write only its own topics and read only what it consumes: `prasmes_devtools.kafka_access`); `SASL_SSL` over TLS."""
+    kafka_sasl_mechanism: Literal["SCRAM-SHA-512", "SCRAM-SHA-256"] = "SCRAM-SHA-512"
+    kafka_sasl_username: str = ""
+    kafka_sasl_password: SecretStr | None = None
+    """The principal's SCRAM password (KAFKA_SASL_PASSWORD; from the secret its KafkaUser wrote)."""
+    kafka_ssl_cafile: Path | None = None
+    """With `SASL_SSL`: the CA that signed the brokers' certificates (KAFKA_SSL_CAFILE); unset: the system's CAs."""
     event_log_path: Path | None = None
     """The embedded event log's SQLite file; default var/events.db."""
 
@@ -106,6 +116,17 @@ class Settings(BaseSettings):
             raise ValueError(
                 "CLOCK_START is set but DEV_MODE is not true: a clock set by configuration is for tests and "
                 "rehearsals only; unset CLOCK_START (or set DEV_MODE=true outside production)"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _sasl_needs_credentials(self) -> Settings:
+        if self.kafka_security_protocol.startswith("SASL") and not (
+            self.kafka_sasl_username and self.kafka_sasl_password and self.kafka_sasl_password.get_secret_value()
+        ):
+            raise ValueError(
+                f"KAFKA_SECURITY_PROTOCOL={self.kafka_security_protocol} signs in to Kafka: set KAFKA_SASL_USERNAME "
+                "and KAFKA_SASL_PASSWORD (or use PLAINTEXT)"
             )
         return self
 

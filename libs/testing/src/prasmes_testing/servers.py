@@ -37,7 +37,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Coroutine, Iterator
+from collections.abc import Callable, Coroutine, Iterator, Mapping
 from pathlib import Path
 from types import FrameType, TracebackType
 from typing import IO, Any, TypeVar
@@ -60,6 +60,10 @@ _T = TypeVar("_T")
 _KAFKA_READY = "Kafka Server started"
 _PG_DRIVER_SCHEME = "postgresql+asyncpg"
 _DB_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
+_SCRAM_TOKEN = re.compile(r"^[A-Za-z0-9._~+/-]+$")
+"""What a SCRAM user's name or password may hold here: nothing that the storage tool's `[name=...,password=...]`
+or the JAAS line would have to quote."""
+SCRAM_MECHANISM = "SCRAM-SHA-512"
 
 
 # --------------------------------------------------------------------------- helpers
@@ -159,9 +163,21 @@ def _java() -> str:
 
 
 class LocalKafkaBroker:
-    """A one-node Apache Kafka (KRaft, broker+controller) in a child JVM."""
+    """A one-node Apache Kafka (KRaft, broker+controller) in a child JVM.
 
-    def __init__(self, data_dir: Path | None = None) -> None:
+    With `users` (name -> password) it runs as operators run it: clients sign in over SASL_PLAINTEXT with
+    SCRAM-SHA-512 as one of those users (created when the storage is formatted), and the StandardAuthorizer lets
+    each do only what an ACL grants it. `admin` (one of the users) is the super user: the broker's own principal
+    between brokers and the one that creates the ACLs. The CONTROLLER listener stays PLAINTEXT on the loopback;
+    its principal (ANONYMOUS, the broker talking to its own controller) is a super user too, and no client can
+    reach the SASL listener as ANONYMOUS. Without `users`: PLAINTEXT, no authorizer."""
+
+    def __init__(
+        self, data_dir: Path | None = None, users: Mapping[str, str] | None = None, admin: str = "admin"
+    ) -> None:
+        self.users = dict(users or {})
+        self.admin = admin
+        _check_users(self.users, admin)
         self._owns_dir = data_dir is None
         self.data_dir = data_dir or Path(tempfile.mkdtemp(prefix="kafka-"))
         self.port = free_port()
@@ -176,6 +192,11 @@ class LocalKafkaBroker:
     @property
     def bootstrap(self) -> str:
         return f"127.0.0.1:{self.port}"
+
+    @property
+    def sasl(self) -> bool:
+        """Clients sign in (SASL_PLAINTEXT, SCRAM-SHA-512) and ACLs decide what they may do."""
+        return bool(self.users)
 
     @property
     def log_file(self) -> Path:
@@ -269,9 +290,33 @@ class LocalKafkaBroker:
             "auto.create.topics.enable": "true",
             "log.dirs": str(self.data_dir / "logs"),
         }
+        if self.sasl:
+            settings.update(self._sasl_properties())
         path = self.data_dir / "server.properties"
         path.write_text("".join(f"{key}={value}\n" for key, value in settings.items()))
         return path
+
+    def _sasl_properties(self) -> dict[str, str]:
+        listener = f"SASL_PLAINTEXT://127.0.0.1:{self.port}"
+        jaas = (
+            "org.apache.kafka.common.security.scram.ScramLoginModule required "
+            f'username="{self.admin}" password="{self.users[self.admin]}";'
+        )
+        return {
+            "listeners": f"{listener},CONTROLLER://127.0.0.1:{self.controller_port}",
+            "advertised.listeners": listener,
+            "inter.broker.listener.name": "SASL_PLAINTEXT",
+            "listener.security.protocol.map": "SASL_PLAINTEXT:SASL_PLAINTEXT,CONTROLLER:PLAINTEXT",
+            "sasl.enabled.mechanisms": SCRAM_MECHANISM,
+            "sasl.mechanism.inter.broker.protocol": SCRAM_MECHANISM,
+            f"listener.name.sasl_plaintext.{SCRAM_MECHANISM.lower()}.sasl.jaas.config": jaas,
+            "authorizer.class.name": "org.apache.kafka.metadata.authorizer.StandardAuthorizer",
+            "super.users": f"User:{self.admin};User:ANONYMOUS",
+            "allow.everyone.if.no.acl.found": "false",
+            # As operators run it: a topic is created on purpose (ensure_topics, a KafkaTopic), never by a
+            # client's first request for it.
+            "auto.create.topics.enable": "false",
+        }
 
     def _kafka_cmd(self, lib: Path, *args: str) -> list[str]:
         log4j = repo_root() / "deploy" / "kafka" / "log4j2.properties"
@@ -303,9 +348,18 @@ class LocalKafkaBroker:
                 cluster_id,
                 "-c",
                 str(props),
+                *self._scram_arguments(),
             ),
             what="kafka storage format",
         )
+
+    def _scram_arguments(self) -> list[str]:
+        """The users' SCRAM credentials, written into the cluster's first metadata by the storage tool."""
+        return [
+            argument
+            for name, password in self.users.items()
+            for argument in ("--add-scram", f"{SCRAM_MECHANISM}=[name={name},password={password}]")
+        ]
 
     def _launch(self, lib: Path, props: Path) -> None:
         self._log = open(self.log_file, "ab")  # noqa: SIM115 - closed in stop()
@@ -346,6 +400,14 @@ class LocalKafkaBroker:
         with open(self.log_file, "rb") as log:
             log.seek(offset)
             return log.read().decode(errors="replace")
+
+
+def _check_users(users: Mapping[str, str], admin: str) -> None:
+    if users and admin not in users:
+        raise ValueError(f"the admin user {admin!r} is not among the broker's users")
+    for name, password in users.items():
+        if not (_SCRAM_TOKEN.match(name) and _SCRAM_TOKEN.match(password)):
+            raise ValueError(f"user {name!r}: names and passwords may hold letters, digits and ._~+/- only")
 
 
 # --------------------------------------------------------------------------- PostgreSQL

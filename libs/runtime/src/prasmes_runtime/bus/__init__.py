@@ -14,12 +14,13 @@ __all__ = ["Bus", "BusUnavailable", "Delivered", "Producer", "Subscription", "cr
 
 def create_bus(settings: Settings) -> Bus:
     if settings.bus == "kafka":
-        from prasmes_runtime.bus.kafka import KafkaBus
+        from prasmes_runtime.bus.kafka import KafkaBus, KafkaSecurity
 
         return KafkaBus(
             settings.kafka_bootstrap_servers,
             partitions=settings.kafka_partitions,
             retention_ms=settings.kafka_retention_ms,
+            security=KafkaSecurity.from_settings(settings),
         )
     from prasmes_runtime.bus.embedded import EmbeddedBus
 

@@ -4,20 +4,68 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import CommitFailedError, KafkaError, TopicAlreadyExistsError
+from aiokafka.helpers import create_ssl_context
 from aiokafka.structs import OffsetAndMetadata
 from prasmes_contracts import KafkaRecord
+from pydantic import SecretStr
 
 from prasmes_runtime.bus.port import BusUnavailable, Delivered
 
+if TYPE_CHECKING:
+    from prasmes_runtime.settings import Settings
+
+
+@dataclass(frozen=True)
+class KafkaSecurity:
+    """How every client of this backend signs in to the brokers: the one place that turns the settings into
+    aiokafka's keyword arguments. The default, PLAINTEXT, adds none."""
+
+    protocol: str = "PLAINTEXT"
+    mechanism: str = "SCRAM-SHA-512"
+    username: str = ""
+    password: SecretStr | None = field(default=None, repr=False)
+    cafile: Path | None = None
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> KafkaSecurity:
+        return cls(
+            protocol=settings.kafka_security_protocol,
+            mechanism=settings.kafka_sasl_mechanism,
+            username=settings.kafka_sasl_username,
+            password=settings.kafka_sasl_password,
+            cafile=settings.kafka_ssl_cafile,
+        )
+
+    def client_kwargs(self) -> dict[str, Any]:
+        """For AIOKafkaProducer, AIOKafkaConsumer and AIOKafkaAdminClient alike."""
+        if self.protocol == "PLAINTEXT":
+            return {}
+        kwargs: dict[str, Any] = {
+            "security_protocol": self.protocol,
+            "sasl_mechanism": self.mechanism,
+            "sasl_plain_username": self.username,
+            "sasl_plain_password": self.password.get_secret_value() if self.password is not None else "",
+        }
+        if self.protocol == "SASL_SSL":
+            kwargs["ssl_context"] = create_ssl_context(cafile=str(self.cafile) if self.cafile else None)
+        return kwargs
+
+
+PLAINTEXT = KafkaSecurity()
+
 
 class KafkaProducer:
-    def __init__(self, bootstrap: str, request_timeout_ms: int = 10_000) -> None:
+    def __init__(self, bootstrap: str, request_timeout_ms: int = 10_000, security: KafkaSecurity = PLAINTEXT) -> None:
         self._bootstrap = bootstrap
         self._timeout_ms = request_timeout_ms
+        self._security = security
         self._producer: AIOKafkaProducer | None = None
 
     async def start(self) -> None:
@@ -28,6 +76,7 @@ class KafkaProducer:
             linger_ms=2,
             request_timeout_ms=self._timeout_ms,
             client_id="prasmes-relay",
+            **self._security.client_kwargs(),
         )
         try:
             await producer.start()
@@ -59,7 +108,7 @@ class KafkaProducer:
 
 
 class KafkaSubscription:
-    def __init__(self, bootstrap: str, group: str, topics: Sequence[str]) -> None:
+    def __init__(self, bootstrap: str, group: str, topics: Sequence[str], security: KafkaSecurity = PLAINTEXT) -> None:
         self._consumer = AIOKafkaConsumer(
             *topics,
             bootstrap_servers=bootstrap,
@@ -68,6 +117,7 @@ class KafkaSubscription:
             auto_offset_reset="earliest",
             client_id=f"prasmes-{group}",
             metadata_max_age_ms=5_000,
+            **security.client_kwargs(),
         )
         self._committed: dict[TopicPartition, int] = {}
 
@@ -134,19 +184,32 @@ def _offset(committed: OffsetAndMetadata | None) -> int:
 class KafkaBus:
     name = "kafka"
 
-    def __init__(self, bootstrap: str, partitions: int = 3, retention_ms: int = -1) -> None:
+    def __init__(
+        self, bootstrap: str, partitions: int = 3, retention_ms: int = -1, security: KafkaSecurity = PLAINTEXT
+    ) -> None:
         self.bootstrap = bootstrap
         self.partitions = partitions
         self.retention_ms = retention_ms
+        self.security = security
 
     def producer(self) -> KafkaProducer:
-        return KafkaProducer(self.bootstrap)
+        return KafkaProducer(self.bootstrap, security=self.security)
 
     def subscription(self, group: str, topics: Sequence[str]) -> KafkaSubscription:
-        return KafkaSubscription(self.bootstrap, group, topics)
+        return KafkaSubscription(self.bootstrap, group, topics, self.security)
+
+    def _admin(self, request_timeout_ms: int = 10_000) -> AIOKafkaAdminClient:
+        return AIOKafkaAdminClient(
+            bootstrap_servers=self.bootstrap, request_timeout_ms=request_timeout_ms, **self.security.client_kwargs()
+        )
+
+    def _consumer(self, group: str | None = None) -> AIOKafkaConsumer:
+        return AIOKafkaConsumer(
+            bootstrap_servers=self.bootstrap, group_id=group, enable_auto_commit=False, **self.security.client_kwargs()
+        )
 
     async def ensure_topics(self, topics: Sequence[str]) -> None:
-        admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap, request_timeout_ms=10_000)
+        admin = self._admin()
         try:
             await admin.start()
             existing = set(await admin.list_topics())
@@ -166,7 +229,7 @@ class KafkaBus:
             await admin.close()
 
     async def read_all(self, topic: str) -> list[Delivered]:
-        consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, enable_auto_commit=False)
+        consumer = self._consumer()
         await consumer.start()
         try:
             tps = await _partitions(consumer, topic)
@@ -186,7 +249,7 @@ class KafkaBus:
             await consumer.stop()
 
     async def rewind(self, group: str, topic: str) -> None:
-        consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, group_id=group, enable_auto_commit=False)
+        consumer = self._consumer(group)
         await consumer.start()
         try:
             tps = await _partitions(consumer, topic)
@@ -198,8 +261,8 @@ class KafkaBus:
             await consumer.stop()
 
     async def positions(self, group: str, topics: Sequence[str]) -> dict[tuple[str, int], tuple[int, int]]:
-        consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, enable_auto_commit=False)
-        admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap, request_timeout_ms=10_000)
+        consumer = self._consumer()
+        admin = self._admin()
         try:
             await consumer.start()
             await admin.start()
@@ -214,7 +277,7 @@ class KafkaBus:
         return {(tp.topic, tp.partition): (_offset(committed.get(tp)), ends[tp]) for tp in tps}
 
     async def ping(self) -> None:
-        admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap, request_timeout_ms=3_000)
+        admin = self._admin(request_timeout_ms=3_000)
         try:
             await admin.start()
             await admin.list_topics()
