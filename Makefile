@@ -21,6 +21,7 @@ help:
 	@echo "make contracts         regenerate the JSON Schemas and the AsyncAPI document"
 	@echo "make lock              re-pin requirements.lock from requirements.in"
 	@echo "make bench             run every benchmark (about 35 minutes), write bench/out/*.json"
+	@echo "make capacity          the capacity model: nodes per service for a national round, simulated (about 3 min)"
 	@echo "make statistics-rebuild  rebuild the running platform's statistics from the first offsets of the topics"
 
 # A stdlib venv bootstraps uv; uv installs the pinned lock (exact versions and hashes). The workspace's own
@@ -72,7 +73,29 @@ run: install
 scenario: install
 	$(BIN)/python -m prasmes_devtools.scenario --scale $(SCALE) $(SCENARIO_ARGS)
 
-test: install deps-system kafka-lib $(AXE)
+# The deployment checks' tools (tests/deploy), each pinned, in .tools/ (git-ignored): kustomize built from its Go
+# module (about a minute on a clean machine), checkov in a venv of its own from deploy/k8s/checks.lock (its
+# dependencies conflict with requirements.lock's; re-pin with `make checks-lock`).
+GO ?= $(shell command -v go || echo /usr/local/go/bin/go)
+KUSTOMIZE_VERSION := v5.8.2
+KUSTOMIZE := .tools/bin/kustomize
+CHECKOV := .tools/checkov/bin/checkov
+$(KUSTOMIZE):  # tests/deploy fails when its version is not KUSTOMIZE_VERSION (then delete it and make again)
+	GOBIN=$(CURDIR)/.tools/bin GOFLAGS=-buildvcs=false $(GO) install sigs.k8s.io/kustomize/kustomize/v5@$(KUSTOMIZE_VERSION)
+	touch $@
+
+$(CHECKOV): deploy/k8s/checks.lock $(BIN)/uv
+	test -x .tools/checkov/bin/python || $(PYTHON) -m venv --without-pip .tools/checkov
+	$(BIN)/uv pip install -q -p .tools/checkov/bin/python -r deploy/k8s/checks.lock
+	touch $@
+
+.PHONY: deploy-tools checks-lock
+deploy-tools: $(KUSTOMIZE) $(CHECKOV)
+
+checks-lock: $(BIN)/uv
+	$(BIN)/uv pip compile deploy/k8s/checks.in -o deploy/k8s/checks.lock --generate-hashes -p 3.11 -q
+
+test: install deps-system kafka-lib $(AXE) $(KUSTOMIZE) $(CHECKOV)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(INSTALLED)
@@ -114,7 +137,11 @@ bench: install deps-system kafka-lib deps-bench
 	$(BIN)/python -m bench.notifications_fanout
 	$(BIN)/python -m bench.statistics_bench
 
-.PHONY: bench-quick deps-bench
+.PHONY: bench-quick deps-bench capacity
+
+# The capacity model (bench/capacity.py): nodes per service for a national budget round, and its simulation.
+capacity: $(INSTALLED)
+	$(BIN)/python -m bench.capacity
 
 # The hot path's regression guard: embedded stack, wrk 5 s per figure, CPU per request (about a minute).
 bench-quick: $(INSTALLED) deps-bench
@@ -133,4 +160,4 @@ statistics-rebuild: $(INSTALLED)
 
 clean:
 	rm -rf $(VENV) var bench/out .pytest_cache .mypy_cache .ruff_cache services/web/node_modules \
-		services/web/src/web/static/build libs/testing/node_modules
+		services/web/src/web/static/build libs/testing/node_modules .tools
