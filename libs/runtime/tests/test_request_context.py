@@ -29,7 +29,8 @@ from starlette.types import Message, Receive, Scope, Send
 
 TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
 TRACEPARENT = f"00-{TRACE_ID}-00f067aa0ba902b7-01"
-TRACEPARENT_SHAPE = re.compile(r"00-(?!0{32})[0-9a-f]{32}-(?!0{16})[0-9a-f]{16}-01")
+TRACEPARENT_SHAPE = re.compile(r"00-(?!0{32})[0-9a-f]{32}-(?!0{16})[0-9a-f]{16}-[0-9a-f][13579bdf]")
+"""A new trace's, flagged sampled (an odd flags byte: the SDK, once installed, may add the random-id flag 02)."""
 
 
 class Recorded:

@@ -20,7 +20,7 @@ from typing import Any
 from alembic import command, context
 from alembic.config import Config
 from alembic.script import ScriptDirectory
-from sqlalchemy import MetaData, pool
+from sqlalchemy import MetaData, pool, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -29,6 +29,7 @@ from prasmes_runtime.messaging import messaging_metadata
 
 ENVIRONMENT = Path(__file__).with_name("alembic_env")
 MESSAGING_VERSIONS = ENVIRONMENT / "messaging"
+_MIGRATION_LOCK_ID = 0x7072617367726174  # one migration per PostgreSQL database at a time
 
 
 def alembic_config(migrations_dir: Path | None, url: str, metadata: MetaData | None = None) -> Config:
@@ -72,6 +73,9 @@ def run_env(metadata: MetaData | None) -> None:
             include_name=declared_only(*targets),
         )
         with context.begin_transaction():
+            if connection.dialect.name == "postgresql":
+                # Replicas of a worker start together: one migrates, the others wait here and then find the head.
+                connection.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": _MIGRATION_LOCK_ID})
             context.run_migrations()
 
     async def run() -> None:

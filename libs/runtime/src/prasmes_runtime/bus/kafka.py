@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import CommitFailedError, KafkaError, TopicAlreadyExistsError
+from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError, TopicAlreadyExistsError
 from aiokafka.helpers import create_ssl_context
 from aiokafka.structs import OffsetAndMetadata
 from prasmes_contracts import KafkaRecord
@@ -154,20 +154,25 @@ class KafkaSubscription:
         try:
             await self._consumer.commit(offsets)
             self._committed.update(offsets)
-        except CommitFailedError:
-            # The partitions moved to another member in a rebalance; it will see these records
-            # again and the inbox makes the second delivery a no-op.
+        except (CommitFailedError, IllegalStateError):
+            # The partitions moved to another member in a rebalance (IllegalStateError: this member already knows
+            # it); it will see these records again and the inbox makes the second delivery a no-op.
             return
 
     async def lag(self) -> dict[tuple[str, int], int]:
         result: dict[tuple[str, int], int] = {}
         for tp in self._consumer.assignment():
+            if tp not in self._consumer.assignment():  # revoked by a rebalance while an earlier one was awaited
+                continue
             highwater = self._consumer.highwater(tp)
             if highwater is None:
                 continue
             done = self._committed.get(tp)
             if done is None:
-                done = await self._consumer.position(tp)
+                try:
+                    done = await self._consumer.position(tp)
+                except IllegalStateError:
+                    continue
             result[(tp.topic, tp.partition)] = max(highwater - done, 0)
         return result
 
