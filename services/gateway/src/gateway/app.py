@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping, Sequence
 
 import httpx
 from fastapi import FastAPI
@@ -57,7 +57,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     app.state.upstreams = upstreams
     app.state.openapi = openapi.MergedOpenApi(
         client,
-        settings.service_urls,
+        settings.service_replicas(),
         app.openapi,
         timeout=settings.openapi_timeout,
         ttl=settings.openapi_cache_seconds,
@@ -70,7 +70,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         client_key=ClientKey(settings.trusted_proxies),
         prefixes=RATE_LIMITED,
     )
-    install_common(app, upstream_readiness(client, settings.service_urls), settings)
+    install_common(app, upstream_readiness(client, settings.service_replicas()), settings)
     install_docs(app, title=f"{app.title} — API")  # over the merged document at /openapi.json
     routers = (identity.router, oidc.router, service_tokens.router, directory.router, openapi.router, proxy.router)
     for router in routers:
@@ -86,15 +86,20 @@ def app_factory() -> FastAPI:
     return settled(create_app())
 
 
-def upstream_readiness(client: httpx.AsyncClient, service_urls: dict[str, str]) -> ReadinessCheck:
-    """Each upstream's /healthz. The gateway stays ready while any of them answers: the runtime's
-    /readyz accepts only "ok" and "degraded", so a down service is "degraded" unless all are down."""
-    names = sorted(service_urls)
+def upstream_readiness(client: httpx.AsyncClient, service_urls: Mapping[str, Sequence[str]]) -> ReadinessCheck:
+    """Each upstream replica's /healthz: a service is "ok" when every replica answers. The gateway stays ready while
+    any replica of any service answers: the runtime's /readyz accepts only "ok" and "degraded", so a service with a
+    replica down (or all of them) is "degraded" unless nothing answers at all ("unreachable")."""
+    probes = [(name, url) for name in sorted(service_urls) for url in service_urls[name]]
 
     async def readiness() -> dict[str, str]:
-        answers = await asyncio.gather(*(_healthy(client, service_urls[n]) for n in names))
+        answers = await asyncio.gather(*(_healthy(client, url) for _, url in probes))
         down = "degraded" if any(answers) else "unreachable"
-        return {name: "ok" if healthy else down for name, healthy in zip(names, answers, strict=True)}
+        checks = dict.fromkeys(sorted(service_urls), "ok")
+        for (name, _), healthy in zip(probes, answers, strict=True):
+            if not healthy:
+                checks[name] = down
+        return checks
 
     return readiness
 

@@ -5,13 +5,14 @@ from __future__ import annotations
 import asyncio
 import copy
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import httpx
 from fastapi import APIRouter, Request
 
 from gateway.proxy import METHODS
+from gateway.settings import replica_urls
 
 Json = dict[str, Any]
 Clock = Callable[[], float]
@@ -99,7 +100,7 @@ class MergedOpenApi:
     def __init__(
         self,
         client: httpx.AsyncClient,
-        service_urls: Mapping[str, str],
+        service_urls: Mapping[str, str | Sequence[str]],
         own: Callable[[], Json],
         *,
         timeout: float = 3.0,
@@ -107,7 +108,7 @@ class MergedOpenApi:
         clock: Clock = time.monotonic,
     ) -> None:
         self._client = client
-        self._service_urls = dict(service_urls)
+        self._service_urls = {name: replica_urls(urls) for name, urls in service_urls.items()}
         self._own = own
         self._timeout = timeout
         self._ttl = ttl
@@ -129,9 +130,16 @@ class MergedOpenApi:
         return merge(self._own(), documents, unavailable)
 
     async def _fetch(self, service: str) -> Json | None:
-        url = f"{self._service_urls[service].rstrip('/')}/openapi.json"
+        """The service's document from the first of its replicas that gives one (they run the same code)."""
+        for base in self._service_urls[service]:
+            document = await self._fetch_from(base)
+            if document is not None:
+                return document
+        return None
+
+    async def _fetch_from(self, base: str) -> Json | None:
         try:
-            response = await self._client.get(url, timeout=self._timeout)
+            response = await self._client.get(f"{base.rstrip('/')}/openapi.json", timeout=self._timeout)
             response.raise_for_status()
             document = response.json()
         except (httpx.HTTPError, ValueError):

@@ -1,11 +1,15 @@
 """`/api/{service}/{path}`: forwards a request to the owning service and passes its answer back.
 
+A service with several replicas gets its requests in turn, and one its replica could not take (it refused the
+connection, or died before answering an idempotent request) is sent to the next: `gateway.upstream` says which.
+
 Only the API: a service's internal endpoints (`prasmes_runtime.http.INTERNAL_PATHS`: its probes, its metrics, its
 own docs and OpenAPI document) answer a 404 here, as an unknown route does, whatever the method or the encoding of
 the path. The merged document at the gateway's /openapi.json reads each service's directly, not through here."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import quote, unquote
@@ -20,7 +24,7 @@ from prasmes_runtime.logging import get_logger
 from prasmes_runtime.telemetry import tracer
 
 from gateway.settings import GatewaySettings
-from gateway.upstream import Origin, UpstreamError, UpstreamPool, UpstreamResponse
+from gateway.upstream import Origin, Replicas, UpstreamError, UpstreamPool, UpstreamResponse
 
 METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
 FORWARDED_HEADERS = frozenset(
@@ -87,9 +91,9 @@ def build_upstream_client(settings: GatewaySettings) -> httpx.AsyncClient:
 
 @dataclass(frozen=True)
 class Upstreams:
-    """Where each service listens, and the keep-alive pool the proxy forwards through."""
+    """Where each service's replicas listen, and the keep-alive pool the proxy forwards through."""
 
-    origins: Mapping[str, Origin]
+    services: Mapping[str, Replicas]
     pool: UpstreamPool
 
     @classmethod
@@ -103,33 +107,34 @@ class Upstreams:
             max_idle=200,
             keepalive_expiry=60,
         )
-        return cls({name: Origin.of(url) for name, url in settings.service_urls.items()}, pool)
+        services = {name: Replicas.of(urls) for name, urls in settings.service_replicas().items()}
+        return cls(services, pool)
 
 
 @router.api_route("/api/{service}/{path:path}", methods=METHODS, include_in_schema=False)
 async def proxy(service: str, path: str, request: Request) -> Response:
     upstreams: Upstreams = request.app.state.upstreams
-    origin = upstreams.origins.get(service)
-    if origin is None:
+    replicas = upstreams.services.get(service)
+    if replicas is None:
         raise NotFound(f"unknown service {service!r}")
     settings: GatewaySettings = request.app.state.settings
-    target = _upstream_target(origin, request, service, path)
+    target = _upstream_target(request, service, path)
     body = await _read_body(request, settings.max_body_bytes)
-    answer = await _exchange(upstreams.pool, origin, request.method, target, _forward_headers(request), body, service)
+    forwarded = _Forwarded(request.method, target, _forward_headers(request), body, service)
+    answer = await _forward(upstreams.pool, replicas, forwarded)
     return _response(answer.status, answer.headers, answer.body, head=request.method == "HEAD")
 
 
-def _upstream_target(origin: Origin, request: Request, service: str, path: str) -> str:
-    """The request line's target at the service: its base path, the rest of the path as the client encoded it, the
-    query."""
+def _upstream_target(request: Request, service: str, path: str) -> str:
+    """The request line's target at the service, after its base path (each replica's `Origin.prefix`): the rest of
+    the path as the client encoded it, the query."""
     rest = _raw_rest(request, service) or quote(path, safe=_PCHAR_SAFE)
     if any(unquote(segment) in (".", "..") for segment in rest.split("/")):
         raise NotFound("dot segments are not allowed in a service path")
     if is_internal(rest) or is_internal(path):
         raise NotFound(NOTHING_HERE)
-    target = f"{origin.prefix}/{rest}"
     query = request.scope.get("query_string", b"")
-    return f"{target}?{query.decode('latin-1')}" if query else target
+    return f"/{rest}?{query.decode('latin-1')}" if query else f"/{rest}"
 
 
 def is_internal(rest: str) -> bool:
@@ -182,30 +187,58 @@ def request_id(request: Request) -> str:
     return request_id_of(request)
 
 
-async def _exchange(
-    pool: UpstreamPool,
-    origin: Origin,
-    method: str,
-    target: str,
-    headers: list[tuple[bytes, bytes]],
-    body: bytes,
-    service: str,
-) -> UpstreamResponse:
-    """Forwards the request in the current trace: under a client span of its own where spans are recorded, else
-    with the caller's trace context as it came (nothing when it came with none)."""
+@dataclass(slots=True)
+class _Forwarded:
+    """The request as every replica tried is sent it (the target without a replica's base path)."""
+
+    method: str
+    target: str
+    headers: list[tuple[bytes, bytes]]
+    body: bytes
+    service: str
+
+
+async def _forward(pool: UpstreamPool, replicas: Replicas, request: _Forwarded) -> UpstreamResponse:
+    """To the service's replicas in turn, on to the next only while the failure says that is safe
+    (`UpstreamError.retryable`); the last failure is the client's 503."""
+    loop = asyncio.get_running_loop()
+    tries = replicas.order(loop.time())
+    for attempt, origin in enumerate(tries):
+        try:
+            return await _exchange(pool, origin, request, attempt)
+        except UpstreamError as exc:
+            if exc.unsent:
+                replicas.sit_out(origin, loop.time())
+            last = attempt == len(tries) - 1
+            if last or not exc.retryable(request.method):
+                log.warning("proxy.upstream_unavailable", upstream=request.service, error=exc.kind, tries=attempt + 1)
+                raise ServiceUnavailable(
+                    request.service, f"service {request.service} is unavailable ({exc.kind})"
+                ) from exc
+            log.info("proxy.retried_on_another_replica", upstream=request.service, error=exc.kind)
+    raise AssertionError("a service has at least one replica")  # pragma: no cover
+
+
+async def _exchange(pool: UpstreamPool, origin: Origin, request: _Forwarded, attempt: int) -> UpstreamResponse:
+    """One try at one replica, in the current trace: under a client span of its own where spans are recorded (one
+    per try, a retry's with its `http.request.resend_count`), else with the request's trace context: the caller's,
+    or the new trace the middleware started for a request that came with none."""
+    method, target, headers = request.method, origin.prefix + request.target, request.headers
     current = trace.get_current_span()
     if not current.is_recording():
         if current.get_span_context().is_valid:
-            headers += _trace_headers()
-        return await _send(pool, origin, method, target, headers, body, service)
+            headers = headers + _trace_headers()
+        return await pool.request(origin, method, target, headers, request.body)
     attributes: dict[str, str | int] = {
         "http.request.method": method,
         "url.full": f"{origin.scheme}://{origin.host_header.decode('idna')}{target}",
         "server.address": origin.host,
         "server.port": origin.port,
     }
+    if attempt:
+        attributes["http.request.resend_count"] = attempt
     with tracer().start_as_current_span(method, kind=SpanKind.CLIENT, attributes=attributes) as span:
-        answer = await _send(pool, origin, method, target, headers + _trace_headers(), body, service)
+        answer = await pool.request(origin, method, target, headers + _trace_headers(), request.body)
         span.set_attribute("http.response.status_code", answer.status)
         if answer.status >= 400:
             span.set_status(Status(StatusCode.ERROR))
@@ -216,22 +249,6 @@ def _trace_headers() -> list[tuple[bytes, bytes]]:
     carrier: dict[str, str] = {}
     propagate.inject(carrier)
     return [(name.encode("latin-1"), value.encode("latin-1")) for name, value in carrier.items()]
-
-
-async def _send(
-    pool: UpstreamPool,
-    origin: Origin,
-    method: str,
-    target: str,
-    headers: list[tuple[bytes, bytes]],
-    body: bytes,
-    service: str,
-) -> UpstreamResponse:
-    try:
-        return await pool.request(origin, method, target, headers, body)
-    except UpstreamError as exc:
-        log.warning("proxy.upstream_unavailable", upstream=service, error=exc.kind)
-        raise ServiceUnavailable(service, f"service {service} is unavailable ({exc.kind})") from exc
 
 
 def _response(status: int, upstream_headers: list[tuple[bytes, bytes]], content: bytes, *, head: bool) -> Response:

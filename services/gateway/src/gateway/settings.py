@@ -4,6 +4,7 @@ OpenID Connect provider's clients and federation."""
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Self
 from urllib.parse import urlsplit
@@ -16,6 +17,15 @@ DEFAULT_SERVICE_URLS: dict[str, str] = registry.default_urls()
 """Every backend of the service registry, where the launcher starts it on one machine."""
 _CLIENT_ID = re.compile(r"[a-z0-9][a-z0-9_.-]{0,62}")
 _SHA256_HEX = re.compile(r"[0-9a-f]{64}")
+
+
+def _default_service_urls() -> dict[str, str | list[str]]:
+    return dict(DEFAULT_SERVICE_URLS)
+
+
+def replica_urls(urls: str | Sequence[str]) -> list[str]:
+    """A service's entry of SERVICE_URLS as the list of its replicas' base URLs."""
+    return [urls] if isinstance(urls, str) else list(urls)
 
 
 def _absolute_url(url: str, what: str, *, query: bool = True) -> str:
@@ -53,8 +63,9 @@ class OidcClient(BaseModel):
 class GatewaySettings(Settings):
     service_name: str = "gateway"
 
-    service_urls: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_SERVICE_URLS))
-    """Service name -> base URL; from the environment as JSON: SERVICE_URLS='{"catalog": "http://..."}'."""
+    service_urls: dict[str, str | list[str]] = Field(default_factory=_default_service_urls)
+    """Service name -> base URL, or the base URLs of its replicas (the proxy spreads requests over them); from the
+    environment as JSON: SERVICE_URLS='{"catalog": "http://...", "accounts": ["http://...", "http://..."]}'."""
 
     max_body_bytes: int = Field(default=10 * 1024 * 1024, gt=0)
     """Below every service's own cap (the runtime's default is 11 MiB), so that the gateway's 413 comes first."""
@@ -67,6 +78,10 @@ class GatewaySettings(Settings):
 
     signing_key_path: Path | None = None
     """The identity provider's Ed25519 key (PEM); default var_dir/identity/signing-key.pem."""
+    retired_signing_key_paths: list[Path] = Field(default_factory=list)
+    """Keys that sign nothing but are published and verify (PEM; RETIRED_SIGNING_KEY_PATHS, JSON list): the former
+    signing key after a rollover, so that the tokens (and the identity provider's cookies) it signed verify until they
+    expire, or the next one ahead of it. A path dropped: what its key signed is refused (deploy/README.md)."""
     token_ttl_seconds: int = Field(default=3600, gt=0)
     service_clients: dict[str, str] = Field(default_factory=dict)
     """The platform services that may get a `service` token (`POST /auth/service-token`): client id -> the SHA-256 of
@@ -98,6 +113,18 @@ class GatewaySettings(Settings):
     upstream_timeout: float = Field(default=30.0, gt=0)
     openapi_timeout: float = Field(default=3.0, gt=0)
     openapi_cache_seconds: float = Field(default=30.0, ge=0)
+
+    @field_validator("service_urls")
+    @classmethod
+    def _replicas(cls, urls: dict[str, str | list[str]]) -> dict[str, str | list[str]]:
+        for service, value in urls.items():
+            if not replica_urls(value):
+                raise ValueError(f"SERVICE_URLS[{service!r}] lists no URL")
+        return urls
+
+    def service_replicas(self) -> dict[str, list[str]]:
+        """`service_urls` with every service's URLs as a list (one URL: a list of one)."""
+        return {service: replica_urls(value) for service, value in self.service_urls.items()}
 
     @field_validator("service_clients")
     @classmethod

@@ -9,7 +9,21 @@ from and given back to the top of its origin's stack. httpx stays for the gatewa
 services' OpenAPI documents).
 
 Failures raise `UpstreamError`, named as httpx names them (`ConnectError`, `ConnectTimeout`, `ReadTimeout`,
-`RemoteProtocolError`, `PoolTimeout`, ...). Nothing is retried: a request may not be idempotent.
+`RemoteProtocolError`, `PoolTimeout`, ...), and saying how far the request got: `unsent` (no connection could be
+made: the service saw nothing of it) or `unanswered` (sent, then the connection ended before a status line: a
+replica that died, or a keep-alive connection it had just closed).
+
+A service may run several replicas (`Replicas`): each request goes to the next in turn, and the proxy tries another
+one, each replica at most once, only where that cannot apply a request twice (`UpstreamError.retryable`):
+
+* an `unsent` request, whatever its method: nothing reached the replica that failed;
+* an `unanswered` request whose method is idempotent (GET, HEAD, OPTIONS, TRACE, PUT, DELETE): sending it again
+  changes nothing the first one may have changed.
+
+Anything else is not retried: a POST (or PATCH) that was sent may have taken effect although its answer was lost,
+and no service deduplicates by an `Idempotency-Key` (none reads one), so sending it again could open an account or
+submit an application twice; a `ReadTimeout` is a service still at work on the request. A replica that refuses a
+connection sits out `COOLDOWN_SECONDS` (tried again after it, or before it when every other one failed too).
 """
 
 from __future__ import annotations
@@ -17,6 +31,7 @@ from __future__ import annotations
 import asyncio
 import ssl
 from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import cast
 from urllib.parse import urlsplit
@@ -24,14 +39,24 @@ from urllib.parse import urlsplit
 import httptools
 
 _NO_BODY_METHODS = frozenset({"GET", "HEAD", "DELETE", "OPTIONS", "TRACE"})
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"})
+COOLDOWN_SECONDS = 3.0
+"""How long a replica that refused a connection is passed over (a restart takes longer; a blip less)."""
 
 
 class UpstreamError(Exception):
-    """The exchange with a service failed; `kind` names how (as httpx would)."""
+    """The exchange with a service failed; `kind` names how (as httpx would). `unsent`: nothing of the request
+    reached the service; `unanswered`: it was sent, and the connection ended before a status line."""
 
-    def __init__(self, kind: str, detail: str = "") -> None:
+    def __init__(self, kind: str, detail: str = "", *, unsent: bool = False, unanswered: bool = False) -> None:
         super().__init__(f"{kind}: {detail}" if detail else kind)
         self.kind = kind
+        self.unsent = unsent
+        self.unanswered = unanswered
+
+    def retryable(self, method: str) -> bool:
+        """Whether another replica may be sent the same request without risk of applying it twice."""
+        return self.unsent or (self.unanswered and method in IDEMPOTENT_METHODS)
 
 
 @dataclass(frozen=True)
@@ -56,6 +81,40 @@ class Origin:
         shown = f"[{host}]" if ":" in host else host
         header = shown if port == default else f"{shown}:{port}"
         return cls(parts.scheme, host, port, parts.path.rstrip("/"), header.encode("idna"))
+
+
+class Replicas:
+    """A service's replicas (its `SERVICE_URLS` entry): each request starts at the next in turn (round robin); one
+    that refused a connection is tried last until its cool-down has passed."""
+
+    def __init__(self, origins: Sequence[Origin], cooldown: float = COOLDOWN_SECONDS) -> None:
+        if not origins:
+            raise ValueError("a service needs at least one replica")
+        self.origins = tuple(origins)
+        self._cooldown = cooldown
+        self._turn = 0
+        self._out_until: dict[Origin, float] = {}
+
+    @classmethod
+    def of(cls, base_urls: Sequence[str], cooldown: float = COOLDOWN_SECONDS) -> Replicas:
+        return cls([Origin.of(url) for url in base_urls], cooldown)
+
+    def order(self, now: float) -> Sequence[Origin]:
+        """The replicas to try for one request, each once: from the next in turn, those sitting out last."""
+        if len(self.origins) == 1:
+            return self.origins
+        start = self._turn
+        self._turn = (start + 1) % len(self.origins)
+        turn = self.origins[start:] + self.origins[:start]
+        if not self._out_until:
+            return turn
+        self._out_until = {origin: until for origin, until in self._out_until.items() if until > now}
+        return sorted(turn, key=lambda origin: origin in self._out_until)  # stable: the turn's order otherwise
+
+    def sit_out(self, origin: Origin, now: float) -> None:
+        """`origin` refused a connection: pass it over for the cool-down."""
+        if len(self.origins) > 1:
+            self._out_until[origin] = now + self._cooldown
 
 
 @dataclass(frozen=True)
@@ -110,7 +169,9 @@ class _Connection(asyncio.Protocol):
             self.reusable = False
             self._complete()
             return
-        self._fail(UpstreamError("RemoteProtocolError", "the service closed the connection without an answer"))
+        unanswered = not self._headers_done
+        error = UpstreamError("RemoteProtocolError", "the service closed the connection", unanswered=unanswered)
+        self._fail(error)
 
     # --------------------------------------------------------------- httptools callbacks
 
@@ -290,9 +351,9 @@ class UpstreamPool:
                     lambda: _Connection(loop), origin.host, origin.port, ssl=context
                 )
         except TimeoutError:
-            raise UpstreamError("ConnectTimeout", f"{origin.host}:{origin.port}") from None
+            raise UpstreamError("ConnectTimeout", f"{origin.host}:{origin.port}", unsent=True) from None
         except OSError as exc:
-            raise UpstreamError("ConnectError", str(exc)) from exc
+            raise UpstreamError("ConnectError", str(exc), unsent=True) from exc
         return protocol
 
     def _ssl_context(self) -> ssl.SSLContext:
