@@ -20,7 +20,7 @@ from typing import Annotated, Any
 import httpx
 import jwt
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from fastapi import Depends, Request
 
 from prasmes_runtime.errors import Forbidden, Unauthorized, Unavailable
@@ -53,12 +53,18 @@ class InvalidToken(Exception):
         self.public = public
 
 
+def load_key(path: Path) -> Ed25519PrivateKey:
+    """An Ed25519 private key (PEM) that must exist: a retired signing key is never created."""
+    key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+    if not isinstance(key, Ed25519PrivateKey):
+        raise ValueError(f"{path} holds no Ed25519 private key")
+    return key
+
+
 def load_or_create_key(path: Path) -> Ed25519PrivateKey:
     """The signing key, created on first use (dev and tests); production mounts it as a secret."""
     if path.exists():
-        key = serialization.load_pem_private_key(path.read_bytes(), password=None)
-        assert isinstance(key, Ed25519PrivateKey)
-        return key
+        return load_key(path)
     key = Ed25519PrivateKey.generate()
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(
@@ -68,16 +74,38 @@ def load_or_create_key(path: Path) -> Ed25519PrivateKey:
     return key
 
 
+def key_id(key: Ed25519PublicKey) -> str:
+    """A key's `kid`: derived from the public key alone, so the same key has the same kid in every process."""
+    public = key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    return uuid.uuid5(uuid.NAMESPACE_OID, public.hex()).hex[:16]
+
+
+def public_jwk(key: Ed25519PublicKey) -> dict[str, Any]:
+    jwk: dict[str, Any] = json.loads(jwt.algorithms.OKPAlgorithm.to_jwk(key))
+    jwk.update(kid=key_id(key), alg=ALGORITHM, use="sig")
+    return jwk
+
+
 class TokenIssuer:
-    def __init__(self, key: Ed25519PrivateKey, *, issuer: str, audience: str, ttl_seconds: int = 3600) -> None:
+    """Signs with `key`; publishes it and the `retired` keys, which sign nothing any more but still verify the
+    tokens they signed before a rollover, until those expire and the operator drops the keys."""
+
+    def __init__(
+        self,
+        key: Ed25519PrivateKey,
+        *,
+        issuer: str,
+        audience: str,
+        ttl_seconds: int = 3600,
+        retired: Iterable[Ed25519PublicKey] = (),
+    ) -> None:
         self._key = key
         self.issuer = issuer
         self.audience = audience
         self.ttl_seconds = ttl_seconds
-        public = key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-        self.kid = uuid.uuid5(uuid.NAMESPACE_OID, public.hex()).hex[:16]
-        self._jwk = json.loads(jwt.algorithms.OKPAlgorithm.to_jwk(key.public_key()))
-        self._jwk.update(kid=self.kid, alg=ALGORITHM, use="sig")
+        self.kid = key_id(key.public_key())
+        self._jwk = public_jwk(key.public_key())
+        self._retired = [jwk for jwk in map(public_jwk, retired) if jwk["kid"] != self.kid]
 
     def issue(self, subject: str, roles: Iterable[str], *, ttl_seconds: int | None = None, **claims: Any) -> str:
         now = int(time.time())
@@ -95,11 +123,15 @@ class TokenIssuer:
         return jwt.encode(payload, self._key, algorithm=ALGORITHM, headers={"kid": self.kid})
 
     def jwks(self) -> dict[str, Any]:
-        return {"keys": [self._jwk]}
+        """The signing key first, then the retired ones."""
+        return {"keys": [self._jwk, *self._retired]}
 
 
 class TokenVerifier:
-    """Verifies tokens against a JWKS, fetched over HTTP and cached; refetched for an unknown kid.
+    """Verifies tokens against a JWKS, fetched over HTTP and cached: refetched for an unknown kid (a rollover to a
+    new signing key; at most once every `refetch_after` seconds) and once it is `max_key_age` old, so that a key the
+    identity provider stopped publishing (a retired key dropped) stops verifying within that time. An old key set
+    that cannot be read again is kept, and read again `refetch_after` later.
 
     A client sends the same token with every request for as long as it lives, so a verified token's principal is
     kept, keyed by the token itself, for the next request of this process: at most `cache_size` of them, the least
@@ -115,6 +147,7 @@ class TokenVerifier:
         jwks_url: str | None = None,
         jwks: dict[str, Any] | None = None,
         refetch_after: float = 30.0,
+        max_key_age: float = 300.0,
         cache_size: int = 4096,
         clock: Callable[[], float] = time.time,
     ) -> None:
@@ -122,8 +155,12 @@ class TokenVerifier:
         self._audience = audience
         self._jwks_url = jwks_url
         self._keys: dict[str, Any] = {}
+        self._published: list[dict[str, Any]] = []
         self._fetched_at = 0.0
         self._refetch_after = refetch_after
+        self._max_key_age = max_key_age
+        self._refresh_due = 0.0
+        """When (time.monotonic) the key set is old enough to be read again."""
         self._lock = asyncio.Lock()
         self._cache_size = cache_size
         self._clock = clock
@@ -133,9 +170,24 @@ class TokenVerifier:
             self._load(jwks)
 
     def _load(self, jwks: dict[str, Any]) -> None:
-        self._keys = {k["kid"]: jwt.PyJWK(k, algorithm=ALGORITHM).key for k in jwks.get("keys", []) if "kid" in k}
+        published = [k for k in jwks.get("keys", []) if "kid" in k]
+        keys = {k["kid"]: jwt.PyJWK(k, algorithm=ALGORITHM).key for k in published}
         self._fetched_at = time.monotonic()
-        self._verified.clear()
+        self._refresh_due = self._fetched_at + self._max_key_age
+        if published != self._published:  # a key withdrawn takes its kept tokens with it
+            self._keys, self._published = keys, published
+            self._verified.clear()
+
+    async def _refresh_if_old(self) -> None:
+        if not self._jwks_url or not self._keys or time.monotonic() < self._refresh_due:
+            return
+        async with self._lock:
+            if time.monotonic() < self._refresh_due:
+                return  # another request read it meanwhile
+            try:
+                await self._fetch(self._jwks_url)
+            except Unavailable:
+                self._refresh_due = time.monotonic() + self._refetch_after  # logged; the keys held still verify
 
     async def _key_for(self, kid: str) -> Any:
         if kid not in self._keys and self._jwks_url:
@@ -159,6 +211,7 @@ class TokenVerifier:
             raise Unavailable("the identity provider's key set could not be read") from exc
 
     async def verify(self, token: str) -> Principal:
+        await self._refresh_if_old()
         kept = self._verified.get(token)
         if kept is not None:
             expires, principal = kept

@@ -6,8 +6,9 @@ import uuid
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi import APIRouter, Depends, Request, Response
-from prasmes_runtime.auth import CurrentUser, TokenIssuer, load_or_create_key
+from prasmes_runtime.auth import CurrentUser, TokenIssuer, load_key, load_or_create_key
 from prasmes_runtime.errors import Forbidden, NotFound
 from prasmes_runtime.roles import ROLES, SERVICE
 from pydantic import BaseModel
@@ -60,10 +61,20 @@ DEV_USERS: dict[str, DevUser] = {
 }
 
 
+def signing_keys(settings: GatewaySettings) -> tuple[Ed25519PrivateKey, list[Ed25519PrivateKey]]:
+    """The key that signs and the retired ones (RETIRED_SIGNING_KEY_PATHS), which must exist: they are never made."""
+    retired = [load_key(path) for path in settings.retired_signing_key_paths]
+    return load_or_create_key(settings.resolved_signing_key_path()), retired
+
+
 def build_issuer(settings: GatewaySettings) -> TokenIssuer:
-    key = load_or_create_key(settings.resolved_signing_key_path())
+    key, retired = signing_keys(settings)
     return TokenIssuer(
-        key, issuer=settings.jwt_issuer, audience=settings.jwt_audience, ttl_seconds=settings.token_ttl_seconds
+        key,
+        issuer=settings.jwt_issuer,
+        audience=settings.jwt_audience,
+        ttl_seconds=settings.token_ttl_seconds,
+        retired=[old.public_key() for old in retired],
     )
 
 

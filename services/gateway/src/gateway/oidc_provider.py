@@ -11,12 +11,12 @@ from urllib.parse import urlencode
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse
-from prasmes_runtime.auth import Principal, TokenIssuer, load_or_create_key
+from prasmes_runtime.auth import Principal, TokenIssuer, key_id
 from prasmes_runtime.logging import get_logger
 from prasmes_runtime.roles import LEARNER
 from starlette.datastructures import QueryParams
 
-from gateway.identity import DEV_USERS
+from gateway.identity import DEV_USERS, signing_keys
 from gateway.oidc_federation import Federation, FederationFailed, PendingUpstream, federated_subject
 from gateway.oidc_pages import Language, Pages, UserChoice
 from gateway.oidc_requests import (
@@ -294,12 +294,20 @@ def _query(separator: str, state: str | None) -> str:
 
 
 def build(settings: GatewaySettings, access_tokens: TokenIssuer) -> OidcProvider:
-    """The provider, signing with the platform's key under the access tokens' `kid` (one key set verifies both)."""
-    key = load_or_create_key(settings.resolved_signing_key_path())
-    kid = TokenIssuer(key, issuer=access_tokens.issuer, audience=access_tokens.audience).kid
+    """The provider, signing with the platform's key under the access tokens' `kid` (one key set verifies both). What
+    the retired keys signed (codes, ID token hints, cookies) is still read, as the access tokens they signed are."""
+    key, retired = signing_keys(settings)
+    kid = key_id(key.public_key())
     if kid != access_tokens.kid:
         raise RuntimeError("the OpenID Connect provider's key is not the access tokens' key")
-    signer = OidcSigner(key, kid=kid, issuer=settings.oidc_issuer)
+    signer = OidcSigner(
+        key, kid=kid, issuer=settings.oidc_issuer, retired={key_id(k.public_key()): k.public_key() for k in retired}
+    )
     secure = settings.oidc_issuer.startswith("https://")
-    browser = BrowserState(derive_secret(key), secure=secure, session_seconds=settings.oidc_session_seconds)
+    browser = BrowserState(
+        derive_secret(key),
+        retired=[derive_secret(k) for k in retired],
+        secure=secure,
+        session_seconds=settings.oidc_session_seconds,
+    )
     return OidcProvider(settings, access_tokens, signer, browser)

@@ -21,6 +21,7 @@ import json
 import re
 import secrets
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -60,10 +61,13 @@ def request_digest(fields: dict[str, str]) -> str:
 
 
 class BrowserState:
-    def __init__(self, secret: bytes, *, secure: bool, session_seconds: int) -> None:
-        self._session = URLSafeTimedSerializer(secret, salt="prasmes.oidc.session")
-        self._sign_in = URLSafeTimedSerializer(secret, salt="prasmes.oidc.sign-in")
-        self._upstream = URLSafeTimedSerializer(secret, salt="prasmes.oidc.upstream")
+    """The cookies, signed with `secret`; those signed with a `retired` one (a former signing key's) still read."""
+
+    def __init__(self, secret: bytes, *, secure: bool, session_seconds: int, retired: Sequence[bytes] = ()) -> None:
+        keys = [*retired, secret]  # itsdangerous signs with the last and reads with any
+        self._session = URLSafeTimedSerializer(keys, salt="prasmes.oidc.session")
+        self._sign_in = URLSafeTimedSerializer(keys, salt="prasmes.oidc.sign-in")
+        self._upstream = URLSafeTimedSerializer(keys, salt="prasmes.oidc.upstream")
         self._secure = secure
         self.session_seconds = session_seconds
 

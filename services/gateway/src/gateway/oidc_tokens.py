@@ -16,13 +16,13 @@ from __future__ import annotations
 import time
 import uuid
 from collections import OrderedDict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import jwt
 from authlib.oidc.core.util import create_half_hash
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from prasmes_runtime.auth import ALGORITHM
 
 CODE_TYPE = "oauth-authz-code+jwt"
@@ -59,11 +59,19 @@ class IdentityClaims:
 
 class OidcSigner:
     """Signs and verifies the provider's codes and ID tokens with the platform's key, under its `kid` (the key set
-    at /.well-known/jwks.json verifies them)."""
+    at /.well-known/jwks.json verifies them); still verifies what the `retired` keys (kid -> key) signed."""
 
-    def __init__(self, key: Ed25519PrivateKey, *, kid: str, issuer: str, clock: Clock = time.time) -> None:
+    def __init__(
+        self,
+        key: Ed25519PrivateKey,
+        *,
+        kid: str,
+        issuer: str,
+        clock: Clock = time.time,
+        retired: Mapping[str, Ed25519PublicKey] | None = None,
+    ) -> None:
         self._key = key
-        self._public = key.public_key()
+        self._verifying: dict[str, Ed25519PublicKey] = {**(retired or {}), kid: key.public_key()}
         self.kid = kid
         self.issuer = issuer
         self.clock = clock
@@ -76,11 +84,12 @@ class OidcSigner:
     ) -> dict[str, Any]:
         try:
             header = jwt.get_unverified_header(token)
-            if header.get("typ") != typ or header.get("kid") != self.kid or header.get("alg") != ALGORITHM:
+            public = self._verifying.get(str(header.get("kid")))
+            if header.get("typ") != typ or public is None or header.get("alg") != ALGORITHM:
                 raise TokenRefused("not one of ours")
             claims: dict[str, Any] = jwt.decode(
                 token,
-                self._public,
+                public,
                 algorithms=[ALGORITHM],
                 audience=list(audience) if not isinstance(audience, str) else audience,
                 issuer=self.issuer,
