@@ -46,7 +46,9 @@ async def main(url: str, bootstrap: str, report: IO[str]) -> None:
     database = Database(url)
     producer = Reporting(KafkaBus(bootstrap).producer(), report)
     await producer.start()
-    relay = asyncio.ensure_future(OutboxRelay(database, producer, batch_size=50, poll_interval=0.02).run())
+    # A standby that tries the lock every 10 ms: the test is about two relays contending for it, turn after turn.
+    relay_loop = OutboxRelay(database, producer, batch_size=50, poll_interval=0.02, standby_interval=0.01)
+    relay = asyncio.ensure_future(relay_loop.run())
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, relay.cancel)
     report.write(json.dumps({"ready": os.getpid()}) + "\n")
     report.flush()

@@ -1,8 +1,11 @@
 """The outbox: written with the state change or not at all; the relay publishes in order and resumes."""
 
 import asyncio
+import fcntl
+import os
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -10,6 +13,7 @@ from accounts.app import DEFINITION
 from prasmes_contracts import KafkaRecord, from_kafka
 from prasmes_contracts.accounts import AccountOpened
 from prasmes_runtime import migrations
+from prasmes_runtime import outbox as outbox_module
 from prasmes_runtime.bus import BusUnavailable
 from prasmes_runtime.bus.embedded import EmbeddedBus
 from prasmes_runtime.db import Database
@@ -110,6 +114,49 @@ async def test_the_relay_loop_wakes_on_commit_and_survives_outages(tmp_path: Pat
                 break
             await asyncio.sleep(0.05)
         assert len(await bus.read_all("accounts.accounts")) == 3
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await database.dispose()
+
+
+async def test_a_relay_that_finds_the_lock_taken_stands_by_without_waking_on_commits(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With N workers every commit would otherwise cost N lock attempts: a standby tries every `standby_interval`,
+    whatever is committed, and takes over within that interval once the holder lets go."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'accounts.db'}"
+    await asyncio.to_thread(migrations.upgrade, DEFINITION.migrations_dir, url)
+    database = Database(url)
+    bus = EmbeddedBus(tmp_path / "events.db")
+    attempts = 0
+    acquire = outbox_module._FileLease.acquire
+
+    async def counted(self: Any, conn: Any) -> bool:
+        nonlocal attempts
+        attempts += 1
+        return await acquire(self, conn)
+
+    monkeypatch.setattr(outbox_module._FileLease, "acquire", counted)
+    holder = os.open(f"{tmp_path / 'accounts.db'}.relay-lock", os.O_RDWR | os.O_CREAT, 0o600)
+    fcntl.flock(holder, fcntl.LOCK_EX)  # another worker's relay
+    relay = OutboxRelay(database, bus.producer(), poll_interval=30, standby_interval=0.25)
+    task = asyncio.create_task(relay.run())
+    try:
+        started = asyncio.get_running_loop().time()
+        for n in range(40):  # each commit sets the relay's wake-up signal
+            await _write(database, range(n, n + 1))
+            await asyncio.sleep(0.025)
+        standing_by = asyncio.get_running_loop().time() - started
+        assert await bus.read_all("accounts.accounts") == [], "the lock's holder publishes, not the standby"
+        assert 1 <= attempts <= standing_by / 0.25 + 2, f"{attempts} attempts in {standing_by:.2f} s, 40 commits"
+
+        os.close(holder)  # the holder's process ended, and its lock with it
+        for _ in range(40):
+            if len(await bus.read_all("accounts.accounts")) == 40:
+                break
+            await asyncio.sleep(0.05)
+        assert len(await bus.read_all("accounts.accounts")) == 40
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)

@@ -19,7 +19,8 @@ is sent only once batch k is acknowledged. So:
 Wake-up: a commit in the relay's own process sets `Database.outbox_signal`; on PostgreSQL every writer's transaction
 NOTIFYs and the relay LISTENs (`Database.listen_for_outbox`), so commits of other processes (a service's `api`
 processes) wake it too; on SQLite the relay of a `worker` probes the table every `probe_interval`. The poll
-interval is the fallback for anything missed.
+interval is the fallback for anything missed. A relay that found the lock taken is a standby: it wakes on nothing and
+tries the lock again every `standby_interval`.
 """
 
 from __future__ import annotations
@@ -168,6 +169,8 @@ class _Turn:
     error: Exception | None = None
     """Why the turn ended early (the bus failed a batch); the rows from that batch on stay unmarked."""
     topics: Counter[str] = field(default_factory=Counter)
+    leased: bool = True
+    """False: another relay held the lock, and the turn did nothing."""
 
 
 class _Lease(Protocol):
@@ -254,17 +257,22 @@ class OutboxRelay:
         batches_per_turn: int = 20,
         probe_interval: float | None = None,
         listen: bool = True,
+        standby_interval: float = 0.5,
     ) -> None:
         """`batches_per_turn` bounds how long one turn holds the lock (other relays, and rows committed out of id
         order, wait for the next turn). `probe_interval`: on SQLite, also look at the table this often between two
         wake-ups, for writers in other processes (None: only this process's commits and the poll interval wake
-        it). `listen`: on PostgreSQL, LISTEN for every writer's NOTIFY while `run` runs."""
+        it). `listen`: on PostgreSQL, LISTEN for every writer's NOTIFY while `run` runs. `standby_interval`: how often
+        a relay that found the lock taken tries again; it does not wake on commits, which the holder publishes (with
+        N workers every commit would otherwise cost N lock attempts), so the lock moves within this interval of the
+        holder's death."""
         self._db = database
         self._producer = producer
         self._batch_size = batch_size
         self._poll_interval = poll_interval
         self._max_backoff = max_backoff
         self._linger = linger
+        self._standby_interval = standby_interval
         self._batches_per_turn = max(1, batches_per_turn)
         self._probe_interval = None if database.is_postgres else probe_interval
         self._listen = listen and database.is_postgres
@@ -304,7 +312,9 @@ class OutboxRelay:
                     backoff = min(backoff * 2, self._max_backoff)
                     continue
                 backoff = 0.1
-                if not turn.more:
+                if not turn.leased:
+                    await asyncio.sleep(self._standby_interval)
+                elif not turn.more:
                     await self._wait_for_work()
         finally:
             if listener is not None:
@@ -356,7 +366,7 @@ class OutboxRelay:
             try:
                 held = await self._lease.acquire(reader)
                 if not held:
-                    return _Turn()
+                    return _Turn(leased=False)
                 turn = await self._pipeline(reader, connections)
             finally:
                 if held:
