@@ -136,6 +136,7 @@ bench: install deps-system kafka-lib deps-bench
 	$(BIN)/python -m bench.survey_results
 	$(BIN)/python -m bench.notifications_fanout
 	$(BIN)/python -m bench.statistics_bench
+	$(BIN)/python -m bench.replicas
 
 .PHONY: bench-quick deps-bench capacity
 

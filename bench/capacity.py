@@ -17,7 +17,7 @@ import json
 import math
 import random
 import tomllib
-from collections.abc import Generator, Iterable
+from collections.abc import Generator, Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -255,19 +255,42 @@ def simulate_round(
 # ---------------------------------------------------------------- this machine, as bench/ measures it
 
 
+SERVERS_ON_THE_PATH = ("postgres",)
+"""Servers whose CPU a request waits for (its commit), where a measurement names them (`cpu_ms=`)."""
+SERVERS_BEHIND = ("kafka",)
+"""Servers whose CPU the workers' part of a request uses (the relay's sends)."""
+
+
 def this_machine(
-    inputs: Inputs, connections: int, accounts_replicas: int = 1, seconds: float = 30, seed: int = 7
+    inputs: Inputs,
+    connections: int,
+    accounts_replicas: int = 1,
+    seconds: float = 30,
+    seed: int = 7,
+    cpu_ms: Mapping[str, float] | None = None,
 ) -> dict[str, Any]:
     """Account opening in a closed loop of `connections` (as wrk drives it), every process on this machine's cores.
 
-    A process is one core at most (a resource of capacity 1, or `accounts_replicas` for accounts' api), and all of
-    them share the machine's cores (a second resource each step holds too); the workers' part of each account
-    competes for the same cores. Predicts requests/s and latency; the load generator's own CPU is left out."""
+    A process is one core at most (a resource of capacity 1, or `accounts_replicas` for accounts' api; PostgreSQL and
+    Kafka, many processes or threads, as many as the machine has), and all of them share the machine's cores (a
+    second resource each step holds too); the workers' part of each account competes for the same cores. Predicts
+    requests/s and latency; the load generator's own CPU is left out. `cpu_ms`: each process's CPU per account (a
+    `bench/` run's, PostgreSQL and Kafka included) in place of the inputs' figure."""
     env = simpy.Environment()
     rng = random.Random(seed)
-    machine = simpy.Resource(env, capacity=int(inputs.section("machine")["cores"]))
+    cores = int(inputs.section("machine")["cores"])
+    machine = simpy.Resource(env, capacity=cores)
     operation = inputs.operations["open_account"]
-    processes = {s: simpy.Resource(env, capacity=accounts_replicas if s == "accounts" else 1) for s in operation.cpu_ms}
+    if cpu_ms is not None:
+        operation = Operation(operation.name, dict(cpu_ms), True, "given")
+    request_path, workers = [*inputs.request_path, *SERVERS_ON_THE_PATH], [*inputs.workers, *SERVERS_BEHIND]
+
+    def capacity(station: str) -> int:
+        if station in SERVERS_ON_THE_PATH + SERVERS_BEHIND:
+            return cores
+        return accounts_replicas if station == "accounts" else 1
+
+    processes = {s: simpy.Resource(env, capacity=capacity(s)) for s in operation.cpu_ms}
     done: list[float] = []
 
     def serve(station: str, ms: float) -> Step:
@@ -282,9 +305,9 @@ def this_machine(
     def client() -> Step:
         while True:
             start = env.now
-            for station, ms in operation.on(inputs.request_path):
+            for station, ms in operation.on(request_path):
                 yield from serve(station, ms)
-            for station, ms in operation.on(inputs.workers):
+            for station, ms in operation.on(workers):
                 env.process(background(station, ms))
             done.append(env.now - start)
 
@@ -297,7 +320,7 @@ def this_machine(
         "accounts_replicas": accounts_replicas,
         "requests_per_s": round(len(done) / seconds, 1),
         "latency": _percentiles(warm),
-        "cpu_ms_per_request": round(sum(operation.cpu_ms.values()), 3),
+        "cpu_ms_per_request": round(sum(ms for _, ms in operation.on(request_path + workers)), 3),
     }
 
 

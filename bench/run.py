@@ -116,8 +116,9 @@ def _kafka_phase(plan: Plan, work: Path, codes: Codes, results: dict[str, Any]) 
 def _start(stack: Stack, timeout: float = 60, attempts: int = 3, names: tuple[str, ...] | None = None) -> None:
     """Start on a free block of ports. Other test runs on this machine take ports too: a block found free
     may be taken before a service binds it, so a failed start is retried on another block."""
+    replicas = max(stack.replica_count(name) for name in BACKENDS)  # a block of ports per replica
     for attempt in range(1, attempts + 1):
-        stack.base_port = free_base_port(random.randrange(30000, 50000))
+        stack.base_port = free_base_port(random.randrange(30000, 50000), replicas=replicas)
         try:
             stack.start(names, timeout=timeout)
             return

@@ -8,6 +8,10 @@ Each service runs as two processes of its code: `<name>` (role `api`: HTTP only,
 service's port) and `<name>-worker` (role `worker`: migrations, the outbox relay, the consumers and the jobs, serving
 /healthz, /readyz and /metrics on the service's port + the number of services). The gateway is one process
 (`--workers API_WORKERS`). Used by `make run`, the end-to-end tests and the benchmarks.
+
+`Stack(replicas=2)` (or `{"accounts": 2}`) runs that many api and worker processes of a backend, `<name>#2` and
+`<name>-worker#2` on the ports of the next block (+ `PORTS_PER_STACK`), and lists every api replica in the
+gateway's SERVICE_URLS; on Kafka only (the embedded log allows one worker per consumer group).
 """
 
 from __future__ import annotations
@@ -40,7 +44,9 @@ DEMO_PERSONAL_CODE = "161175-19997"
 SERVICES = registry.SERVICES
 BACKENDS = registry.BACKENDS
 PORTS_PER_STACK = 2 * len(SERVICES)
-"""A service's api (and the gateway) at base port + its place in the registry; its worker that + len(SERVICES)."""
+"""A service's api (and the gateway) at base port + its place in the registry; its worker that + len(SERVICES).
+Replica k of a backend (`Stack.replicas`) the same in block k: + (k - 1) * PORTS_PER_STACK."""
+WORKER_SUFFIX = "-worker"
 
 
 def _api_workers_from_env() -> int:
@@ -64,16 +70,34 @@ class Stack:
     """uvicorn `--workers` of every api process and of the gateway (env API_WORKERS, default 1)."""
     split_roles: bool = True
     """Each service as a `worker` process and an `api` process; False: one process of role `all` per service."""
+    replicas: int | Mapping[str, int] = 1
+    """How many api and how many worker processes each backend runs: one number for all, or by service name (the
+    others 1). Replica 1 is `<name>` and `<name>-worker`; replica k > 1 `<name>#k` and `<name>-worker#k` (the
+    process names `stop_service`, `start_service` and `wait_ready` take). More than one needs bus="kafka"."""
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
-    """By process name: `gateway`, `<service>` (its api process, or its only one) and `<service>-worker`."""
+    """By process name: `gateway`, `<service>` (its api process, or its only one) and `<service>-worker`, and
+    `<service>#k`, `<service>-worker#k` for replica k > 1."""
 
-    def url(self, name: str) -> str:
-        """Where a service's HTTP API (its api process) or the gateway listens."""
-        return f"http://127.0.0.1:{self.port(name, 'api')}"
+    def url(self, name: str, replica: int = 1) -> str:
+        """Where a service's HTTP API (its api process; of `replica`) or the gateway listens."""
+        return f"http://127.0.0.1:{self.port(name, 'api', replica)}"
 
-    def worker_url(self, name: str) -> str:
-        """Where a service's worker process serves /healthz, /readyz and /metrics."""
-        return f"http://127.0.0.1:{self.port(name, 'worker')}"
+    def worker_url(self, name: str, replica: int = 1) -> str:
+        """Where a service's worker process (of `replica`) serves /healthz, /readyz and /metrics."""
+        return f"http://127.0.0.1:{self.port(name, 'worker', replica)}"
+
+    def replica_count(self, name: str) -> int:
+        """How many replicas of each of its processes a service runs (the gateway and the web pages: one)."""
+        if not registry.entry(name).backend:
+            return 1
+        count = self.replicas if isinstance(self.replicas, int) else self.replicas.get(name, 1)
+        if count < 1:
+            raise ValueError(f"replicas of {name}: {count} (at least 1)")
+        return count
+
+    def api_urls(self, name: str) -> list[str]:
+        """Where each api replica of a service listens (the gateway's SERVICE_URLS entry)."""
+        return [self.url(name, replica) for replica in range(1, self.replica_count(name) + 1)]
 
     def roles(self, name: str) -> tuple[str, ...]:
         """A service's processes by role, in start order: the worker (it migrates), then the api; the gateway's one."""
@@ -82,11 +106,29 @@ class Stack:
         return ("worker", "api") if self.split_roles else ("all",)
 
     @staticmethod
-    def process_name(name: str, role: str) -> str:
-        return f"{name}-worker" if role == "worker" else name
+    def process_name(name: str, role: str, replica: int = 1) -> str:
+        process = f"{name}{WORKER_SUFFIX}" if role == "worker" else name
+        return process if replica == 1 else f"{process}#{replica}"
 
-    def port(self, name: str, role: str) -> int:
-        return self.base_port + registry.entry(name).port_offset + (len(SERVICES) if role == "worker" else 0)
+    def process_names(self, name: str) -> list[str]:
+        """A service's processes in start order: its workers (they migrate), then the rest."""
+        replicas = range(1, self.replica_count(name) + 1)
+        names = [self.process_name(name, role, k) for role in self.roles(name) for k in replicas]
+        return sorted(names, key=lambda process: WORKER_SUFFIX not in process)  # stable: replicas stay in order
+
+    def process_of(self, process: str) -> tuple[str, str, int]:
+        """(service, role, replica) of a process name: `accounts`, `accounts#2`, `accounts-worker#2` (`#1` names
+        replica 1 too)."""
+        base, _, number = process.partition("#")
+        replica = int(number) if number.isdigit() else 1
+        if base.endswith(WORKER_SUFFIX) and base.removesuffix(WORKER_SUFFIX) in BACKENDS:
+            return base.removesuffix(WORKER_SUFFIX), "worker", replica
+        registry.entry(base)  # KeyError for no such service
+        return base, self.roles(base)[-1], replica
+
+    def port(self, name: str, role: str, replica: int = 1) -> int:
+        block = (replica - 1) * PORTS_PER_STACK
+        return self.base_port + block + registry.entry(name).port_offset + (len(SERVICES) if role == "worker" else 0)
 
     @property
     def gateway_url(self) -> str:
@@ -152,7 +194,7 @@ class Stack:
             JWKS_URL=f"{self.gateway_url}/.well-known/jwks.json",
             IDENTITY_URL=self.gateway_url,
             PUBLIC_URL=self.gateway_url,
-            SERVICE_URLS=json.dumps(registry.default_urls(self.base_port)),
+            SERVICE_URLS=json.dumps(self._service_urls(name)),
             SIGNING_KEY_PATH=str(self.signing_key_path),
             DEV_MODE=env.get("DEV_MODE", "true"),
         )
@@ -179,6 +221,20 @@ class Stack:
             env["ROLE"] = role
         return env
 
+    def _service_urls(self, name: str) -> Mapping[str, str | list[str]]:
+        """SERVICE_URLS: for the gateway every api replica of each backend; for the others (whose settings take one
+        URL per service) replica 1's."""
+        if not registry.entry(name).edge:
+            return registry.default_urls(self.base_port)
+        return {backend: urls if len(urls := self.api_urls(backend)) > 1 else urls[0] for backend in BACKENDS}
+
+    def _check_replicas(self, name: str) -> None:
+        if self.replica_count(name) > 1 and self.bus != "kafka":
+            raise ValueError(
+                f"{self.replica_count(name)} replicas of {name} need bus='kafka', not {self.bus!r}: the embedded "
+                "event log allows one worker per consumer group"
+            )
+
     def start(self, names: tuple[str, ...] | None = None, timeout: float = 60) -> None:
         self.var_dir.mkdir(parents=True, exist_ok=True)
         load_or_create_key(self.signing_key_path)  # before any process, so all share one key
@@ -192,16 +248,23 @@ class Stack:
             raise
 
     def start_service(self, name: str, role: str | None = None) -> None:
-        """Start a service's processes (`roles`), or the one of the given role. An api process serves once the
-        database is at its head revision, which the worker migrates to (they start together)."""
-        if role is None:
-            for each in self.roles(name):
-                self.start_service(name, each)
+        """Start a service's processes (`process_names`: every replica), or those of the given role, or one process
+        by its name (`accounts-worker#2`). An api process serves once the database is at its head revision, which
+        the worker migrates to (they start together)."""
+        if not _is_service(name):
+            self._start_process(*self.process_of(name))
             return
+        self._check_replicas(name)
+        for process in self.process_names(name):
+            service, each, replica = self.process_of(process)
+            if role is None or each == role:
+                self._start_process(service, each, replica)
+
+    def _start_process(self, name: str, role: str, replica: int) -> None:
         spec = registry.entry(name)
         log_dir = self.log_dir or self.var_dir / "logs"
         log_dir.mkdir(parents=True, exist_ok=True)
-        process_name = self.process_name(name, role)
+        process_name = self.process_name(name, role, replica)
         out = (log_dir / f"{process_name}.log").open("ab")
         command = [
             sys.executable,
@@ -212,7 +275,7 @@ class Stack:
             "--host",
             "127.0.0.1",
             "--port",
-            str(self.port(name, role)),
+            str(self.port(name, role, replica)),
             # The compiled event loop and HTTP parser (uvicorn[standard]), named so that a missing one fails the start
             # instead of falling back in silence to asyncio's loop and h11 (twice the CPU per request on a bare echo).
             "--loop",
@@ -243,11 +306,13 @@ class Stack:
         )
 
     def wait_ready(self, name: str, timeout: float = 60) -> None:
-        """Until every process of the service answers /healthz (an api process: once the schema is migrated)."""
+        """Until every process of the service (or the one process named) answers /healthz (an api process: once the
+        schema is migrated)."""
         deadline = time.monotonic() + timeout
-        for role in self.roles(name):
-            process_name = self.process_name(name, role)
-            url = f"http://127.0.0.1:{self.port(name, role)}/healthz"
+        for process_name in self.process_names(name) if _is_service(name) else [name]:
+            service, role, replica = self.process_of(process_name)
+            process_name = self.process_name(service, role, replica)
+            url = f"http://127.0.0.1:{self.port(service, role, replica)}/healthz"
             while True:
                 process = self.processes[process_name]
                 if process.poll() is not None:
@@ -261,12 +326,10 @@ class Stack:
                 time.sleep(0.1)
 
     def stop_service(self, name: str, sig: int = signal.SIGTERM) -> None:
-        """Stop every process of a service (`accounts`: its api and its worker), or one process by its name
-        (`accounts-worker`)."""
-        if name in self.processes and name.endswith("-worker"):
-            names = [name]
-        else:
-            names = [self.process_name(name, role) for role in self.roles(name)][::-1]  # the api first
+        """Stop every process of a service (`accounts`: its api and its worker processes, every replica), or one
+        process by its name (`accounts-worker`, `accounts#2`, `accounts#1` for replica 1's api)."""
+        # A service's api processes first; a process name (`#1` included) as `processes` knows it.
+        names = self.process_names(name)[::-1] if _is_service(name) else [self.process_name(*self.process_of(name))]
         self._stop([n for n in names if n in self.processes], sig)
 
     def stop(self) -> None:
@@ -285,6 +348,10 @@ class Stack:
                 process.wait()
 
 
+def _is_service(name: str) -> bool:
+    return any(service.name == name for service in SERVICES)
+
+
 def _signal(process: subprocess.Popen[bytes], sig: int) -> None:
     """A SIGKILL reaches a process's uvicorn workers too (its group, when it leads one); other signals go to the
     process alone (uvicorn's supervisor stops its workers itself)."""
@@ -295,17 +362,18 @@ def _signal(process: subprocess.Popen[bytes], sig: int) -> None:
             process.send_signal(sig)
 
 
-def free_base_port(start: int | None = None) -> int:
-    """The first port of a free block, two ports per service (`PORTS_PER_STACK`; for tests running their own stack).
-    It starts at a random place, so that two runs on one machine rarely reach for the same block. The block lies
-    below the kernel's ephemeral range: a port free when checked could otherwise be taken, before the service binds
-    it, as the source port of an outgoing connection (to PostgreSQL, to Kafka)."""
-    top = _first_ephemeral_port() - PORTS_PER_STACK
+def free_base_port(start: int | None = None, replicas: int = 1) -> int:
+    """The first port of a free block, two ports per service (`PORTS_PER_STACK`, times `replicas` for a stack of
+    that many; for tests running their own stack). It starts at a random place, so that two runs on one machine
+    rarely reach for the same block. The block lies below the kernel's ephemeral range: a port free when checked
+    could otherwise be taken, before the service binds it, as the source port of an outgoing connection (to
+    PostgreSQL, to Kafka)."""
+    size = PORTS_PER_STACK * replicas
+    top = _first_ephemeral_port() - size
     start = start if start is not None else random.randrange(20000, top)
-    step = PORTS_PER_STACK
-    candidates: list[int] = [*range(start, top, step), *range(20000, start, step)]
+    candidates: list[int] = [*range(start, top, size), *range(20000, start, size)]
     for base in candidates:
-        if _block_is_free(base):
+        if _block_is_free(base, size):
             return base
     raise RuntimeError("no free block of ports")
 
@@ -319,10 +387,10 @@ def _first_ephemeral_port() -> int:
         return 32768
 
 
-def _block_is_free(base: int) -> bool:
+def _block_is_free(base: int, size: int = PORTS_PER_STACK) -> bool:
     with contextlib.ExitStack() as sockets:
         try:
-            for offset in range(PORTS_PER_STACK):
+            for offset in range(size):
                 sockets.enter_context(socket.socket()).bind(("127.0.0.1", base + offset))
         except OSError:
             return False
