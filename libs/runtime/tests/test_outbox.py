@@ -60,6 +60,15 @@ async def _pending(database: Database) -> int:
         return int(await session.scalar(sa.select(sa.func.count()).where(outbox.c.dispatched_at.is_(None))) or 0)
 
 
+async def _published(bus: EmbeddedBus, expected: int, timeout: float = 2.5) -> None:
+    """Until the topic holds `expected` events (the relay runs in the background)."""
+    for _ in range(int(timeout / 0.05)):
+        if len(await bus.read_all("accounts.accounts")) == expected:
+            return
+        await asyncio.sleep(0.05)
+    assert len(await bus.read_all("accounts.accounts")) == expected
+
+
 @pytest.mark.postgres
 async def test_an_event_of_a_rolled_back_transaction_is_never_published(database: Database) -> None:
     with pytest.raises(RuntimeError):
@@ -109,11 +118,7 @@ async def test_the_relay_loop_wakes_on_commit_and_survives_outages(tmp_path: Pat
     try:
         await asyncio.sleep(0.2)
         await _write(database, range(3))
-        for _ in range(50):
-            if len(await bus.read_all("accounts.accounts")) == 3:
-                break
-            await asyncio.sleep(0.05)
-        assert len(await bus.read_all("accounts.accounts")) == 3
+        await _published(bus, 3)
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
@@ -152,11 +157,7 @@ async def test_a_relay_that_finds_the_lock_taken_stands_by_without_waking_on_com
         assert 1 <= attempts <= standing_by / 0.25 + 2, f"{attempts} attempts in {standing_by:.2f} s, 40 commits"
 
         os.close(holder)  # the holder's process ended, and its lock with it
-        for _ in range(40):
-            if len(await bus.read_all("accounts.accounts")) == 40:
-                break
-            await asyncio.sleep(0.05)
-        assert len(await bus.read_all("accounts.accounts")) == 40
+        await _published(bus, 40)
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
