@@ -136,6 +136,12 @@ async def test_ilze_reads_the_quality_flags_and_the_dashboard_with_its_charts(
     assert refused is not None and refused.status == 403
 
 
+AS_RENDERED = """document.addEventListener("DOMContentLoaded", () => {
+  window.rebuildDoneAsRendered = document.querySelector("#rebuild-progress")?.dataset.done ?? null;
+});"""
+"""Keeps `data-done` of the page's progress as the server rendered it, for the test to tell which way it went."""
+
+
 async def test_martins_rebuilds_the_statistics_and_sees_it_come_to_done(
     stack: Stack, new_context: ContextFactory
 ) -> None:
@@ -145,6 +151,8 @@ async def test_martins_rebuilds_the_statistics_and_sees_it_come_to_done(
     await expect(page.locator("h1")).to_have_text("Rebuild the statistics?")
     await expect(page.locator("main")).to_contain_text("recomputed from the first records")
     await _both(page, stack, "/agency/statistics/rebuild", "statistics-rebuild")
+    # The progress as the server rendered it, before the script could replace it (it asks after a second).
+    await page.add_init_script(AS_RENDERED)
     await page.get_by_role("button", name="Yes, rebuild the statistics").click()
     await expect(page).to_have_url(re.compile(r"/agency/statistics\?rebuild=started#rebuild$"))
     progress = page.locator(".app-rebuild #rebuild-progress")
@@ -153,7 +161,13 @@ async def test_martins_rebuilds_the_statistics_and_sees_it_come_to_done(
     # the script asks again every second: no reload, the live region comes to done
     await expect(page.locator('.app-rebuild #rebuild-progress[data-done="true"]')).to_have_count(1, timeout=90_000)
     await expect(progress).to_contain_text("Every record is read")
-    await expect(page.locator(".app-rebuild")).to_contain_text("Show the figures of the new generation")
+    if await page.evaluate("window.rebuildDoneAsRendered") == "true":
+        # A small projection can be rebuilt before the page is served: its figures are then already the new ones,
+        # the script has nothing to follow, and the page says so instead of offering them.
+        await expect(progress).to_contain_text("The figures on this page are this generation's")
+        await expect(page.get_by_role("link", name="Show the figures of the new generation")).to_have_count(0)
+    else:
+        await expect(page.locator(".app-rebuild")).to_contain_text("Show the figures of the new generation")
     await checked(page, "agency-statistics-rebuilt-en")
     await _in(page, stack, "lv", "/agency/statistics")
     await checked(page, "agency-statistics-rebuilt-lv")
