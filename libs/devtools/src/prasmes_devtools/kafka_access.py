@@ -15,7 +15,6 @@ deployment renders the same bindings as Strimzi KafkaUser resources.
 
 from __future__ import annotations
 
-import asyncio
 import importlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -23,7 +22,8 @@ from typing import Any, Literal
 
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import for_code
-from aiokafka.protocol.admin import CreateAclsRequest
+from aiokafka.protocol.admin import CreateAclsRequestStruct
+from aiokafka.protocol.api import Request
 from prasmes_contracts.registry import TOPICS, topic_named
 from prasmes_runtime import registry
 from prasmes_runtime.service import ServiceDefinition
@@ -105,28 +105,39 @@ def bindings(grant: Grant) -> list[Binding]:
 async def apply(bootstrap: str, admin_security_kwargs: Mapping[str, Any], grants: Sequence[Grant]) -> None:
     """Create the grants' ACLs, signed in as a super user (aiokafka's client keyword arguments, e.g.
     `KafkaSecurity.client_kwargs()`). Idempotent: the broker keeps an ACL that exists as it is."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=10_000, **admin_security_kwargs)
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=60_000, **admin_security_kwargs)
     try:
         await admin.start()
-        await asyncio.gather(*(_create(admin, b) for grant in grants for b in bindings(grant)))
+        await _create(admin, list(dict.fromkeys(b for grant in grants for b in bindings(grant))))
     finally:
         await admin.close()
 
 
-async def _create(admin: AIOKafkaAdminClient, binding: Binding) -> None:
-    # aiokafka 0.14 speaks CreateAcls but has no admin method for it: the request goes to any broker (which hands
-    # it to the controller), one binding at a time.
-    request = CreateAclsRequest(
-        resource_type=_RESOURCE_CODES[binding.resource_type],
-        resource_name=binding.name,
-        resource_pattern_type_filter=_PATTERN_CODES[binding.pattern_type],
-        principal=f"User:{binding.principal}",
-        host="*",
-        operation=_OPERATION_CODES[binding.operation],
-        permission_type=_ALLOW,
-    )
-    response = await admin._client.send(admin._client.get_random_node(), request)
-    for error_code, message in response.creation_responses:
+class _CreateAcls(Request[CreateAclsRequestStruct]):  # type: ignore[misc]  # aiokafka ships no types
+    """Every binding in one CreateAcls request (aiokafka 0.14 speaks CreateAcls but has no admin method for it,
+    and its request carries one binding): the controller commits them together, where a request per binding (a few
+    hundred) queues a metadata commit each and, on a busy machine, outlasts the client's timeout."""
+
+    API_KEY = 30
+
+    def __init__(self, bindings: Sequence[Binding]) -> None:
+        self._bindings = list(bindings)
+
+    def build(self, request_struct_class: type[CreateAclsRequestStruct]) -> CreateAclsRequestStruct:
+        with_pattern = request_struct_class.API_VERSION >= 1
+        return request_struct_class([_creation(b, with_pattern=with_pattern) for b in self._bindings])
+
+
+def _creation(binding: Binding, *, with_pattern: bool) -> tuple[Any, ...]:
+    resource = (_RESOURCE_CODES[binding.resource_type], binding.name)
+    pattern = (_PATTERN_CODES[binding.pattern_type],) if with_pattern else ()
+    return (*resource, *pattern, f"User:{binding.principal}", "*", _OPERATION_CODES[binding.operation], _ALLOW)
+
+
+async def _create(admin: AIOKafkaAdminClient, bindings: Sequence[Binding]) -> None:
+    # To any broker, which hands it to the controller; the answers come in the order of the bindings.
+    response = await admin._client.send(admin._client.get_random_node(), _CreateAcls(bindings))
+    for binding, (error_code, message) in zip(bindings, response.creation_responses, strict=True):
         if error_code:
             raise for_code(error_code)(f"ACL {binding} not created: {message}")
 
