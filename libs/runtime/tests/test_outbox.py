@@ -162,3 +162,36 @@ async def test_a_relay_that_finds_the_lock_taken_stands_by_without_waking_on_com
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
         await database.dispose()
+
+
+async def test_an_idle_relay_on_sqlite_keeps_its_slowest_look_across_poll_turns(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Probing another process's commits backs off to 8 x `probe_interval` and stays there while nothing comes (the
+    poll interval's turn does not start it again at the fastest step); a row committed elsewhere is still found."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'accounts.db'}"
+    await asyncio.to_thread(migrations.upgrade, DEFINITION.migrations_dir, url)
+    database, writer = Database(url), Database(url)  # the writer: another process's api, whose commits set no signal
+    bus = EmbeddedBus(tmp_path / "events.db")
+    looks = 0
+    has_pending = OutboxRelay._has_pending
+
+    async def counted(self: OutboxRelay) -> bool:
+        nonlocal looks
+        looks += 1
+        return await has_pending(self)
+
+    monkeypatch.setattr(OutboxRelay, "_has_pending", counted)
+    relay = OutboxRelay(database, bus.producer(), poll_interval=0.5, probe_interval=0.025)
+    task = asyncio.create_task(relay.run())
+    try:
+        await asyncio.sleep(3)
+        slowest = 8 * 0.025
+        assert looks <= 3 / slowest + 6, f"{looks} looks in 3 s idle"  # without the kept step: ~30
+        await _write(writer, range(1))
+        await _published(bus, 1)
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await database.dispose()
+        await writer.dispose()

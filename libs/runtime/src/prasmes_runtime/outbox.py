@@ -275,6 +275,9 @@ class OutboxRelay:
         self._standby_interval = standby_interval
         self._batches_per_turn = max(1, batches_per_turn)
         self._probe_interval = None if database.is_postgres else probe_interval
+        self._probe = self._probe_interval
+        """The current step between two looks (SQLite): it grows while the looks find nothing, across the poll
+        interval's turns, and is back at `probe_interval` once rows are published."""
         self._listen = listen and database.is_postgres
         self._lease = _lease_for(database)
         # Ordered as the pending index is, (dispatched_at, id): all NULL, so by id; an index scan from the cursor
@@ -312,6 +315,8 @@ class OutboxRelay:
                     backoff = min(backoff * 2, self._max_backoff)
                     continue
                 backoff = 0.1
+                if turn.published:
+                    self._probe = self._probe_interval
                 if not turn.leased:
                     await asyncio.sleep(self._standby_interval)
                 elif not turn.more:
@@ -324,8 +329,8 @@ class OutboxRelay:
     async def _wait_for_work(self) -> None:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self._poll_interval
-        probe = self._probe_interval
-        ceiling = 0.0 if probe is None else PROBE_BACKOFF_FACTOR * probe
+        probe = self._probe
+        ceiling = 0.0 if self._probe_interval is None else PROBE_BACKOFF_FACTOR * self._probe_interval
         while True:
             remaining = deadline - loop.time()
             if remaining <= 0:
@@ -343,7 +348,7 @@ class OutboxRelay:
                         return
                     # Each empty look waits twice as long (25, 50, 100, 200 ms): under load the next rows come
                     # within the first step; an idle worker does not query its table forty times a second.
-                    probe = min(probe * 2, ceiling)
+                    probe = self._probe = min(probe * 2, ceiling)
                 continue
             # Linger a moment so that commits arriving together leave in one batch, not one each.
             await asyncio.sleep(self._linger)

@@ -40,6 +40,7 @@ class EventLog:
         _use_wal(self._conn)
         self._conn.execute("PRAGMA synchronous=NORMAL")
         self._conn.executescript(_SCHEMA)
+        self._data_version: int | None = None
 
     def append(self, items: Sequence[tuple[str, KafkaRecord]]) -> None:
         with self._write():
@@ -59,6 +60,13 @@ class EventLog:
             (topic, from_offset, limit),
         ).fetchall()
         return [_delivered(topic, *row) for row in rows]
+
+    def changed(self) -> bool:
+        """Whether another connection has committed to the log since this one last asked (SQLite's `data_version`;
+        the first time: True). One pragma, no table read: an idle reader's whole look."""
+        (version,) = self._conn.execute("PRAGMA data_version").fetchone()
+        changed, self._data_version = version != self._data_version, int(version)
+        return changed
 
     def end_offset(self, topic: str) -> int:
         (end,) = self._conn.execute(
@@ -180,6 +188,8 @@ class EmbeddedSubscription:
         self._poll_interval = poll_interval
         self._delay = poll_interval
         self._max_delay = max_delay
+        self._more = True
+        """The last read may have left records (it was full, or nothing was read yet)."""
 
     async def start(self) -> None:
         for topic in self._topics:
@@ -205,6 +215,10 @@ class EmbeddedSubscription:
             self._delay = min(self._delay * 2, self._max_delay)
 
     async def _read(self, max_records: int) -> list[Delivered]:
+        # Only another connection appends (a producer has its own): no commit of theirs since the last look, and
+        # that look read all there was, means nothing new; a worker idling on many topics asks once, not per topic.
+        if not await self._runner.call(EventLog.changed) and not self._more:
+            return []
         batch: list[Delivered] = []
         for topic in self._topics:
             start, limit = self._positions[topic], max_records - len(batch)
@@ -214,6 +228,7 @@ class EmbeddedSubscription:
             batch += records
             if len(batch) >= max_records:
                 break
+        self._more = len(batch) >= max_records
         return batch
 
     async def commit(self, delivered: Sequence[Delivered]) -> None:
