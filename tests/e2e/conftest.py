@@ -1,5 +1,6 @@
 """The platform the web pages' browser tests run against: started once for the run (as `make run` starts it, with
-its demo data), only when a test asks for it."""
+its demo data), only when a test asks for it, and stopped after the last test that asks for it: an idle stack still
+takes a third of a core, which the rest of the suite (on CI's 2 cores) should not pay for."""
 
 from __future__ import annotations
 
@@ -10,10 +11,27 @@ import httpx
 import pytest
 from prasmes_devtools.devstack import Stack, free_base_port, seed_demo
 
+WEB_STACK = "web_stack"
+_last_user: list[str] = []
+"""The node id of the last collected test that uses the web stack."""
+_started: list[Stack] = []
+
+
+@pytest.hookimpl(trylast=True)  # after -k and -m have deselected theirs
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    users = [item.nodeid for item in items if WEB_STACK in getattr(item, "fixturenames", ())]
+    _last_user[:] = users[-1:]
+
+
+def pytest_runtest_teardown(item: pytest.Item) -> None:
+    if _started and [item.nodeid] == _last_user:
+        _started[0].stop()  # the fixture's own stop, at the session's end, finds nothing left to stop
+
 
 @pytest.fixture(scope="session")
 def web_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     stack = Stack(var_dir=tmp_path_factory.mktemp("web"), base_port=free_base_port())
+    _started[:] = [stack]
     stack.start(timeout=120)
     try:
         seed_demo(stack)
