@@ -64,8 +64,8 @@ class EventLog:
     def changed(self) -> bool:
         """Whether another connection has committed to the log since this one last asked (SQLite's `data_version`;
         the first time: True). One pragma, no table read: an idle reader's whole look."""
-        (version,) = self._conn.execute("PRAGMA data_version").fetchone()
-        changed, self._data_version = version != self._data_version, int(version)
+        version = int(self._conn.execute("PRAGMA data_version").fetchone()[0])
+        changed, self._data_version = version != self._data_version, version
         return changed
 
     def end_offset(self, topic: str) -> int:
