@@ -60,6 +60,19 @@ async def _pending(database: Database) -> int:
         return int(await session.scalar(sa.select(sa.func.count()).where(outbox.c.dispatched_at.is_(None))) or 0)
 
 
+async def _on_sqlite(tmp_path: Path) -> tuple[str, Database, EmbeddedBus]:
+    """A migrated SQLite database for a relay in the background, and the embedded log it publishes to."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'accounts.db'}"
+    await asyncio.to_thread(migrations.upgrade, DEFINITION.migrations_dir, url)
+    return url, Database(url), EmbeddedBus(tmp_path / "events.db")
+
+
+async def _stopped(task: asyncio.Task[None], database: Database) -> None:
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+    await database.dispose()
+
+
 async def _published(bus: EmbeddedBus, expected: int, timeout: float = 2.5) -> None:
     """Until the topic holds `expected` events (the relay runs in the background)."""
     for _ in range(int(timeout / 0.05)):
@@ -109,10 +122,7 @@ async def test_after_a_broker_failure_a_new_relay_resumes_where_the_old_stopped(
 
 
 async def test_the_relay_loop_wakes_on_commit_and_survives_outages(tmp_path: Path) -> None:
-    url = f"sqlite+aiosqlite:///{tmp_path / 'accounts.db'}"
-    await asyncio.to_thread(migrations.upgrade, DEFINITION.migrations_dir, url)
-    database = Database(url)
-    bus = EmbeddedBus(tmp_path / "events.db")
+    _, database, bus = await _on_sqlite(tmp_path)
     relay = OutboxRelay(database, bus.producer(), poll_interval=30)  # only the commit signal can wake it soon
     task = asyncio.create_task(relay.run())
     try:
@@ -120,9 +130,7 @@ async def test_the_relay_loop_wakes_on_commit_and_survives_outages(tmp_path: Pat
         await _write(database, range(3))
         await _published(bus, 3)
     finally:
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
-        await database.dispose()
+        await _stopped(task, database)
 
 
 async def test_a_relay_that_finds_the_lock_taken_stands_by_without_waking_on_commits(
@@ -130,10 +138,7 @@ async def test_a_relay_that_finds_the_lock_taken_stands_by_without_waking_on_com
 ) -> None:
     """With N workers every commit would otherwise cost N lock attempts: a standby tries every `standby_interval`,
     whatever is committed, and takes over within that interval once the holder lets go."""
-    url = f"sqlite+aiosqlite:///{tmp_path / 'accounts.db'}"
-    await asyncio.to_thread(migrations.upgrade, DEFINITION.migrations_dir, url)
-    database = Database(url)
-    bus = EmbeddedBus(tmp_path / "events.db")
+    _, database, bus = await _on_sqlite(tmp_path)
     attempts = 0
     acquire = outbox_module._FileLease.acquire
 
@@ -159,9 +164,7 @@ async def test_a_relay_that_finds_the_lock_taken_stands_by_without_waking_on_com
         os.close(holder)  # the holder's process ended, and its lock with it
         await _published(bus, 40)
     finally:
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
-        await database.dispose()
+        await _stopped(task, database)
 
 
 async def test_an_idle_relay_on_sqlite_keeps_its_slowest_look_across_poll_turns(
@@ -169,10 +172,8 @@ async def test_an_idle_relay_on_sqlite_keeps_its_slowest_look_across_poll_turns(
 ) -> None:
     """Probing another process's commits backs off to 8 x `probe_interval` and stays there while nothing comes (the
     poll interval's turn does not start it again at the fastest step); a row committed elsewhere is still found."""
-    url = f"sqlite+aiosqlite:///{tmp_path / 'accounts.db'}"
-    await asyncio.to_thread(migrations.upgrade, DEFINITION.migrations_dir, url)
-    database, writer = Database(url), Database(url)  # the writer: another process's api, whose commits set no signal
-    bus = EmbeddedBus(tmp_path / "events.db")
+    url, database, bus = await _on_sqlite(tmp_path)
+    writer = Database(url)  # another process's api, whose commits set no signal
     looks = 0
     has_pending = OutboxRelay._has_pending
 
@@ -191,7 +192,5 @@ async def test_an_idle_relay_on_sqlite_keeps_its_slowest_look_across_poll_turns(
         await _write(writer, range(1))
         await _published(bus, 1)
     finally:
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
-        await database.dispose()
+        await _stopped(task, database)
         await writer.dispose()
