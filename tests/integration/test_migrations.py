@@ -45,6 +45,7 @@ async def _tables_and_diff(url: str, metadata: sa.MetaData) -> tuple[set[str], l
 
 
 @pytest.mark.postgres
+@pytest.mark.real_migrations
 @pytest.mark.parametrize("definition", SERVICES, ids=[s.name for s in SERVICES])
 async def test_migrations_up_and_down(definition: ServiceDefinition, database_url: str) -> None:
     metadata = _metadata(definition)

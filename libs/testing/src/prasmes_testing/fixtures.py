@@ -18,6 +18,7 @@ from prasmes_runtime.auth import TokenIssuer, TokenVerifier, load_or_create_key
 from prasmes_runtime.bus.embedded import EmbeddedBus
 from prasmes_runtime.bus.kafka import KafkaBus
 
+from prasmes_testing.migrated import MigratedTemplates, installed
 from prasmes_testing.servers import create_database, kafka_server, postgres_server
 
 if TYPE_CHECKING:
@@ -34,6 +35,19 @@ def kafka_bootstrap() -> Iterator[str]:
 def postgres_server_url() -> Iterator[str]:
     with postgres_server() as url:
         yield url
+
+
+@pytest.fixture(scope="session", autouse=True)
+def migrated_templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MigratedTemplates]:
+    """Each service's migrations run once; an empty database upgraded to the heads becomes a copy (`migrated`)."""
+    with installed(tmp_path_factory.mktemp("migrated")) as templates:
+        yield templates
+
+
+@pytest.fixture(autouse=True)
+def _real_migrations_when_marked(request: pytest.FixtureRequest, migrated_templates: MigratedTemplates) -> None:
+    """A test marked `real_migrations` (one about the migrations themselves) runs them, not a copy of their result."""
+    migrated_templates.enabled = request.node.get_closest_marker("real_migrations") is None
 
 
 @pytest.fixture
