@@ -1,6 +1,11 @@
 """The platform the web pages' browser tests run against: started once for the run (as `make run` starts it, with
-its demo data), only when a test asks for it, and stopped after the last test that asks for it: an idle stack still
-takes a third of a core, which the rest of the suite (on CI's 2 cores) should not pay for."""
+its demo data, but each service as one process: the pages do not care which role serves them, the api and worker
+split is tests/integration/test_roles.py's subject, and half the processes start in half the time), only when a test
+asks for it, and stopped after the last test that asks for it: an idle stack still takes a sixth of a core, which
+the rest of the suite (on CI's 2 cores) should not pay for.
+
+The browser modules that change what others read (an allocation, a rebuild, calls' clock) run on their own stacks,
+also one process per service."""
 
 from __future__ import annotations
 
@@ -30,7 +35,7 @@ def pytest_runtest_teardown(item: pytest.Item) -> None:
 
 @pytest.fixture(scope="session")
 def web_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    stack = Stack(var_dir=tmp_path_factory.mktemp("web"), base_port=free_base_port())
+    stack = Stack(var_dir=tmp_path_factory.mktemp("web"), base_port=free_base_port(), split_roles=False)
     _started[:] = [stack]
     stack.start(timeout=120)
     try:

@@ -1,11 +1,10 @@
-"""The agency's applications, funding projects and the allocation of a window in a real browser, against a platform
-of their own (as `make run` starts it, with the demo data): an allocation and the approvals would change what other
-modules' tests read on the shared one. Through the API: a first come project and a ranked one whose window closes
-half a minute after Anna and Jānis applied. Ilze (an officer) filters the applications, opens Anna's and approves it
-after the confirmation page; she is not offered the allocation and gets a 403 page when she posts it. Mārtiņš (an
-administrator) confirms the allocation of the closed window, seeing the ranking rules, and follows it to its
-result: ranked, approved, rejected and the lottery seed. axe-core and a screenshot of every page in both
-languages."""
+"""The agency's applications, funding projects and the allocation of a window in a real browser, against a platform of
+their own (as `make run` starts it, with the demo data, one process per service): an allocation and the approvals would
+change what other modules' tests read on the shared one. Through the API: a first come project and a ranked one whose
+window closes half a minute after Anna and Jānis applied. Ilze (an officer) filters the applications, opens Anna's and
+approves it after the confirmation page; she is not offered the allocation and gets a 403 page when she posts it.
+Mārtiņš (an administrator) confirms the allocation of the closed window, seeing the ranking rules, and follows it to its
+result: ranked, approved, rejected and the lottery seed. axe-core and a screenshot of every page in both languages."""
 
 from __future__ import annotations
 
@@ -31,7 +30,7 @@ WINDOW_SECONDS = 30
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    stack = Stack(var_dir=tmp_path_factory.mktemp("agency-applications"), base_port=free_base_port())
+    stack = Stack(var_dir=tmp_path_factory.mktemp("agency-applications"), base_port=free_base_port(), split_roles=False)
     stack.start(timeout=120)
     try:
         seed_demo(stack)

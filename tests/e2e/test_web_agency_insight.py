@@ -1,10 +1,10 @@
 """The agency's oversight pages in a real browser, against a platform of their own (as `make run` starts it, with the
-demo data): a rebuild of the statistics and a decided registration would change what other modules' tests read on
-the shared one. Kārlis registers an education institution through the API; Ilze (an officer) finds it waiting with
-its deadline and what the register and the signature checks found, and approves it after the confirmation page; she
-reads the quality flags and the dashboard with its charts, and is not offered the rebuild; Mārtiņš (an
-administrator) starts a rebuild and watches it come to done without reloading. axe-core and a screenshot of every
-page in both languages."""
+demo data, one process per service): a rebuild of the statistics and a decided registration would change what other
+modules' tests read on the shared one. Kārlis registers an education institution through the API; Ilze (an officer)
+finds it waiting with its deadline and what the register and the signature checks found, and approves it after the
+confirmation page; she reads the quality flags and the dashboard with its charts, and is not offered the rebuild;
+Mārtiņš (an administrator) starts a rebuild and watches it come to done without reloading. axe-core and a screenshot of
+every page in both languages."""
 
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ NAME = "Latgales tehnoloģiju skola"
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    stack = Stack(var_dir=tmp_path_factory.mktemp("agency-insight"), base_port=free_base_port())
+    stack = Stack(var_dir=tmp_path_factory.mktemp("agency-insight"), base_port=free_base_port(), split_roles=False)
     stack.start(timeout=240)  # a second platform beside the shared one: give it time on a busy machine
     try:
         seed_demo(stack)
