@@ -16,7 +16,6 @@ from decimal import Decimal
 from typing import Literal
 
 from fastapi import Response
-from openpyxl import Workbook
 from prasmes_runtime.http import attachment
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -37,6 +36,8 @@ def as_csv(columns: Sequence[str], rows: Iterable[Sequence[object]]) -> bytes:
 
 def as_xlsx(columns: Sequence[str], rows: Iterable[Sequence[object]], *, sheet: str) -> bytes:
     """A workbook of one sheet titled `sheet`: a header of `columns`, then one row per row."""
+    from openpyxl import Workbook  # a quarter of a second at every process's start, for an export now and then
+
     book = Workbook()
     table = book.active
     assert table is not None
