@@ -23,7 +23,7 @@ from prasmes_runtime.dependencies import ClockDep, ContextDep, DatabaseDep, Pagi
 from prasmes_runtime.errors import InvalidInput
 from prasmes_runtime.http import attachment
 from prasmes_runtime.schemas import NotNull, Page, Printable, StrictModel, Text
-from pydantic import AfterValidator, AwareDatetime, BaseModel, Field, ValidationError
+from pydantic import AfterValidator, AwareDatetime, BaseModel, Field, TypeAdapter, ValidationError
 from pydantic_core import PydanticCustomError
 
 from accounts.adapters.credential_key import KEYS, PUBLIC_PATH, CredentialKey
@@ -333,6 +333,9 @@ class ProjectOut(BaseModel):
         )
 
 
+_PROJECTS = TypeAdapter(list[ProjectOut])
+
+
 class AllocationOut(BaseModel):
     project_code: str
     seed: str
@@ -345,8 +348,20 @@ class AllocationOut(BaseModel):
 @projects_router.get(
     "", response_model=list[ProjectOut], summary="Funding projects with their live budgets", openapi_extra=PUBLIC
 )
-async def list_projects(database: DatabaseDep) -> list[ProjectOut]:
-    return [ProjectOut.of(view) for view in await project_service.list_projects(database)]
+async def list_projects(database: DatabaseDep) -> Response:
+    return _json(await project_service.published_projects(database, _rendered_projects))
+
+
+def _rendered_projects(views: list[ProjectView]) -> bytes:
+    return _PROJECTS.dump_json([ProjectOut.of(view) for view in views])
+
+
+def _rendered_project(view: ProjectView) -> bytes:
+    return ProjectOut.of(view).model_dump_json().encode()
+
+
+def _json(body: bytes) -> Response:
+    return Response(body, media_type="application/json")
 
 
 ProjectPath = Annotated[Text, Field(description="The project's code, e.g. IMK.")]
@@ -355,8 +370,8 @@ ProjectPath = Annotated[Text, Field(description="The project's code, e.g. IMK.")
 @projects_router.get(
     "/{code}", response_model=ProjectOut, summary="A funding project with its live budget", openapi_extra=PUBLIC
 )
-async def get_project(code: ProjectPath, database: DatabaseDep) -> ProjectOut:
-    return ProjectOut.of(await project_service.get_project(database, code))
+async def get_project(code: ProjectPath, database: DatabaseDep) -> Response:
+    return _json(await project_service.published_project(database, code, _rendered_project))
 
 
 @projects_router.post("", status_code=201, response_model=ProjectOut, summary="Create a funding project")

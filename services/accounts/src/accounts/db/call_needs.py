@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from prasmes_runtime.db import upsert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from accounts.db.project import forget_published
 from accounts.db.tables import calls, learning_needs
 from accounts.domain.learning_needs import LearningNeed
 
@@ -49,6 +50,7 @@ async def replace_needs(
     needs: Sequence[tuple[str, dict[str, str]]],
 ) -> None:
     """The call's list of (code, title) replaces whatever list it had."""
+    forget_published(session, project_code)
     await upsert(session, calls, {"id": call_id}, {"project_code": project_code, "needs_approved_at": at})
     await session.execute(learning_needs.delete().where(learning_needs.c.call_id == call_id))
     rows = [

@@ -7,11 +7,24 @@ from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
+from prasmes_runtime.cache import ShortCache
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from accounts.db.tables import funding_projects
 from accounts.domain.account import EmploymentStatus
 from accounts.domain.projects import AllocationMode, FundingProject, ProjectBudget
+
+PUBLISHED_SECONDS = 2.0
+ALL = "*"
+published: ShortCache[str, bytes] = ShortCache(PUBLISHED_SECONDS, entries=256)
+"""The public answers as sent (the list under `ALL`, each project under its code), kept for at most two seconds: a
+budget changed by another process (a second api worker, the worker's consumers) shows that much later, one changed
+in this process at once."""
+
+
+def forget_published(session: AsyncSession, code: str) -> None:
+    """A write to a project's row or to its learning needs: its answers and the list are sent afresh."""
+    published.forget_on_commit(session, [ALL, code])
 
 
 def _project(row: sa.Row[Any]) -> tuple[FundingProject, ProjectBudget]:
@@ -52,10 +65,12 @@ def _values(project: FundingProject) -> dict[str, Any]:
 
 
 async def insert_project(session: AsyncSession, project: FundingProject) -> None:
+    forget_published(session, project.code)
     await session.execute(funding_projects.insert().values(code=project.code, **_values(project)))
 
 
 async def update_project(session: AsyncSession, project: FundingProject) -> None:
+    forget_published(session, project.code)
     await session.execute(
         funding_projects.update().where(funding_projects.c.code == project.code).values(**_values(project))
     )
@@ -77,6 +92,7 @@ async def reserve_budget(session: AsyncSession, code: str, amount: Decimal) -> b
     One conditional UPDATE: on PostgreSQL the row lock serialises racing approvals, on SQLite the
     writer lock does; either way two approvals can never both take the last grant.
     """
+    forget_published(session, code)
     c = funding_projects.c
     result = await session.execute(
         funding_projects.update()
@@ -88,6 +104,7 @@ async def reserve_budget(session: AsyncSession, code: str, amount: Decimal) -> b
 
 async def move_budget(session: AsyncSession, code: str, released: Decimal, spent: Decimal) -> None:
     """Give `released` back to the available budget and move `spent` from reserved to spent."""
+    forget_published(session, code)
     c = funding_projects.c
     await session.execute(
         funding_projects.update()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -63,3 +64,21 @@ async def list_projects(database: Database) -> list[ProjectView]:
         projects = await project_db.all_projects(session)
         needs = await learning_needs.projects_needs(session, [p.code for p, _ in projects])
     return [ProjectView(p, b, needs[p.code]) for p, b in projects]
+
+
+async def published_projects(database: Database, render: Callable[[list[ProjectView]], bytes]) -> bytes:
+    """The public list as sent, rendered once for everyone who asks within `project_db.PUBLISHED_SECONDS`."""
+
+    async def rendered() -> bytes:
+        return render(await list_projects(database))
+
+    return await project_db.published.read(database, project_db.ALL, rendered)
+
+
+async def published_project(database: Database, code: str, render: Callable[[ProjectView], bytes]) -> bytes:
+    """One project's public answer as sent, kept as the list is (an unknown code is not kept: NotFound)."""
+
+    async def rendered() -> bytes:
+        return render(await get_project(database, code))
+
+    return await project_db.published.read(database, code, rendered)
