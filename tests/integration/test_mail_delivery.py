@@ -34,7 +34,7 @@ from prasmes_testing.harness import ServiceHarness, harness, local_settings
 from prasmes_testing.servers import create_database
 from prasmes_testing.smtp import MailServer
 from prasmes_testing.support import eventually
-from prasmes_testing.waiting import caught_up
+from prasmes_testing.waiting import caught_up, start_at_the_end
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres, pytest.mark.asyncio(loop_scope="module")]
 NOW = datetime(2026, 11, 30, 10, 0, tzinfo=UTC)
@@ -120,16 +120,18 @@ async def platform(
         contacts=StaticContacts(contacts), mailer=SmtpSender(SmtpConfig(host=server.host, port=server.port, timeout=5))
     )
     clock = FixedClock(NOW)
+    group = f"notifications.{unique}"
+    await start_at_the_end(kafka_bootstrap, group, handlers.topics())
     async with harness(DEFINITION, settings, token_issuer, clock, adapters) as svc:
-        platform = Platform(svc, clock, server, contacts, f"notifications.{unique}")
+        platform = Platform(svc, clock, server, contacts, group)
         await _quiet(platform)
         yield platform
 
 
 async def _quiet(platform: Platform) -> None:
-    """The broker is the suite's: a new consumer group reads every event earlier tests left on the topics, and
-    makes their notices and mails (refused: none of their recipients is in this directory). Wait until those are
-    read and settled, so that each test sees only its own."""
+    """The broker is the suite's: the group starts after what earlier tests left on the topics (`start_at_the_end`);
+    whatever came between that and the consumer's start makes notices and mails (refused: none of their recipients
+    is in this directory). Wait until those are read and settled, so that each test sees only its own."""
     await caught_up(platform.svc.bus, platform.group, handlers.topics(), timeout=300)
     while await platform.tick():
         pass

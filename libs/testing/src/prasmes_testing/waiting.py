@@ -181,6 +181,22 @@ async def _kafka_lag(bootstrap: str, group: str, topics: Sequence[str]) -> dict[
     return result
 
 
+async def start_at_the_end(bootstrap: str, group: str, topics: Sequence[str]) -> None:
+    """Commit, for a group that has not started, the end offsets of those of `topics` the broker has: it starts
+    after what earlier tests left on the suite's broker instead of reading all of it (a group new to a topic
+    otherwise reads it from the beginning, as the services' groups do in production)."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        cluster = await consumer._client.fetch_all_metadata()
+        partitions = [TopicPartition(t, p) for t in topics for p in sorted(cluster.partitions_for_topic(t) or ())]
+        if partitions:
+            consumer.assign(partitions)
+            await consumer.commit(await consumer.end_offsets(partitions))
+    finally:
+        await consumer.stop()
+
+
 def _describe(tasks: Iterable[asyncio.Task[Any]]) -> str:
     parts = []
     for task in tasks:
