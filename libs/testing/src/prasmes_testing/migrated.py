@@ -98,11 +98,11 @@ def installed(directory: Path) -> Iterator[MigratedTemplates]:
     """`migrations.upgrade` goes through the templates until the block ends."""
     real = migrations.upgrade
     templates = MigratedTemplates(directory, real)
-    migrations.upgrade = templates.upgrade  # type: ignore[assignment]
+    migrations.upgrade = templates.upgrade
     try:
         yield templates
     finally:
-        migrations.upgrade = real  # type: ignore[assignment]
+        migrations.upgrade = real
 
 
 def _digest(migrations_dir: Path | None) -> str:
