@@ -6,6 +6,7 @@ import asyncio
 import importlib
 import os
 import socket
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -127,7 +128,12 @@ def test_local_postgres_create_database_and_query() -> None:
     finally:
         data_dir = server.data_dir
         server.stop()
-    assert data_dir is not None and not data_dir.exists()
+    assert data_dir is not None and not data_dir.exists()  # out of the way at once
+    doomed = data_dir.with_name(f"{data_dir.name}.removing")
+    deadline = time.monotonic() + 30
+    while doomed.exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not doomed.exists(), "its files deleted by the rm it started"
     assert not _port_open(server.port)
     assert server.watchdog_pid is None and not _running(watchdog)  # no stray watchdog
 
