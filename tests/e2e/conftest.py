@@ -1,8 +1,8 @@
 """The platform the web pages' browser tests run against: started once for the run (as `make run` starts it, with
 its demo data, but each service as one process: the pages do not care which role serves them, the api and worker
 split is tests/integration/test_roles.py's subject, and half the processes start in half the time), only when a test
-asks for it, and stopped after the last test that asks for it: an idle stack still takes a sixth of a core, which
-the rest of the suite (on CI's 2 cores) should not pay for.
+asks for it, and stopped after the last test that asks for it: an idle stack still takes part of a core (a third
+with both roles), which the rest of the suite (on CI's 2 cores) should not pay for.
 
 The browser modules that change what others read (an allocation, a rebuild, calls' clock) run on their own stacks,
 also one process per service."""

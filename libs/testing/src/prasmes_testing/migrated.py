@@ -26,7 +26,7 @@ from urllib.parse import urlsplit
 
 from prasmes_runtime import migrations
 
-from prasmes_testing.servers import _asyncpg_dsn, _run_coroutine, _with_database
+from prasmes_testing.servers import _asyncpg_dsn, _run_coroutine, _with_database, create_database
 
 Upgrade = Callable[..., None]
 HEADS = "heads"
@@ -74,6 +74,7 @@ class MigratedTemplates:
             return str(path)
 
         template = self._template(migrations_dir, "sqlite", make)
+        target.parent.mkdir(parents=True, exist_ok=True)
         with closing(sqlite3.connect(template)) as source, closing(sqlite3.connect(target)) as copy:
             source.backup(copy)
 
@@ -85,8 +86,7 @@ class MigratedTemplates:
             return
 
         def make(template: str) -> str:
-            _run_coroutine(_execute(_asyncpg_dsn(server), f'CREATE DATABASE "{template}"'))
-            self._upgrade(migrations_dir, _with_database(url, template), HEADS)
+            self._upgrade(migrations_dir, create_database(server, template), HEADS)
             return template
 
         template = self._template(migrations_dir, urlsplit(url).netloc, make)
@@ -123,7 +123,6 @@ def _sqlite_path(url: str) -> Path | None:
 
 def _sqlite_empty(path: Path) -> bool:
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
         return True
     with closing(sqlite3.connect(path)) as conn:
         return bool(conn.execute("SELECT count(*) = 0 FROM sqlite_master").fetchone()[0])
@@ -156,14 +155,6 @@ async def _replaced(dsn: str, name: str, template: str) -> bool:
             return False
         await conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
         return True
-    finally:
-        await conn.close()
-
-
-async def _execute(dsn: str, statement: str) -> None:
-    conn = await _asyncpg().connect(dsn, timeout=30)
-    try:
-        await conn.execute(statement)
     finally:
         await conn.close()
 
