@@ -145,7 +145,7 @@ capacity: $(INSTALLED)
 	$(BIN)/python -m bench.capacity
 
 # The hot path's regression guard: embedded stack, wrk 5 s per figure, CPU per request (about a minute).
-bench-quick: $(INSTALLED) deps-bench
+bench-quick: install deps-bench
 	$(BIN)/python -m bench.quick
 
 # wrk (Debian) drives the closed-loop benchmarks; py-spy profiles them; perf (optional) traces SQLite's busy waits.
