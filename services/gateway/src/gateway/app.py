@@ -72,8 +72,8 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     )
     install_common(app, upstream_readiness(client, settings.service_replicas()), settings)
     install_docs(app, title=f"{app.title} — API")  # over the merged document at /openapi.json
-    routers = (identity.router, oidc.router, service_tokens.router, directory.router, openapi.router, proxy.router)
-    for router in routers:
+    app.router.routes.insert(0, proxy.ProxyRoute())
+    for router in (identity.router, oidc.router, service_tokens.router, directory.router, openapi.router):
         app.include_router(router)
     if traced:  # no instrumentation when no span would be recorded; install_common still continues a caller's trace
         FastAPIInstrumentor.instrument_app(app, excluded_urls=UNTRACED_URLS)

@@ -15,13 +15,15 @@ from dataclasses import dataclass
 from urllib.parse import quote, unquote
 
 import httpx
-from fastapi import APIRouter, Request, Response
+from fastapi import Request, Response
 from opentelemetry import propagate, trace
 from opentelemetry.trace import SpanKind, Status, StatusCode
 from prasmes_runtime.errors import DomainError, NotFound
 from prasmes_runtime.http import INTERNAL_PATHS, NOTHING_HERE, REQUEST_ID, request_id_of
 from prasmes_runtime.logging import get_logger
 from prasmes_runtime.telemetry import tracer
+from starlette.routing import Match, Route
+from starlette.types import Scope
 
 from gateway.settings import GatewaySettings
 from gateway.upstream import Origin, Replicas, UpstreamError, UpstreamPool, UpstreamResponse
@@ -58,7 +60,7 @@ _FORWARDED = frozenset(name.encode("latin-1") for name in FORWARDED_HEADERS if n
 _PCHAR_SAFE = "/:@!$&'()*+,;=-._~"
 
 log = get_logger(__name__)
-router = APIRouter()
+PATH = "/api/{service}/{path:path}"
 
 
 class PayloadTooLarge(DomainError):
@@ -111,8 +113,23 @@ class Upstreams:
         return cls(services, pool)
 
 
-@router.api_route("/api/{service}/{path:path}", methods=METHODS, include_in_schema=False)
-async def proxy(service: str, path: str, request: Request) -> Response:
+class ProxyRoute(Route):
+    """A plain Starlette route, matched before the gateway's own: a proxied request skips FastAPI's dependency
+    solving and the walk through the included routers (together about a fifth of the gateway's CPU per request).
+    It names itself in the scope as a FastAPI route does, for the access log and the server span."""
+
+    def __init__(self) -> None:
+        super().__init__(PATH, proxy, methods=METHODS, include_in_schema=False)
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        match, child = super().matches(scope)
+        if match is not Match.NONE:
+            child["route"] = self
+        return match, child
+
+
+async def proxy(request: Request) -> Response:
+    service, path = request.path_params["service"], request.path_params["path"]
     upstreams: Upstreams = request.app.state.upstreams
     replicas = upstreams.services.get(service)
     if replicas is None:
