@@ -6,7 +6,7 @@ sending and marking sends no second mail (the mail is in doubt, for an operator)
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -14,9 +14,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from notifications.adapters.contacts import Contact, StaticContacts
+from notifications.adapters.contacts import Contact, ContactsUnavailable, StaticContacts
 from notifications.adapters.smtp import OutgoingMail, SmtpConfig, SmtpSender
 from notifications.app import DEFINITION, daily_digests, send_mails
+from notifications.db import mails as mails_db
+from notifications.domain.mails import MAIL_STATES
 from notifications.settings import NotificationsAdapters
 from prasmes_contracts import to_kafka, topic_for
 from prasmes_contracts.accounts import ApplicationApproved
@@ -303,3 +305,73 @@ async def test_an_officer_who_chose_the_digest_gets_one_mail_a_morning_listing_w
     await world.svc.deliver(assigned(world.clock.at))
     await world.tick()
     assert len(world.server.wait_for(2)) == 2, "without the digest, each notice is mailed again"
+
+
+@dataclass
+class CountedContacts:
+    """The directory, counting the lookups; `down` makes it unreachable."""
+
+    inner: StaticContacts
+    lookups: list[list[str]]
+    down: bool = False
+
+    async def contacts(self, user_ids: Sequence[str]) -> dict[str, Contact]:
+        self.lookups.append(list(user_ids))
+        if self.down:
+            raise ContactsUnavailable("ConnectError")
+        return await self.inner.contacts(user_ids)
+
+    async def holders(self, role: str) -> list[str]:
+        return await self.inner.holders(role)
+
+
+def _counted(world: World) -> CountedContacts:
+    counted = CountedContacts(StaticContacts(CONTACTS), [])
+    object.__setattr__(world.adapters, "contacts", counted)
+    return counted
+
+
+async def test_a_round_asks_the_directory_once_and_refuses_the_unknown_without_sending(world: World) -> None:
+    counted = _counted(world)
+    ghosts = [f"ghost-{n}" for n in range(12)]
+    for learner in ["anna", *ghosts, "emily"]:
+        await world.approved(learner)
+    assert await world.tick() == 14
+    assert len(counted.lookups) == 1 and sorted(counted.lookups[0]) == sorted(["anna", "emily", *ghosts])
+    assert {m["To"] for m in world.server.wait_for(2)} == {"anna@example.lv", "emily@example.com"}
+    failed = await world.mails("failed")
+    assert sorted(m["recipient_id"] for m in failed) == sorted(ghosts)
+    assert all(m["attempts"] == 1 and "no e-mail address" in m["last_error"] for m in failed)
+    assert len(await world.mails("sent")) == 2 and await world.tick() == 0
+
+
+async def test_the_directory_down_puts_every_mail_off_and_they_go_once_it_answers(world: World) -> None:
+    counted = _counted(world)
+    counted.down = True
+    await world.approved("anna")
+    await world.approved("emily")
+    await world.tick()
+    waiting = await world.mails("queued")
+    assert len(waiting) == 2 and not world.server.messages
+    assert all(m["attempts"] == 1 and "directory is unavailable" in m["last_error"] for m in waiting)
+    counted.down = False
+    assert await world.tick() == 0, "not before the delay"
+    world.clock.at = NOW + timedelta(seconds=61)
+    await world.tick()
+    assert {m["To"] for m in world.server.wait_for(2)} == {"anna@example.lv", "emily@example.com"}
+    assert len(await world.mails("sent")) == 2
+
+
+async def test_marking_many_at_once_leaves_a_mail_another_sender_took(world: World) -> None:
+    await world.approved("anna")
+    await world.approved("emily")
+    database = world.svc.app.state.runtime.context.database
+    async with database.session() as session:
+        due = await mails_db.due(session, NOW, 10)
+    taken, left = sorted(due, key=lambda m: m.recipient_id)
+    async with database.transaction() as session:
+        assert await mails_db.claim(session, [taken], NOW) == {taken.id}
+        refused = [m.claimed(NOW).refused("no address") for m in due]
+        await mails_db.save_all(session, refused, expected="queued")
+    states = {m["recipient_id"]: (m["state"], m["last_error"]) for m in await world.mails(*MAIL_STATES)}
+    assert states == {taken.recipient_id: ("sending", None), left.recipient_id: ("failed", "no address")}

@@ -65,6 +65,20 @@ async def save(session: AsyncSession, mail: Mail, *, expected: MailState) -> boo
     return bool(done.rowcount)  # type: ignore[attr-defined]
 
 
+async def save_all(session: AsyncSession, outcomes: Sequence[Mail], *, expected: MailState) -> None:
+    """Each of `outcomes` stored unless its state changed meanwhile: one statement executed for all of them."""
+    if not outcomes:
+        return
+    rows = [{f"v_{k}": v for k, v in _values(mail).items()} for mail in outcomes]
+    columns = [name for name in rows[0] if name != "v_id"]
+    statement = (
+        mails.update()
+        .where(mails.c.id == sa.bindparam("v_id"), mails.c.state == expected)
+        .values({name.removeprefix("v_"): sa.bindparam(name) for name in columns})
+    )
+    await session.execute(statement, rows)
+
+
 async def claim(session: AsyncSession, due: Sequence[Mail], now: datetime) -> set[uuid.UUID]:
     """Those of `due` still queued set `sending` (one more attempt) in one statement: the ids this transaction
     claimed (another sender's are not among them)."""

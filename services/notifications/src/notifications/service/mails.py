@@ -78,9 +78,7 @@ def _link(public_url: str) -> str:
     return f"{public_url.rstrip('/')}/notices"
 
 
-async def _attempt(sending: Sending, mail: Mail, contact: Contact | None, now: datetime) -> Mail:
-    if contact is None:
-        return mail.refused("the recipient has no e-mail address in the directory")
+async def _attempt(sending: Sending, mail: Mail, contact: Contact, now: datetime) -> Mail:
     try:
         rendered = render(mail.kind, contact.language, mail.values, link=_link(sending.public_url))
     except (KeyError, ValueError) as exc:
@@ -100,37 +98,48 @@ async def _attempt(sending: Sending, mail: Mail, contact: Contact | None, now: d
     return mail.sent(now)
 
 
-async def _attempt_all(sending: Sending, claimed: list[Mail], now: datetime) -> list[Mail]:
-    """The addresses asked for at once, then the mails sent side by side."""
+async def _addresses(sending: Sending, due: list[Mail], now: datetime) -> dict[str, Contact] | list[Mail]:
+    """The round's addresses, asked for at once; or, when the directory could not say, every mail put off."""
     try:
-        found = await sending.contacts.contacts([m.recipient_id for m in claimed])
+        return await sending.contacts.contacts(sorted({m.recipient_id for m in due}))
     except ContactsUnavailable as exc:
-        return [m.failed_for_now(f"the directory is unavailable ({exc})", now, sending.retry) for m in claimed]
+        return [m.claimed(now).failed_for_now(f"the directory is unavailable ({exc})", now, sending.retry) for m in due]
     except Exception as exc:  # whatever else the lookup met: the mails wait and are tried again, the round goes on
-        log.exception("mail.contacts_failed", mails=len(claimed))
+        log.exception("mail.contacts_failed", mails=len(due))
         reason = f"the address could not be looked up ({type(exc).__name__})"
-        return [m.failed_for_now(reason, now, sending.retry) for m in claimed]
-    return list(await asyncio.gather(*(_attempt(sending, m, found.get(m.recipient_id), now) for m in claimed)))
+        return [m.claimed(now).failed_for_now(reason, now, sending.retry) for m in due]
 
 
-async def _send_chunk(context: ServiceContext, sending: Sending, chunk: list[Mail]) -> int:
+async def _settle_unsent(database: Database, outcomes: list[Mail]) -> None:
+    """Mails no sender touched (no address, the directory down): marked in one transaction, each only while it is
+    still queued (another sender may have taken it meanwhile)."""
+    async with database.transaction() as session:
+        await db.save_all(session, outcomes, expected="queued")
+    _count(outcomes)
+
+
+async def _send_chunk(context: ServiceContext, sending: Sending, chunk: list[tuple[Mail, Contact]]) -> int:
     """Claimed in one transaction, sent side by side, marked in one transaction: a process stopping meanwhile leaves
     at most this chunk `sending` (then in doubt), every one of which was being sent."""
     database, now = context.database, context.clock.now()
     async with database.transaction() as session:
-        ids = await db.claim(session, chunk, now)
-    claimed = [mail.claimed(now) for mail in chunk if mail.id in ids]
+        ids = await db.claim(session, [mail for mail, _ in chunk], now)
+    claimed = [(mail.claimed(now), contact) for mail, contact in chunk if mail.id in ids]
     if not claimed:
         return 0
-    outcomes = await _attempt_all(sending, claimed, context.clock.now())
+    at = context.clock.now()
+    outcomes = list(await asyncio.gather(*(_attempt(sending, mail, contact, at) for mail, contact in claimed)))
     async with database.transaction() as session:
-        for outcome in outcomes:
-            await db.save(session, outcome, expected="sending")
+        await db.save_all(session, outcomes, expected="sending")
+    _count(outcomes)
+    return len(claimed)
+
+
+def _count(outcomes: list[Mail]) -> None:
     for outcome in outcomes:
         mail_attempts.labels(outcome.state).inc()
         if outcome.state == "failed":
             log.warning("mail.failed", mail_id=str(outcome.id), kind=outcome.kind, reason=outcome.last_error)
-    return len(claimed)
 
 
 async def _settle_stuck(database: Database, now: datetime, lease: timedelta) -> None:
@@ -141,17 +150,33 @@ async def _settle_stuck(database: Database, now: datetime, lease: timedelta) -> 
 
 
 async def send_due(context: ServiceContext, sending: Sending) -> int:
-    """One round of the sender loop: mails whose sender stopped are set in doubt; due mails are claimed (one claimed
-    elsewhere is skipped), sent and marked, `sending.concurrency` at a time. Returns how many were attempted."""
+    """One round of the sender loop: mails whose sender stopped are set in doubt; the due mails' addresses are asked
+    for at once; a mail whose recipient has none is refused unsent; the others are claimed (one claimed elsewhere is
+    skipped), sent and marked, `sending.concurrency` at a time. Returns how many were attempted."""
     database = context.database
     await _settle_stuck(database, context.clock.now(), sending.lease)
     async with database.session() as session:
         due = await db.due(session, context.clock.now(), sending.batch)
-    attempted = 0
-    for start in range(0, len(due), sending.concurrency):
-        attempted += await _send_chunk(context, sending, due[start : start + sending.concurrency])
+    if not due:
+        await _measure(database)
+        return 0
+    found = await _addresses(sending, due, context.clock.now())
+    if isinstance(found, list):
+        await _settle_unsent(database, found)
+        await _measure(database)
+        return len(due)
+    refused = [m.claimed(context.clock.now()).refused(NO_ADDRESS) for m in due if m.recipient_id not in found]
+    if refused:
+        await _settle_unsent(database, refused)
+    sendable = [(m, found[m.recipient_id]) for m in due if m.recipient_id in found]
+    attempted = len(refused)
+    for start in range(0, len(sendable), sending.concurrency):
+        attempted += await _send_chunk(context, sending, sendable[start : start + sending.concurrency])
     await _measure(database)
     return attempted
+
+
+NO_ADDRESS = "the recipient has no e-mail address in the directory"
 
 
 async def _measure(database: Database) -> None:
