@@ -28,7 +28,7 @@ from prasmes_runtime import metrics
 from prasmes_runtime.bus import Bus, BusUnavailable, Delivered, Producer, Subscription
 from prasmes_runtime.clock import SystemClock
 from prasmes_runtime.context import EventContext, ServiceContext
-from prasmes_runtime.db import Database
+from prasmes_runtime.db import Database, insert_new
 from prasmes_runtime.logging import get_logger
 from prasmes_runtime.messaging import inbox
 from prasmes_runtime.settings import Settings
@@ -292,17 +292,13 @@ class EventConsumer:
             return "applied"
         try:
             async with self._db.transaction() as session:
-                try:
-                    async with session.begin_nested():
-                        await session.execute(
-                            inbox.insert().values(
-                                consumer=self.group,
-                                event_id=envelope.id,
-                                event_type=envelope.type,
-                                processed_at=datetime.now(UTC),
-                            )
-                        )
-                except IntegrityError:
+                row = {
+                    "consumer": self.group,
+                    "event_id": envelope.id,
+                    "event_type": envelope.type,
+                    "processed_at": datetime.now(UTC),
+                }
+                if not await insert_new(session, inbox, row):
                     return "duplicate"
                 await handler(EventContext(session, envelope, self._context), event)
         except IntegrityError as exc:
