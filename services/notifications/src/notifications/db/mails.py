@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from prasmes_runtime.db import UtcDateTime, upsert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from notifications.db.digests import digest_choices
 from notifications.db.notices import metadata
 from notifications.domain.mails import Mail, MailState
 
@@ -53,7 +54,7 @@ def _mail(row: sa.Row[Any]) -> Mail:
 
 
 async def add(session: AsyncSession, mail: Mail) -> None:
-    await session.execute(mails.insert().values(**_values(mail)))
+    await session.execute(mails.insert(), _values(mail))
 
 
 async def save(session: AsyncSession, mail: Mail, *, expected: MailState) -> bool:
@@ -122,10 +123,21 @@ async def counts(session: AsyncSession) -> dict[str, int]:
     return {state: n for state, n in (await session.execute(query)).tuples()}
 
 
-async def preferences(session: AsyncSession, user_id: str) -> dict[str, bool]:
-    query = sa.select(email_preferences.c.category, email_preferences.c.email)
-    rows = await session.execute(query.where(email_preferences.c.user_id == user_id))
-    return {category: on for category, on in rows.tuples()}
+async def wishes(session: AsyncSession, user_id: str) -> tuple[dict[str, bool], bool]:
+    """The user's choices per category and whether they chose the daily digest, in one query (every notice asks)."""
+    chosen = sa.select(email_preferences.c.category, email_preferences.c.email).where(
+        email_preferences.c.user_id == user_id
+    )
+    digest = sa.select(sa.null(), sa.true()).where(digest_choices.c.user_id == user_id)
+    rows = (await session.execute(sa.union_all(chosen, digest))).tuples()
+    categories: dict[str, bool] = {}
+    in_digest = False
+    for category, on in rows:
+        if category is None:
+            in_digest = True
+        else:
+            categories[category] = bool(on)
+    return categories, in_digest
 
 
 async def save_preferences(session: AsyncSession, user_id: str, changes: dict[str, bool]) -> None:

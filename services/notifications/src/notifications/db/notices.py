@@ -59,20 +59,19 @@ def _notice(row: sa.Row[tuple[object, ...]]) -> Notice:
 
 
 async def insert_notice(session: AsyncSession, notice: Notice) -> None:
-    await session.execute(
-        notices.insert().values(
-            id=notice.id,
-            recipient_id=notice.recipient_id,
-            kind=notice.kind,
-            title=json.dumps(notice.title, ensure_ascii=False),
-            body=json.dumps(notice.body, ensure_ascii=False),
-            created_at=notice.created_at,
-            read_at=notice.read_at,
-            cause_event_id=notice.cause_event_id,
-            template_values=json.dumps(notice.values, ensure_ascii=False, sort_keys=True),
-            **reference_columns(notice.reference),
-        )
-    )
+    row = {
+        "id": notice.id,
+        "recipient_id": notice.recipient_id,
+        "kind": notice.kind,
+        "title": json.dumps(notice.title, ensure_ascii=False),
+        "body": json.dumps(notice.body, ensure_ascii=False),
+        "created_at": notice.created_at,
+        "read_at": notice.read_at,
+        "cause_event_id": notice.cause_event_id,
+        "template_values": json.dumps(notice.values, ensure_ascii=False, sort_keys=True),
+        **reference_columns(notice.reference),
+    }
+    await session.execute(notices.insert(), row)
 
 
 async def notices_of(session: AsyncSession, recipient_id: str, limit: int, offset: int) -> list[Notice]:

@@ -64,8 +64,7 @@ class Sending:
 async def enqueue(session: AsyncSession, notice: Notice, values: Mapping[str, str], now: datetime) -> Mail | None:
     """The notice's mail, in the notice's transaction; none when the recipient switched its category off or gets it
     in the daily digest."""
-    preferences = await db.preferences(session, notice.recipient_id)
-    digest = await digests_db.choice_of(session, notice.recipient_id) is not None
+    preferences, digest = await db.wishes(session, notice.recipient_id)
     if not email_wanted(category_of(notice.kind), preferences, digest=digest):
         return None
     mail = Mail.of(notice.id, notice.recipient_id, notice.kind, values, now)
@@ -214,8 +213,7 @@ class Preferences:
 
 async def preferences(database: Database, user_id: str) -> Preferences:
     async with database.session() as session:
-        chosen = await db.preferences(session, user_id)
-        digest = await digests_db.choice_of(session, user_id) is not None
+        chosen, digest = await db.wishes(session, user_id)
     email = {category: legal or chosen.get(category, True) for category, legal in CATEGORIES.items()}
     return Preferences(email, digest)
 
