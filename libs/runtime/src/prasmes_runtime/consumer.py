@@ -40,6 +40,10 @@ E = TypeVar("E", bound=Event)
 Handler = Callable[[EventContext, Any], Awaitable[None]]
 _Typed = tuple[CloudEvent, Handler, Event]
 DLQ_PREFIX = "dlq_"
+INBOXED_CHUNK = 50
+"""An inboxed consumer's records applied in one transaction at most: a transaction per event was most of what an
+event cost (begin, commit, a connection from the pool), and a longer one would hold SQLite's write lock against the
+service's own requests."""
 LOOK_SECONDS = 1.0
 """How often a consumer reports its lag and (with generations) looks whether a rebuild has started the next one:
 after every batch, the embedded log's lag (two reads per topic) and the generation's read were most of what a lone
@@ -168,8 +172,7 @@ class EventConsumer:
             if self.spec.batched is not None:
                 await self.process_together(batch)
             else:
-                for delivered in batch:
-                    await self.process(delivered)
+                await self.process_inboxed(batch)
             await subscription.commit(batch)
             if time.monotonic() - looked < LOOK_SECONDS:
                 continue
@@ -264,13 +267,49 @@ class EventConsumer:
         except ValidationError as exc:
             raise PoisonRecord(f"data does not match {envelope.type}: {exc}") from exc
 
+    async def process_inboxed(self, batch: Sequence[Delivered]) -> None:
+        """An inboxed spec's records in order, `INBOXED_CHUNK` to a transaction, each with its inbox row and its own
+        span; a chunk that fails (or holds a record that is no event) is rolled back and its records handled one by
+        one (with the retries and the dead letter of `process`)."""
+        for start in range(0, len(batch), INBOXED_CHUNK):
+            chunk = batch[start : start + INBOXED_CHUNK]
+            if not await self._inboxed_together(chunk):
+                for delivered in chunk:
+                    await self.process(delivered)
+
+    async def _inboxed_together(self, chunk: Sequence[Delivered]) -> bool:
+        try:
+            typed = [(delivered, found) for delivered in chunk if (found := self._typed(delivered)) is not None]
+        except PoisonRecord:
+            return False
+        if not typed:
+            return True
+        outcomes: list[tuple[str, str]] = []
+        try:
+            async with self._db.transaction() as session:
+                for delivered, (envelope, handler, event) in typed:
+                    with self._span(delivered, envelope):
+                        outcomes.append((envelope.type, await self._inboxed(session, handler, event, envelope)))
+        except Exception as exc:
+            log.warning("consumer.chunk_failed", consumer=self.spec.name, records=len(typed), error=repr(exc))
+            return False
+        for event_type, outcome in outcomes:
+            metrics.events_consumed.labels(self.spec.name, event_type, outcome).inc()
+        return True
+
     async def _handle_once(self, delivered: Delivered) -> None:
         found = self._typed(delivered)
         if found is None:
             return  # not an event this consumer cares about
         envelope, handler, event = found
+        with self._span(delivered, envelope):
+            outcome = await self._apply(handler, event, envelope)
+        metrics.events_consumed.labels(self.spec.name, envelope.type, outcome).inc()
+
+    def _span(self, delivered: Delivered, envelope: CloudEvent) -> contextlib.AbstractContextManager[trace.Span]:
+        """The event's consumer span, a child of the trace its producer recorded."""
         parent = context_from_headers({"traceparent": envelope.traceparent or ""})
-        with tracer().start_as_current_span(
+        return tracer().start_as_current_span(
             f"process {envelope.type}",
             context=parent,
             kind=trace.SpanKind.CONSUMER,
@@ -280,9 +319,7 @@ class EventConsumer:
                 "messaging.consumer.group.name": self.group,
                 "messaging.message.id": envelope.id,
             },
-        ):
-            outcome = await self._apply(handler, event, envelope)
-        metrics.events_consumed.labels(self.spec.name, envelope.type, outcome).inc()
+        )
 
     async def _apply(self, handler: Handler, event: Event, envelope: CloudEvent) -> str:
         if self.spec.batched is not None:
@@ -292,19 +329,23 @@ class EventConsumer:
             return "applied"
         try:
             async with self._db.transaction() as session:
-                row = {
-                    "consumer": self.group,
-                    "event_id": envelope.id,
-                    "event_type": envelope.type,
-                    "processed_at": datetime.now(UTC),
-                }
-                if not await insert_new(session, inbox, row):
-                    return "duplicate"
-                await handler(EventContext(session, envelope, self._context), event)
+                return await self._inboxed(session, handler, event, envelope)
         except IntegrityError as exc:
             if _is_inbox_conflict(exc):
                 return "duplicate"  # a concurrent delivery committed first
             raise
+
+    async def _inboxed(self, session: AsyncSession, handler: Handler, event: Event, envelope: CloudEvent) -> str:
+        """The event's inbox row and, unless it was there already (a second delivery), its handler."""
+        row = {
+            "consumer": self.group,
+            "event_id": envelope.id,
+            "event_type": envelope.type,
+            "processed_at": datetime.now(UTC),
+        }
+        if not await insert_new(session, inbox, row):
+            return "duplicate"
+        await handler(EventContext(session, envelope, self._context), event)
         return "applied"
 
     async def _flush(self, session: AsyncSession) -> None:
