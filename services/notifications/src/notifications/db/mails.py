@@ -53,8 +53,11 @@ def _mail(row: sa.Row[Any]) -> Mail:
     return Mail(values=json.loads(m.pop("template_values")), **m)
 
 
+_INSERT_MAIL = mails.insert()
+
+
 async def add(session: AsyncSession, mail: Mail) -> None:
-    await session.execute(mails.insert(), _values(mail))
+    await session.execute(_INSERT_MAIL, _values(mail))
 
 
 async def save(session: AsyncSession, mail: Mail, *, expected: MailState) -> bool:
@@ -123,16 +126,20 @@ async def counts(session: AsyncSession) -> dict[str, int]:
     return {state: n for state, n in (await session.execute(query)).tuples()}
 
 
+_WISHES = sa.union_all(
+    sa.select(email_preferences.c.category, email_preferences.c.email).where(
+        email_preferences.c.user_id == sa.bindparam("user_id")
+    ),
+    sa.select(sa.null(), sa.true()).where(digest_choices.c.user_id == sa.bindparam("user_id")),
+)
+"""Built once: SQLAlchemy keeps a statement's cache key on the statement, so every notice skips building both."""
+
+
 async def wishes(session: AsyncSession, user_id: str) -> tuple[dict[str, bool], bool]:
     """The user's choices per category and whether they chose the daily digest, in one query (every notice asks)."""
-    chosen = sa.select(email_preferences.c.category, email_preferences.c.email).where(
-        email_preferences.c.user_id == user_id
-    )
-    digest = sa.select(sa.null(), sa.true()).where(digest_choices.c.user_id == user_id)
-    rows = (await session.execute(sa.union_all(chosen, digest))).tuples()
     categories: dict[str, bool] = {}
     in_digest = False
-    for category, on in rows:
+    for category, on in (await session.execute(_WISHES, {"user_id": user_id})).tuples():
         if category is None:
             in_digest = True
         else:

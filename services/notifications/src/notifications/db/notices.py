@@ -58,6 +58,9 @@ def _notice(row: sa.Row[tuple[object, ...]]) -> Notice:
     )
 
 
+_INSERT_NOTICE = notices.insert()
+
+
 async def insert_notice(session: AsyncSession, notice: Notice) -> None:
     row = {
         "id": notice.id,
@@ -71,7 +74,7 @@ async def insert_notice(session: AsyncSession, notice: Notice) -> None:
         "template_values": json.dumps(notice.values, ensure_ascii=False, sort_keys=True),
         **reference_columns(notice.reference),
     }
-    await session.execute(notices.insert(), row)
+    await session.execute(_INSERT_NOTICE, row)
 
 
 async def notices_of(session: AsyncSession, recipient_id: str, limit: int, offset: int) -> list[Notice]:
