@@ -70,9 +70,7 @@ async def test_chunks_apply_every_event_once_in_order_and_dead_letter_only_the_b
         headers=[(h, b"1") for h in ("ce_id", "ce_source", "ce_type", "ce_specversion")],
     )
     broken = to_kafka(_envelope(_opened(0, BROKEN)), "one-key")
-    sent = (
-        records[:10] + [again, broken] + records[10:60] + [poison] + records[60:] + [to_kafka(envelopes[-1], "one-key")]
-    )
+    sent = [*records[:10], again, broken, *records[10:60], poison, *records[60:], to_kafka(envelopes[-1], "one-key")]
     producer = bus.producer()
     await producer.start()
     await producer.send_many([(topic, r) for r in sent])
