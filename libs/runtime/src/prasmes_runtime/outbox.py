@@ -52,6 +52,9 @@ _RELAY_LOCK_ID = 0x707261736D6573  # "prasmes": one relay per database at a time
 log = get_logger(__name__)
 
 
+_INSERT = outbox.insert()
+
+
 async def record_event(session: AsyncSession, event: Event) -> CloudEvent:
     """Add an event to the outbox inside the current transaction. Its CloudEvents `source` and
     `subject` come from the event (its owning service, its aggregate), its topic from the registry."""
@@ -76,7 +79,7 @@ async def record_events(session: AsyncSession, events: Sequence[Event]) -> list[
     if not envelopes:
         return []
     await session.execute(
-        outbox.insert(),
+        _INSERT,
         [
             {
                 "event_id": envelope.id,

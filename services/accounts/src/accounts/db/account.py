@@ -48,16 +48,19 @@ def account_from_joined(row: sa.Row[Any]) -> Account:
     return _account(row, ACCOUNT_PREFIX)
 
 
+_INSERT_ACCOUNT = accounts.insert()
+"""Built once, its cache key with it: every opening runs it."""
+
+
 async def insert_account(session: AsyncSession, account: Account) -> None:
-    await session.execute(
-        accounts.insert().values(
-            id=account.id,
-            learner_id=account.learner_id,
-            personal_code=account.personal_code.digits,
-            birth_date=account.birth_date,
-            opened_at=account.opened_at,
-        )
-    )
+    row = {
+        "id": account.id,
+        "learner_id": account.learner_id,
+        "personal_code": account.personal_code.digits,
+        "birth_date": account.birth_date,
+        "opened_at": account.opened_at,
+    }
+    await session.execute(_INSERT_ACCOUNT, row)
 
 
 async def _one(session: AsyncSession, condition: sa.ColumnElement[bool]) -> Account | None:
