@@ -14,13 +14,14 @@ __all__ = ["Bus", "BusUnavailable", "Delivered", "Producer", "Subscription", "cr
 
 def create_bus(settings: Settings) -> Bus:
     if settings.bus == "kafka":
-        from prasmes_runtime.bus.kafka import KafkaBus, KafkaSecurity
+        from prasmes_runtime.bus.kafka import Fetching, KafkaBus, KafkaSecurity
 
         return KafkaBus(
             settings.kafka_bootstrap_servers,
             partitions=settings.kafka_partitions,
             retention_ms=settings.kafka_retention_ms,
             security=KafkaSecurity.from_settings(settings),
+            fetching=Fetching(settings.kafka_fetch_min_bytes, settings.kafka_fetch_max_wait_ms),
         )
     from prasmes_runtime.bus.embedded import EmbeddedBus
 

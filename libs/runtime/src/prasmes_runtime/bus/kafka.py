@@ -17,6 +17,7 @@ from prasmes_contracts import KafkaRecord
 from pydantic import SecretStr
 
 from prasmes_runtime.bus.port import BusUnavailable, Delivered
+from prasmes_runtime.settings import KAFKA_FETCH_MAX_WAIT_MS, KAFKA_FETCH_MIN_BYTES
 
 if TYPE_CHECKING:
     from prasmes_runtime.settings import Settings
@@ -107,8 +108,23 @@ class KafkaProducer:
             raise BusUnavailable(f"Kafka did not acknowledge: {exc}") from exc
 
 
+@dataclass(frozen=True)
+class Fetching:
+    """How long the broker may hold a consumer's fetch to fill it (the settings' `kafka_fetch_*`)."""
+
+    min_bytes: int = KAFKA_FETCH_MIN_BYTES
+    max_wait_ms: int = KAFKA_FETCH_MAX_WAIT_MS
+
+
 class KafkaSubscription:
-    def __init__(self, bootstrap: str, group: str, topics: Sequence[str], security: KafkaSecurity = PLAINTEXT) -> None:
+    def __init__(
+        self,
+        bootstrap: str,
+        group: str,
+        topics: Sequence[str],
+        security: KafkaSecurity = PLAINTEXT,
+        fetching: Fetching = Fetching(),
+    ) -> None:
         self._consumer = AIOKafkaConsumer(
             *topics,
             bootstrap_servers=bootstrap,
@@ -117,6 +133,8 @@ class KafkaSubscription:
             auto_offset_reset="earliest",
             client_id=f"prasmes-{group}",
             metadata_max_age_ms=5_000,
+            fetch_min_bytes=fetching.min_bytes,
+            fetch_max_wait_ms=fetching.max_wait_ms,
             **security.client_kwargs(),
         )
         self._committed: dict[TopicPartition, int] = {}
@@ -190,18 +208,24 @@ class KafkaBus:
     name = "kafka"
 
     def __init__(
-        self, bootstrap: str, partitions: int = 3, retention_ms: int = -1, security: KafkaSecurity = PLAINTEXT
+        self,
+        bootstrap: str,
+        partitions: int = 3,
+        retention_ms: int = -1,
+        security: KafkaSecurity = PLAINTEXT,
+        fetching: Fetching = Fetching(),
     ) -> None:
         self.bootstrap = bootstrap
         self.partitions = partitions
         self.retention_ms = retention_ms
         self.security = security
+        self.fetching = fetching
 
     def producer(self) -> KafkaProducer:
         return KafkaProducer(self.bootstrap, security=self.security)
 
     def subscription(self, group: str, topics: Sequence[str]) -> KafkaSubscription:
-        return KafkaSubscription(self.bootstrap, group, topics, self.security)
+        return KafkaSubscription(self.bootstrap, group, topics, self.security, self.fetching)
 
     def _admin(self, request_timeout_ms: int = 10_000) -> AIOKafkaAdminClient:
         return AIOKafkaAdminClient(
