@@ -42,6 +42,10 @@ from pypdf import PdfReader
 from pypdf.errors import DependencyError, PyPdfError
 from pypdf.generic import DictionaryObject
 
+from prasmes_documents import pdf_hex
+
+pdf_hex.install()
+
 FIELD = "file"
 ASICE_MIMETYPE = b"application/vnd.etsi.asic-e+zip"
 MAX_UNPACKED_BYTES = 64 * 1024 * 1024
