@@ -5,7 +5,6 @@ still takes effect."""
 
 import uuid
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -60,11 +59,9 @@ def _record(event: AccountOpened) -> KafkaRecord:
 
 
 async def test_batches_apply_every_record_once_in_order_and_dead_letter_the_bad_ones(
-    bus: Bus, tmp_path: Path, unique: str
+    bus: Bus, consumed: tuple[str, Database], unique: str
 ) -> None:
-    topic = f"accounts.accounts.{unique}"
-    await bus.ensure_topics([topic, f"{topic}.dlq"])
-    database = Database(f"sqlite+aiosqlite:///{tmp_path / 'projection.db'}")
+    topic, database = consumed
     async with database.engine.begin() as connection:
         await connection.run_sync(metadata.create_all)
     opened = datetime(2025, 9, 1, tzinfo=UTC)
@@ -99,4 +96,3 @@ async def test_batches_apply_every_record_once_in_order_and_dead_letter_the_bad_
     assert len(errors) == 2, errors
     assert "PoisonRecord" in errors[0]
     assert "bug: cannot project learner-broken" in errors[1]
-    await database.dispose()

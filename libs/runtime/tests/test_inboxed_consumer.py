@@ -5,7 +5,6 @@ handled record by record, so that only the bad records go to the dead letters.""
 
 import uuid
 from datetime import UTC, datetime
-from pathlib import Path
 
 import sqlalchemy as sa
 from prasmes_contracts import CloudEvent, KafkaRecord, to_kafka
@@ -52,11 +51,9 @@ def _opened(n: int, learner: str | None = None) -> AccountOpened:
 
 
 async def test_chunks_apply_every_event_once_in_order_and_dead_letter_only_the_bad_records(
-    bus: Bus, tmp_path: Path, unique: str
+    bus: Bus, consumed: tuple[str, Database], unique: str
 ) -> None:
-    topic = f"accounts.accounts.{unique}"
-    await bus.ensure_topics([topic, f"{topic}.dlq"])
-    database = Database(f"sqlite+aiosqlite:///{tmp_path / 'inboxed.db'}")
+    topic, database = consumed
     async with database.engine.begin() as connection:
         await connection.run_sync(metadata.create_all)
         await connection.run_sync(messaging_metadata.create_all)
@@ -87,4 +84,3 @@ async def test_chunks_apply_every_event_once_in_order_and_dead_letter_only_the_b
     errors = sorted(letter.error or "" for letter in letters)
     assert len(errors) == 2, errors
     assert "PoisonRecord" in errors[0] and "bug: cannot handle learner-broken" in errors[1]
-    await database.dispose()
