@@ -3,6 +3,7 @@ refuses what pypdf's refuses; once `prasmes_documents.signatures` is imported, p
 
 import io
 import secrets
+from unittest import mock
 
 import pytest
 from prasmes_documents import pdf_hex, signatures
@@ -46,3 +47,12 @@ def test_what_pypdf_refuses_is_refused(data: bytes) -> None:
 def test_pypdf_reads_objects_with_it_once_signatures_is_imported() -> None:
     assert signatures.FIELD  # imported: installed
     assert _data_structures.read_hex_string_from_stream is pdf_hex.read_hex_string
+
+
+def test_pypdf_still_reads_hex_strings_through_the_name_replaced() -> None:
+    """A pypdf that read them elsewhere would silently keep its slow loop: its object reader must call this name."""
+    spy = mock.Mock(wraps=pdf_hex.read_hex_string)
+    with mock.patch.object(_data_structures, "read_hex_string_from_stream", spy):
+        read = _data_structures.read_object(io.BytesIO(b"<< /Contents <4142> >>"), None)
+    assert spy.call_count == 1
+    assert bytes(read["/Contents"].original_bytes) == b"AB"
