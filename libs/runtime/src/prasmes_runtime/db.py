@@ -113,25 +113,24 @@ class _DriverStatement:
 def _upsert_statement(table: sa.Table, columns: tuple[str, ...], dialect: Dialect) -> _DriverStatement:
     """`INSERT ... ON CONFLICT (key) DO UPDATE SET c = excluded.c`, the same on SQLite and PostgreSQL but for the
     placeholders."""
-    key = [column.name for column in table.primary_key.columns]
+    key = {column.name for column in table.primary_key.columns}
     updated = [name for name in columns if name not in key]
     action = "DO UPDATE SET " + ", ".join(f"{_quoted(n)} = excluded.{_quoted(n)}" for n in updated)
-    numbered = dialect.paramstyle.startswith("numeric")  # asyncpg: $1, $2, ...; SQLite: ?
-    binds = ", ".join(f"${i}" if numbered else "?" for i in range(1, len(columns) + 1))
-    names, keys = ", ".join(_quoted(n) for n in columns), ", ".join(map(_quoted, key))
-    sql = f"INSERT INTO {_quoted(table.name)} ({names}) VALUES ({binds}) ON CONFLICT ({keys}) "
-    sql += action if updated else "DO NOTHING"
-    converters = tuple(table.c[name].type.bind_processor(dialect) for name in columns)
-    return _DriverStatement(sql, columns, converters)
+    return _insert_on_conflict(table, columns, dialect, action if updated else "DO NOTHING")
 
 
 @functools.lru_cache(maxsize=64)
 def _insert_new_statement(table: sa.Table, columns: tuple[str, ...], dialect: Dialect) -> _DriverStatement:
-    key = ", ".join(_quoted(column.name) for column in table.primary_key.columns)
-    numbered = dialect.paramstyle.startswith("numeric")
+    return _insert_on_conflict(table, columns, dialect, "DO NOTHING RETURNING 1")
+
+
+def _insert_on_conflict(table: sa.Table, columns: tuple[str, ...], dialect: Dialect, action: str) -> _DriverStatement:
+    """`INSERT INTO table (columns) VALUES (...) ON CONFLICT (key) <action>` in the driver's placeholders."""
+    numbered = dialect.paramstyle.startswith("numeric")  # asyncpg: $1, $2, ...; SQLite: ?
     binds = ", ".join(f"${i}" if numbered else "?" for i in range(1, len(columns) + 1))
     names = ", ".join(_quoted(n) for n in columns)
-    sql = f"INSERT INTO {_quoted(table.name)} ({names}) VALUES ({binds}) ON CONFLICT ({key}) DO NOTHING RETURNING 1"
+    keys = ", ".join(_quoted(column.name) for column in table.primary_key.columns)
+    sql = f"INSERT INTO {_quoted(table.name)} ({names}) VALUES ({binds}) ON CONFLICT ({keys}) {action}"
     converters = tuple(table.c[name].type.bind_processor(dialect) for name in columns)
     return _DriverStatement(sql, columns, converters)
 
